@@ -1,0 +1,63 @@
+"""tensorcalc: matrix and tensor calculus with index-labelled derivatives.
+
+>>> import numpy as np, tensorcalc as tc
+>>> W, a = tc.var("W", (3, 3)), tc.var("a", (3,))
+>>> J = tc.grad(W @ a, W)
+>>> print(J)
+∂(W_il a_l)/∂W_jk = δ_ij a_k
+>>> J.shape
+(3, 3, 3)
+>>> g = tc.var("g", (3,))
+>>> print(tc.grad(tc.sum(g * (W @ a)), W).expr)
+g_i a_j
+"""
+
+from . import functions as _functions
+from .construct import (as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
+                        power, trace, transpose, var)
+from .construct import sum  # noqa: A004 - numpy's name, on purpose
+from .differentiate import Derivative, grad, jacobian, vjp
+from .errors import (BindingError, DifferentiationError, MemoryLimitError, ShapeError,
+                     TensorCalcError)
+from .evaluate import Program, compile, evaluate  # noqa: A004
+from .functions import FUNCTIONS, Function, register_function
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var
+from .printing import index_notation
+from .simplify import simplify
+
+__version__ = "0.1.0"
+
+
+def _make_function(name):
+    from .construct import apply_function
+
+    def function(x):
+        return apply_function(name, x)
+
+    function.__name__ = name
+    function.__qualname__ = name
+    function.__doc__ = f"Elementwise ``{name}`` (a row of :data:`tensorcalc.FUNCTIONS`)."
+    return function
+
+
+exp = _make_function("exp")
+log = _make_function("log")
+sin = _make_function("sin")
+cos = _make_function("cos")
+tanh = _make_function("tanh")
+sigmoid = _make_function("sigmoid")
+softplus = _make_function("softplus")
+sqrt = _make_function("sqrt")
+relu = _make_function("relu")
+abs = _make_function("abs")  # noqa: A001 - numpy's name
+step = _make_function("step")
+sign = _make_function("sign")
+
+__all__ = [
+    "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
+    "broadcast_to", "power", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
+    "evaluate", "compile", "Program", "index_notation", "exp", "log", "sin", "cos", "tanh",
+    "sigmoid", "softplus", "sqrt", "relu", "abs", "step", "sign", "FUNCTIONS", "Function",
+    "register_function", "Expr", "Var", "Const", "Delta", "Contraction", "Elementwise", "Sum",
+    "TensorCalcError", "ShapeError", "BindingError", "DifferentiationError", "MemoryLimitError",
+]

@@ -1,0 +1,344 @@
+"""Building expressions the numpy way: operators, broadcasting, einsum, matmul, sum.
+
+Everything here lowers to the node types of :mod:`tensorcalc.nodes`:
+``*`` is a :class:`Contraction` that shares every index, ``+`` a :class:`Sum`,
+``@``, ``.T``, ``sum`` and ``einsum`` are contractions.  Construction checks
+shapes eagerly; a mismatch is a :class:`ShapeError` naming the operation and
+both sizes.  Broadcasting follows numpy for size-1 axes and missing leading
+axes only: two different named dimensions, or a name against a number, never
+broadcast.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Sequence
+
+import numpy as np
+
+from .errors import DifferentiationError, ShapeError, TensorCalcError
+from .functions import FUNCTIONS
+from .nodes import Const, Contraction, Elementwise, Expr, Sum, Var, check_dim
+
+
+class ExprTypeError(TensorCalcError, TypeError):
+    """Something that is not an expression, a number or an array was mixed in."""
+
+
+def as_expr(value) -> Expr:
+    """An expression from an expression, a number or an array (which becomes a constant)."""
+    if isinstance(value, Expr):
+        return value
+    inner = getattr(value, "__tensorcalc_expr__", None)
+    if inner is not None:
+        return inner()
+    if isinstance(value, (bool, np.bool_)):
+        raise ExprTypeError(f"cannot use the bool {value!r} as a tensor; use 0.0 or 1.0")
+    if isinstance(value, (numbers.Number, np.ndarray, np.generic, list, tuple)):
+        array = np.asarray(value)
+        if array.dtype.kind not in "biufc" or array.dtype.kind == "b":
+            raise ExprTypeError(f"cannot make a constant from an array of dtype {array.dtype}")
+        return Const(array)
+    raise ExprTypeError(f"cannot use {type(value).__name__} {value!r} in a tensorcalc expression")
+
+
+def var(name: str, shape=()) -> Var:
+    """A variable: ``var("W", (3, 3))`` or with named dimensions ``var("X", ("d", "B"))``."""
+    if isinstance(shape, (int, str)):
+        shape = (shape,)
+    return Var(name, tuple(shape))
+
+
+def const(value) -> Const:
+    """A constant from a number or an array: ``const(np.eye(3))``."""
+    return Const(value)
+
+
+# ---------------------------------------------------------------------------
+# Broadcasting
+
+
+def broadcast_shapes(operation: str, *shapes) -> tuple:
+    """numpy's broadcast rule, restricted: size-1 axes and missing leading axes only."""
+    ndim = max((len(s) for s in shapes), default=0)
+    result = []
+    for axis in range(ndim):
+        dims = [s[axis - ndim + len(s)] for s in shapes if axis - ndim + len(s) >= 0]
+        chosen = 1
+        for dim in dims:
+            if dim == 1 or dim == chosen:
+                continue
+            if chosen != 1:
+                raise ShapeError(f"{operation}: shapes {' and '.join(map(str, shapes))} do not "
+                                 f"broadcast: axis {axis - ndim} has sizes {chosen} and {dim}")
+            chosen = dim
+        result.append(chosen)
+    return tuple(result)
+
+
+def _aligned_indices(shape: tuple, target: tuple, fresh: list) -> tuple:
+    """Index labels placing ``shape`` right-aligned in ``target`` (labels 0..n-1).
+
+    A size-1 axis that broadcasts gets a fresh label of size 1, summed away.
+    ``fresh`` collects ``(label, 1)`` pairs for those.
+    """
+    offset = len(target) - len(shape)
+    labels = []
+    for axis, dim in enumerate(shape):
+        if dim == target[axis + offset]:
+            labels.append(axis + offset)
+        else:  # dim == 1 broadcasting against a larger one
+            label = ("b", len(target) + len(fresh))
+            fresh.append((label, 1))
+            labels.append(label)
+    return tuple(labels)
+
+
+def product(operation: str, *operands) -> Expr:
+    """Elementwise product of several operands with broadcasting, as one contraction."""
+    operands = [as_expr(op) for op in operands]
+    shape = broadcast_shapes(operation, *(op.shape for op in operands))
+    fresh: list = []
+    indices = [_aligned_indices(op.shape, shape, fresh) for op in operands]
+    sizes = dict(enumerate(shape))
+    sizes.update(fresh)
+    return Contraction(operands, indices, range(len(shape)), sizes)
+
+
+def broadcast_to(x, shape: tuple, operation: str = "broadcast_to") -> Expr:
+    """``x`` broadcast to ``shape`` (a contraction whose new output axes appear in no operand)."""
+    x = as_expr(x)
+    if x.shape == tuple(shape):
+        return x
+    broadcast_shapes(operation, x.shape, shape)
+    if broadcast_shapes(operation, x.shape, shape) != tuple(shape):
+        raise ShapeError(f"{operation}: cannot broadcast shape {x.shape} to {tuple(shape)}")
+    fresh: list = []
+    labels = _aligned_indices(x.shape, tuple(shape), fresh)
+    sizes = dict(enumerate(shape))
+    sizes.update(fresh)
+    return Contraction((x,), (labels,), range(len(shape)), sizes)
+
+
+def add(*terms) -> Expr:
+    """The broadcast sum of terms."""
+    terms = [as_expr(t) for t in terms]
+    shape = broadcast_shapes("add", *(t.shape for t in terms))
+    return Sum([broadcast_to(t, shape, "add") for t in terms])
+
+
+def scale(coefficient: float, x) -> Expr:
+    return product("multiply", Const(coefficient), x)
+
+
+def apply_function(name: str, x, param=None) -> Expr:
+    """Apply a row of the function table: ``apply_function("tanh", x)``."""
+    row = FUNCTIONS[name]
+    if row.has_param and param is None:
+        raise ShapeError(f"{name}: needs a parameter")
+    return Elementwise(name, as_expr(x), param if row.has_param else None)
+
+
+def power(base, exponent) -> Expr:
+    """``base ** exponent`` for a constant exponent, or a positive constant base."""
+    base, exponent_expr = as_expr(base), as_expr(exponent)
+    if isinstance(exponent_expr, Const) and exponent_expr.is_scalar:
+        value = exponent_expr.value
+        if np.iscomplexobj(value):
+            raise ExprTypeError("power: complex exponents are not supported")
+        return Elementwise("pow", base, float(value))
+    if isinstance(base, Const) and base.is_scalar and float(base.value) > 0:
+        return apply_function("exp", scale(float(np.log(base.value)), exponent_expr))
+    raise DifferentiationError(
+        f"power: exponent of shape {exponent_expr.shape} must be a scalar constant "
+        "(for x ** y with both variable and x > 0, write tc.exp(y * tc.log(x)))")
+
+
+# ---------------------------------------------------------------------------
+# einsum, matmul, sum, transpose
+
+
+def einsum(subscripts: str, *operands) -> Expr:
+    """numpy's einsum, as an expression: ``einsum("ij,j->i", W, a)``.
+
+    Supports implicit output (``"ij,jk"``), ``...`` with broadcasting of the
+    ellipsis axes, traces (``"ii->"``) and diagonals (``"ii->i"``).  Unlike
+    numpy, a letter never broadcasts from size 1: the same letter must have
+    the same size everywhere.
+    """
+    operands = [as_expr(op) for op in operands]
+    where = f"einsum {subscripts!r}"
+    text = subscripts.replace(" ", "")
+    if "->" in text:
+        inputs_text, output_text = text.split("->")
+        explicit = True
+    else:
+        inputs_text, output_text, explicit = text, None, False
+    input_terms = inputs_text.split(",")
+    if len(input_terms) != len(operands):
+        raise ShapeError(f"{where}: {len(input_terms)} operand subscripts for {len(operands)} operands")
+    for term in input_terms + ([output_text] if explicit else []):
+        bad = [c for c in term.replace("...", "") if not c.isalpha()]
+        if bad or term.replace("...", "").count(".") or term.count("...") > 1:
+            raise ShapeError(f"{where}: bad subscript {term!r}")
+
+    sizes: dict = {}
+    owner: dict = {}
+    ellipsis_shapes = []
+    letters_per_operand = []
+    for position, (term, op) in enumerate(zip(input_terms, operands)):
+        letters = term.replace("...", "")
+        if "..." in term:
+            if len(letters) > op.ndim:
+                raise ShapeError(f"{where}: operand {position} has shape {op.shape}, fewer axes "
+                                 f"than the {len(letters)} letters of {term!r}")
+            n_ellipsis = op.ndim - len(letters)
+            before = term.index("...")
+            ellipsis_shapes.append(op.shape[before:before + n_ellipsis])
+            dims = op.shape[:before] + op.shape[before + n_ellipsis:]
+        else:
+            if len(letters) != op.ndim:
+                raise ShapeError(f"{where}: operand {position} has shape {op.shape} "
+                                 f"({op.ndim} axes) but subscript {term!r} names {len(letters)}")
+            ellipsis_shapes.append(None)
+            dims = op.shape
+        letters_per_operand.append(letters)
+        for letter, dim in zip(letters, dims):
+            if letter in sizes and sizes[letter] != dim:
+                raise ShapeError(f"{where}: index {letter!r} has size {sizes[letter]} in operand "
+                                 f"{owner[letter]} and {dim} in operand {position}")
+            sizes.setdefault(letter, dim)
+            owner.setdefault(letter, position)
+
+    has_ellipsis = any(s is not None for s in ellipsis_shapes)
+    ellipsis_shape = broadcast_shapes(where, *(s for s in ellipsis_shapes if s is not None)) \
+        if has_ellipsis else ()
+    if explicit:
+        if "..." not in output_text and ellipsis_shape:
+            raise ShapeError(f"{where}: the inputs' '...' covers {len(ellipsis_shape)} axes but "
+                             "the output has no '...' to hold them")
+        out_letters = output_text.replace("...", "")
+        for letter in out_letters:
+            if letter not in sizes:
+                raise ShapeError(f"{where}: output index {letter!r} appears in no operand")
+            if out_letters.count(letter) > 1:
+                raise ShapeError(f"{where}: output index {letter!r} repeats")
+    else:
+        counts: dict = {}
+        for letters in letters_per_operand:
+            for letter in letters:
+                counts[letter] = counts.get(letter, 0) + 1
+        out_letters = "".join(sorted(l for l, c in counts.items() if c == 1))
+        output_text = ("..." if has_ellipsis else "") + out_letters
+
+    label_sizes = {("letter", l): d for l, d in sizes.items()}
+    ell_labels = [("ellipsis", axis) for axis in range(len(ellipsis_shape))]
+    label_sizes.update(zip(ell_labels, ellipsis_shape))
+    indices = []
+    for position, (term, op) in enumerate(zip(input_terms, operands)):
+        if ellipsis_shapes[position] is None:
+            indices.append(tuple(("letter", l) for l in term))
+            continue
+        before, after = term.split("...")
+        own = ellipsis_shapes[position]
+        offset = len(ellipsis_shape) - len(own)
+        middle = []
+        for axis, dim in enumerate(own):
+            if dim == ellipsis_shape[axis + offset]:
+                middle.append(ell_labels[axis + offset])
+            else:
+                label = ("size1", position, axis)
+                label_sizes[label] = 1
+                middle.append(label)
+        indices.append(tuple(("letter", l) for l in before) + tuple(middle)
+                       + tuple(("letter", l) for l in after))
+    out_before, _, out_after = output_text.partition("...")
+    if "..." in output_text:
+        output = tuple(("letter", l) for l in out_before) + tuple(ell_labels) \
+            + tuple(("letter", l) for l in out_after)
+    else:
+        output = tuple(("letter", l) for l in output_text)
+    return Contraction(operands, indices, output, label_sizes)
+
+
+def matmul(a, b) -> Expr:
+    """``a @ b`` with numpy's rules: 1-D operands, batch axes broadcast."""
+    a, b = as_expr(a), as_expr(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ShapeError(f"matmul: operands must have at least one axis, got shapes {a.shape} and {b.shape}")
+    inner_a = a.shape[-1]
+    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if inner_a != inner_b:
+        raise ShapeError(f"matmul: contracted axes differ: {inner_a} (last axis of {a.shape}) and "
+                         f"{inner_b} ({'only' if b.ndim == 1 else 'second-to-last'} axis of {b.shape})")
+    left = "...ij" if a.ndim >= 2 else "j"
+    right = "...jk" if b.ndim >= 2 else "j"
+    out = ("...i" if a.ndim >= 2 else "...") + ("k" if b.ndim >= 2 else "")
+    if a.ndim < 2 and b.ndim < 2:
+        out = ""
+    try:
+        return einsum(f"{left},{right}->{out}", a, b)
+    except ShapeError as error:
+        raise ShapeError(f"matmul of shapes {a.shape} and {b.shape}: {error}") from None
+
+
+def sum(x, axis=None, keepdims: bool = False) -> Expr:  # noqa: A001 - numpy's name
+    """Sum over ``axis`` (an int, a tuple of ints, or ``None`` for all axes)."""
+    x = as_expr(x)
+    axes = _normalize_axes("sum", x, axis)
+    output, sizes = [], dict(enumerate(x.shape))
+    for a in range(x.ndim):
+        if a not in axes:
+            output.append(a)
+        elif keepdims:
+            label = ("kept", a)
+            sizes[label] = 1
+            output.append(label)
+    return Contraction((x,), (tuple(range(x.ndim)),), output, sizes)
+
+
+def dim_size(dim) -> Expr:
+    """The size of a dimension as a scalar expression (a name is bound at evaluation)."""
+    dim = check_dim(dim, "dim_size")
+    return Contraction((), (), (), {0: dim})
+
+
+def mean(x, axis=None, keepdims: bool = False) -> Expr:
+    """The mean over ``axis``; named dimensions divide by their bound size."""
+    x = as_expr(x)
+    axes = _normalize_axes("mean", x, axis)
+    count = product("mean", *[dim_size(x.shape[a]) for a in sorted(axes)]) if axes else Const(1.0)
+    return product("mean", sum(x, axis, keepdims), power(count, -1.0))
+
+
+def transpose(x, axes=None) -> Expr:
+    """Permute axes (reverse them by default), as ``numpy.transpose``."""
+    x = as_expr(x)
+    if axes is None:
+        axes = tuple(reversed(range(x.ndim)))
+    axes = tuple(a + x.ndim if a < 0 else a for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ShapeError(f"transpose: axes {axes} are not a permutation of {x.ndim} axes")
+    return Contraction((x,), (tuple(range(x.ndim)),), axes, dict(enumerate(x.shape)))
+
+
+def trace(x) -> Expr:
+    """The trace of a square matrix."""
+    return einsum("ii->", x)
+
+
+def diagonal(x) -> Expr:
+    """The diagonal of a square matrix, as a vector."""
+    return einsum("ii->i", x)
+
+
+def _normalize_axes(operation: str, x: Expr, axis) -> set:
+    if axis is None:
+        return set(range(x.ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = set()
+    for a in axes:
+        if not -x.ndim <= a < x.ndim:
+            raise ShapeError(f"{operation}: axis {a} is out of range for shape {x.shape}")
+        result.add(int(a) % x.ndim)
+    return result

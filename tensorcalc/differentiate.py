@@ -1,0 +1,311 @@
+"""Differentiation: ``grad``, ``jacobian`` and ``vjp`` by reverse accumulation over the DAG.
+
+>>> import tensorcalc as tc
+>>> W, a = tc.var("W", (3, 3)), tc.var("a", (3,))
+>>> print(tc.grad(W @ a, W))
+∂(W_il a_l)/∂W_jk = δ_ij a_k
+>>> g = tc.var("g", (3,))
+>>> print(tc.vjp(W @ a, W, g))
+g_i a_j
+
+One adjoint per node, accumulated from the output back to the variables, so
+the gradients of every requested variable share one sweep.  The local rules:
+
+* a **contraction** is linear in each operand: the adjoint of operand ``k`` is
+  the contraction of the incoming adjoint with the *other* operands, output on
+  operand ``k``'s indices (JAX's einsum rule).  An index repeated inside the
+  operand (a trace or diagonal) gets a fresh copy tied by a ``δ``; an index
+  only operand ``k`` carries (a naked sum) broadcasts back;
+* an **elementwise** ``f(a)`` multiplies the adjoint by ``f'(a)`` from the
+  function table;
+* a **sum** hands its adjoint to every term.
+
+A Jacobian of a non-scalar ``f`` is the same sweep seeded with ``δ`` over
+``f``'s indices: adjoints then carry ``f.ndim`` leading axes, and the result has
+shape ``f.shape + wrt.shape``.  ``method="naive"`` builds every node's local
+generalized Jacobian as its own tensor and chains them, as the textbook does.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+
+from .construct import as_expr
+from .errors import DifferentiationError, ShapeError
+from .functions import FUNCTIONS
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder
+from .simplify import simplify, zeros
+
+DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes the naive method may materialize by default
+
+
+class Derivative:
+    """The result of :func:`grad`, :func:`jacobian` or :func:`vjp`: an expression that
+    remembers what it is the derivative of, so that it prints as ``∂f/∂x = …``.
+
+    It behaves as its expression ``.expr`` everywhere (operators, ``evaluate``,
+    nested ``grad``); ``of``, ``wrt`` and ``cotangent`` say where it came from.
+    """
+
+    __slots__ = ("expr", "of", "wrt", "cotangent", "method", "memory_limit")
+
+    def __init__(self, expr: Expr, of: Expr, wrt: Var, cotangent: Optional[Expr] = None,
+                 method: str = "contracted", memory_limit: Optional[int] = None):
+        self.expr, self.of, self.wrt, self.cotangent = expr, of, wrt, cotangent
+        self.method, self.memory_limit = method, memory_limit
+
+    def __tensorcalc_expr__(self) -> Expr:
+        return self.expr
+
+    @property
+    def shape(self):
+        return self.expr.shape
+
+    @property
+    def ndim(self):
+        return self.expr.ndim
+
+    def __eq__(self, other):
+        return self.expr is as_expr(other) if _is_expression(other) else NotImplemented
+
+    def __hash__(self):
+        return hash(self.expr)
+
+    def __str__(self):
+        from .printing import derivative_notation
+
+        return derivative_notation(self)
+
+    def __repr__(self):
+        return f"<Derivative {self} shape={self.shape}>"
+
+
+def _is_expression(value) -> bool:
+    return isinstance(value, Expr) or hasattr(value, "__tensorcalc_expr__")
+
+
+# Operators and the rest of the expression surface, shared with Expr.
+from .algebra import Algebra as _Algebra  # noqa: E402
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+              "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__", "__matmul__",
+              "__rmatmul__", "T", "sum", "evaluate", "__array_ufunc__"):
+    setattr(Derivative, _name, getattr(_Algebra, _name) if _name != "T" else _Algebra.__dict__["T"])
+
+
+# ---------------------------------------------------------------------------
+# Public entry points
+
+
+def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT):
+    """The derivative of ``f`` with respect to ``wrt`` (a variable, or a tuple/list of them).
+
+    A scalar ``f`` gives a result of ``wrt``'s own shape; a non-scalar ``f``
+    gives the generalized Jacobian of shape ``f.shape + wrt.shape``.
+
+    >>> import tensorcalc as tc
+    >>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
+    >>> print(tc.grad(tc.grad(x @ A @ x, x), x).expr)
+    A_ij + A_ji
+
+    ``method="naive"`` chains materialized local Jacobians (same values, far
+    more memory; refused past ``memory_limit`` bytes).
+    """
+    f = as_expr(f)
+    variables, single = _as_variables("grad", wrt)
+    if method not in ("contracted", "naive"):
+        raise DifferentiationError(f"grad: method must be 'contracted' or 'naive', not {method!r}")
+    n_extra = f.ndim
+    seed = _identity_seed(f) if n_extra else Const(1.0)
+    if method == "naive":
+        results = reverse_sweep(f, seed, n_extra, variables, materialize=True)
+        derivatives = [Derivative(r, f, v, method="naive", memory_limit=memory_limit)
+                       for r, v in zip(results, variables)]
+        from .evaluate import check_naive_memory
+
+        for d in derivatives:
+            check_naive_memory(d, sizes=None)
+    else:
+        results = simplify(reverse_sweep(f, seed, n_extra, variables))
+        derivatives = [Derivative(r, f, v) for r, v in zip(results, variables)]
+    return derivatives[0] if single else tuple(derivatives)
+
+
+def jacobian(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT):
+    """The generalized Jacobian ``∂f/∂wrt`` of shape ``f.shape + wrt.shape`` (same as :func:`grad`)."""
+    return grad(f, wrt, method=method, memory_limit=memory_limit)
+
+
+def vjp(f, wrt, cotangent):
+    """The vector-Jacobian product ``Σ_o cotangent_o ∂f_o/∂wrt``, of ``wrt``'s shape.
+
+    ``cotangent`` is an expression (say a variable ``G``) or an array with
+    ``f``'s shape.  The incoming gradient is contracted into each local
+    derivative first, so no Jacobian is ever formed and no δ is left.
+
+    >>> import tensorcalc as tc
+    >>> W, x, G = tc.var("W", ("h", "d")), tc.var("x", ("d", "B")), tc.var("G", ("h", "B"))
+    >>> print(tc.vjp(tc.tanh(W @ x), W, G))
+    G_ik x_jk + -1 G_ik tanh(W_il x_lk)² x_jk
+    """
+    f = as_expr(f)
+    cotangent = as_expr(cotangent)
+    if cotangent.shape != f.shape:
+        raise ShapeError(f"vjp: the cotangent has shape {cotangent.shape} but f has shape {f.shape}; "
+                         "they must be equal")
+    variables, single = _as_variables("vjp", wrt)
+    results = simplify(reverse_sweep(f, cotangent, 0, variables))
+    derivatives = [Derivative(r, f, v, cotangent=cotangent) for r, v in zip(results, variables)]
+    return derivatives[0] if single else tuple(derivatives)
+
+
+def _as_variables(operation: str, wrt):
+    single = not isinstance(wrt, (list, tuple))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise DifferentiationError(f"{operation}: wrt is empty; pass a variable or a tuple of them")
+    for item in items:
+        inner = as_expr(item) if hasattr(item, "__tensorcalc_expr__") else item
+        if not isinstance(inner, Var):
+            raise DifferentiationError(
+                f"{operation}: can only differentiate with respect to a variable made by tc.var, "
+                f"got {type(inner).__name__} {inner!s}; to differentiate with respect to an "
+                "intermediate, make it a variable and substitute")
+    return [as_expr(item) for item in items], single
+
+
+def _identity_seed(f: Expr) -> Expr:
+    """``δ`` over each axis of ``f``: shape ``f.shape + f.shape``."""
+    n = f.ndim
+    return Contraction([Delta(d) for d in f.shape], [(a, n + a) for a in range(n)],
+                       range(2 * n), {**dict(enumerate(f.shape)), **{n + a: d for a, d in enumerate(f.shape)}})
+
+
+# ---------------------------------------------------------------------------
+# The sweep
+
+
+def reverse_sweep(f: Expr, seed: Expr, n_extra: int, variables, materialize: bool = False) -> list:
+    """Adjoints of ``variables`` for output ``f`` seeded with ``seed``.
+
+    ``seed`` has shape ``extra + f.shape`` with ``n_extra`` leading axes; so does
+    every adjoint (``extra + node.shape``).  Results are not simplified.
+    With ``materialize`` each node's local Jacobian is built as a separate
+    tensor and the adjoint is contracted with it (the naive, textbook method).
+    """
+    extra = seed.shape[:n_extra]
+    order = postorder([f])
+    targets = {id(v) for v in variables}
+    depends: set = set()
+    for node in order:
+        if id(node) in targets or any(id(c) in depends for c in node.children):
+            depends.add(id(node))
+    contributions: dict = {id(f): [seed]}
+    found: dict = {}
+    rule = _local_jacobian_rule if materialize else _local_vjp_rule
+    for node in reversed(order):
+        pending = contributions.pop(id(node), None)
+        if not pending:
+            continue
+        adjoint = pending[0] if len(pending) == 1 else Sum(pending)
+        if id(node) in targets:
+            found[id(node)] = adjoint
+            continue
+        for child, child_adjoint in rule(node, adjoint, n_extra, depends):
+            contributions.setdefault(id(child), []).append(child_adjoint)
+    return [found.get(id(v), zeros(extra + v.shape)) for v in variables]
+
+
+def _labels(count: int, start: int) -> tuple:
+    return tuple(range(start, start + count))
+
+
+def _local_vjp_rule(node: Expr, adjoint: Expr, n_extra: int, depends: set):
+    """``(child, adjoint of child)`` pairs for one node."""
+    if isinstance(node, Sum):
+        return [(term, adjoint) for term in node.terms if id(term) in depends]
+    if isinstance(node, Elementwise):
+        derivative = FUNCTIONS[node.fn].derivative(node.arg, node.param)
+        if derivative is None or id(node.arg) not in depends:
+            return []
+        axes = _labels(node.ndim, n_extra)
+        extra = _labels(n_extra, 0)
+        sizes = dict(zip(extra + axes, adjoint.shape))
+        return [(node.arg, Contraction([adjoint, derivative], [extra + axes, axes], extra + axes, sizes))]
+    if isinstance(node, Contraction):
+        return [(op, _contraction_vjp(node, k, adjoint, n_extra))
+                for k, op in enumerate(node.operands) if id(op) in depends]
+    return []
+
+
+def _contraction_vjp(node: Contraction, k: int, adjoint: Expr, n_extra: int) -> Expr:
+    """Adjoint of operand ``k`` of a contraction: the adjoint times the other operands."""
+    base = len(node.sizes)
+    extra = _labels(n_extra, base)
+    sizes = dict(enumerate(node.sizes))
+    sizes.update(zip(extra, adjoint.shape[:n_extra]))
+    operands = [adjoint]
+    indices = [extra + node.output]
+    for j, (op, ix) in enumerate(zip(node.operands, node.indices)):
+        if j != k:
+            operands.append(op)
+            indices.append(ix)
+    output, seen, next_label = [], set(), base + n_extra
+    for label in node.indices[k]:
+        if label in seen:  # a repeated index: a fresh copy tied to it by δ
+            operands.append(Delta(node.sizes[label]))
+            indices.append((label, next_label))
+            sizes[next_label] = node.sizes[label]
+            label, next_label = next_label, next_label + 1
+        seen.add(label)
+        output.append(label)
+    return Contraction(operands, indices, extra + tuple(output), sizes)
+
+
+def _local_jacobian_rule(node: Expr, adjoint: Expr, n_extra: int, depends: set):
+    """Naive rule: materialize ``∂node/∂child`` as its own tensor, then contract."""
+    if isinstance(node, Sum):
+        return [(term, adjoint) for term in node.terms if id(term) in depends]
+    pairs = []
+    if isinstance(node, Elementwise):
+        derivative = FUNCTIONS[node.fn].derivative(node.arg, node.param)
+        if derivative is not None and id(node.arg) in depends:
+            n = node.ndim
+            out, inp = _labels(n, 0), _labels(n, n)
+            local = Contraction([derivative] + [Delta(d) for d in node.shape],
+                                [out] + [(a, n + a) for a in range(n)], out + inp,
+                                {**dict(zip(out, node.shape)), **dict(zip(inp, node.shape))})
+            pairs.append((node.arg, local))
+    elif isinstance(node, Contraction):
+        for k, op in enumerate(node.operands):
+            if id(op) in depends:
+                pairs.append((op, _contraction_local_jacobian(node, k)))
+    result = []
+    for child, local in pairs:
+        extra = _labels(n_extra, 0)
+        out = _labels(node.ndim, n_extra)
+        inp = _labels(child.ndim, n_extra + node.ndim)
+        sizes = {**dict(zip(extra + out, adjoint.shape)), **dict(zip(inp, child.shape))}
+        result.append((child, Contraction([adjoint, local], [extra + out, out + inp], extra + inp, sizes)))
+    return result
+
+
+def _contraction_local_jacobian(node: Contraction, k: int) -> Expr:
+    """``∂node/∂operand_k``: the other operands and a δ per axis of operand ``k``."""
+    base = len(node.sizes)
+    sizes = dict(enumerate(node.sizes))
+    operands, indices = [], []
+    for j, (op, ix) in enumerate(zip(node.operands, node.indices)):
+        if j != k:
+            operands.append(op)
+            indices.append(ix)
+    wrt_labels = []
+    for axis, label in enumerate(node.indices[k]):
+        fresh = base + axis
+        sizes[fresh] = node.sizes[label]
+        operands.append(Delta(node.sizes[label]))
+        indices.append((label, fresh))
+        wrt_labels.append(fresh)
+    return Contraction(operands, indices, node.output + tuple(wrt_labels), sizes)

@@ -1,0 +1,97 @@
+"""The table of elementwise functions: one row per function.
+
+A row holds everything tensorcalc knows about the function: how numpy computes
+it, its derivative *as an expression* (so higher derivatives come for free),
+how it prints, and the domain the finite-difference tests sample from.
+Evaluation, differentiation, printing and the test grid all read this table,
+so adding a function is adding a row (see :func:`register_function`).
+
+Subgradients at kinks (documented choices, the ones numpy/JAX users expect):
+
+* ``relu'(0) = 0`` (``step(0) = 0``),
+* ``abs'(0) = 0`` (``sign(0) = 0``),
+* ``step`` and ``sign`` are piecewise constant; their derivative is taken as 0
+  everywhere, including at the jump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Function:
+    """One row of the table.
+
+    ``numpy(x, param)`` evaluates; ``derivative(x, param)`` returns the
+    expression ``f'(x)`` for an expression ``x``, or ``None`` when the
+    derivative is identically zero; ``template`` prints ``f(x)`` with ``{}``
+    standing for the argument (``pow`` prints through ``_print_pow``);
+    ``domain`` is the interval the tests draw arguments from.
+    """
+
+    name: str
+    numpy: Callable
+    derivative: Callable
+    template: str
+    domain: tuple = (-2.0, 2.0)
+    has_param: bool = False
+
+
+FUNCTIONS: dict = {}
+
+
+def register_function(row: Function) -> Function:
+    """Add a row to the table (the way to teach tensorcalc a new function)."""
+    FUNCTIONS[row.name] = row
+    return row
+
+
+def _f(name):
+    """Apply the row ``name`` to an expression (imported late: construct needs this table)."""
+    from .construct import apply_function
+
+    return lambda x, param=None: apply_function(name, x, param)
+
+
+def _sigmoid(x):
+    return np.exp(-np.logaddexp(0.0, -x))
+
+
+_ROWS = [
+    Function("exp", lambda x, p: np.exp(x), lambda x, p: _f("exp")(x), "exp({})"),
+    Function("log", lambda x, p: np.log(x), lambda x, p: _f("pow")(x, -1.0), "log({})", (0.2, 3.0)),
+    Function("sin", lambda x, p: np.sin(x), lambda x, p: _f("cos")(x), "sin({})"),
+    Function("cos", lambda x, p: np.cos(x), lambda x, p: -_f("sin")(x), "cos({})"),
+    Function("tanh", lambda x, p: np.tanh(x), lambda x, p: 1.0 - _f("pow")(_f("tanh")(x), 2.0),
+             "tanh({})"),
+    Function("sigmoid", lambda x, p: _sigmoid(x),
+             lambda x, p: _f("sigmoid")(x) * (1.0 - _f("sigmoid")(x)), "σ({})"),
+    Function("softplus", lambda x, p: np.logaddexp(0.0, x), lambda x, p: _f("sigmoid")(x),
+             "softplus({})"),
+    Function("sqrt", lambda x, p: np.sqrt(x), lambda x, p: 0.5 * _f("pow")(x, -0.5), "√({})",
+             (0.2, 3.0)),
+    Function("relu", lambda x, p: np.maximum(x, 0.0), lambda x, p: _f("step")(x), "relu({})"),
+    Function("abs", lambda x, p: np.abs(x), lambda x, p: _f("sign")(x), "|{}|"),
+    Function("step", lambda x, p: np.heaviside(x, 0.0), lambda x, p: None, "step({})"),
+    Function("sign", lambda x, p: np.sign(x), lambda x, p: None, "sign({})"),
+    Function("pow", lambda x, p: np.power(x, p), lambda x, p: p * _f("pow")(x, p - 1.0), "{}^{}",
+             (0.2, 3.0), has_param=True),
+]
+for _row in _ROWS:
+    register_function(_row)
+
+_SUPERSCRIPT = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
+
+
+def format_call(fn: str, argument: str, param: Optional[float], atomic: bool) -> str:
+    """Print ``fn(argument)``; ``atomic`` says the argument needs no parentheses."""
+    if fn == "pow":
+        base = argument if atomic else f"({argument})"
+        if float(param).is_integer():
+            return base + str(int(param)).translate(_SUPERSCRIPT)
+        return f"{base}^{param:g}"
+    return FUNCTIONS[fn].template.format(argument)

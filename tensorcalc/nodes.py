@@ -1,0 +1,307 @@
+"""The expression nodes: a handful of immutable, hash-consed types.
+
+Every expression is one of
+
+* :class:`Var` – a named input tensor,
+* :class:`Const` – a numpy array (or a scalar),
+* :class:`Delta` – the Kronecker delta ``δ_ij`` over one dimension,
+* :class:`Contraction` – an einsum: a product of operands over labelled indices,
+  summed over every index that is not in the output,
+* :class:`Elementwise` – one row of the function table applied to every entry,
+* :class:`Sum` – the sum of terms of one shape.
+
+Nodes are *hash-consed*: constructing a node that is structurally equal to a
+live one returns that same object.  Structural equality is therefore identity,
+hashing is O(1), and a derivative that rebuilds ``tanh(W1 X)`` shares the very
+node of the forward pass.  Nodes never change after construction.
+
+Dimensions (``Dim``) are ints or names (``"n"``); names are bound to sizes at
+evaluation.  All traversals here are iterative, so deep chains never hit
+Python's recursion limit.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Callable, Iterable, Sequence, Union
+
+import numpy as np
+
+from .algebra import Algebra
+from .errors import ShapeError
+
+Dim = Union[int, str]
+Shape = tuple  # tuple[Dim, ...]
+
+_interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+
+
+def _intern(cls, key: tuple, init: Callable[["Expr"], None]) -> "Expr":
+    node = _interned.get(key)
+    if node is None:
+        node = object.__new__(cls)
+        init(node)
+        _interned[key] = node
+    return node
+
+
+def check_dim(dim, where: str) -> Dim:
+    """Validate one dimension: a non-negative int or a non-empty name."""
+    if isinstance(dim, (bool, np.bool_)):
+        raise ShapeError(f"{where}: dimension {dim!r} is a bool, not a size or a name")
+    if isinstance(dim, (int, np.integer)):
+        if dim < 0:
+            raise ShapeError(f"{where}: dimension {dim} is negative")
+        return int(dim)
+    if isinstance(dim, str) and dim.isidentifier():
+        return dim
+    raise ShapeError(f"{where}: dimension {dim!r} must be an int or a name such as 'n'")
+
+
+class Expr(Algebra):
+    """Base class of all expression nodes (see the module docstring).
+
+    Operators (``+ - * / ** @``, ``.T``) come from :class:`~tensorcalc.algebra.Algebra`.
+    """
+
+    __slots__ = ("shape", "children", "__weakref__")
+    shape: Shape
+    children: tuple
+
+    def __setattr__(self, name, value):  # immutable after construction
+        raise AttributeError(f"{type(self).__name__} nodes are immutable")
+
+    def _set(self, **fields) -> None:
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def __reduce__(self):  # pickling rebuilds through the interning constructor
+        return (_rebuild_from_args, (type(self), self._args()))
+
+    def _args(self) -> tuple:
+        raise NotImplementedError
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    def rebuild(self, children: Sequence["Expr"]) -> "Expr":
+        """The same node over new children (used by every rewriting pass)."""
+        raise NotImplementedError
+
+
+def _rebuild_from_args(cls, args):
+    return cls(*args)
+
+
+class Var(Expr):
+    """A named input tensor; ``tc.var("W", (3, "n"))``."""
+
+    __slots__ = ("name",)
+
+    def __new__(cls, name: str, shape: Shape):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ShapeError(f"var: name {name!r} must be a Python identifier")
+        shape = tuple(check_dim(d, f"var {name!r}") for d in shape)
+        return _intern(cls, ("var", name, shape), lambda n: n._set(name=name, shape=shape, children=()))
+
+    def _args(self):
+        return (self.name, self.shape)
+
+    def rebuild(self, children):
+        return self
+
+
+class Const(Expr):
+    """A constant array; scalars are 0-d arrays.  The array is copied and frozen."""
+
+    __slots__ = ("value",)
+
+    def __new__(cls, value):
+        array = np.array(value, dtype=np.result_type(np.asarray(value).dtype, np.float64))
+        if array.dtype.kind not in "fc":
+            raise ShapeError(f"const: dtype {array.dtype} is not a real or complex number type")
+        array.setflags(write=False)
+        key = ("const", array.dtype.str, array.shape, array.tobytes())
+        return _intern(cls, key, lambda n: n._set(value=array, shape=array.shape, children=()))
+
+    def _args(self):
+        return (self.value,)
+
+    def rebuild(self, children):
+        return self
+
+    @property
+    def is_scalar(self) -> bool:
+        return self.value.ndim == 0
+
+
+class Delta(Expr):
+    """The Kronecker delta ``δ_ij``: the identity matrix over one dimension."""
+
+    __slots__ = ("dim",)
+
+    def __new__(cls, dim: Dim):
+        dim = check_dim(dim, "delta")
+        return _intern(cls, ("delta", dim), lambda n: n._set(dim=dim, shape=(dim, dim), children=()))
+
+    def _args(self):
+        return (self.dim,)
+
+    def rebuild(self, children):
+        return self
+
+
+class Contraction(Expr):
+    """An einsum over integer index labels.
+
+    ``Contraction(operands, indices, output, sizes)`` is
+    ``out[output] = Σ_{labels not in output} Π_k operands[k][indices[k]]``
+    where ``sizes[label]`` is the range of each label.  A label may repeat
+    inside one operand (trace, diagonal); a label of the output that no operand
+    carries broadcasts; a summed label that no operand carries multiplies by its
+    size (so ``δ_ii`` simplifies to ``n``).  Labels are renumbered to
+    ``0, 1, …`` in order of first appearance (output first), so contractions
+    equal up to renaming of indices are the same node.
+    """
+
+    __slots__ = ("operands", "indices", "output", "sizes")
+
+    def __new__(cls, operands, indices, output, sizes):
+        operands = tuple(operands)
+        indices = tuple(tuple(ix) for ix in indices)
+        output = tuple(output)
+        if len(operands) != len(indices):
+            raise ShapeError("contraction: one index tuple is needed per operand")
+        if len(set(output)) != len(output):
+            raise ShapeError(f"contraction: output indices {output} repeat an index")
+        sizes = dict(sizes)
+        for op, ix in zip(operands, indices):
+            if len(ix) != op.ndim:
+                raise ShapeError(f"contraction: operand of shape {op.shape} given {len(ix)} indices")
+            for label, dim in zip(ix, op.shape):
+                known = sizes.setdefault(label, dim)
+                if known != dim:
+                    raise ShapeError(f"contraction: index {label} has sizes {known} and {dim}")
+        order: dict = {}
+        for label in output:
+            order.setdefault(label, len(order))
+        for ix in indices:
+            for label in ix:
+                order.setdefault(label, len(order))
+        for label in sorted(set(sizes) - set(order), key=repr):
+            order[label] = len(order)  # operand-less summed labels: size factors
+        indices = tuple(tuple(order[label] for label in ix) for ix in indices)
+        output = tuple(order[label] for label in output)
+        size_list = [None] * len(order)
+        for label, position in order.items():
+            if label not in sizes:
+                raise ShapeError(f"contraction: index {label} has no size")
+            size_list[position] = sizes[label]
+        sizes = tuple(size_list)
+        shape = tuple(sizes[label] for label in output)
+        key = ("contraction", operands, indices, output, sizes)
+        return _intern(cls, key, lambda n: n._set(operands=operands, indices=indices, output=output,
+                                                  sizes=sizes, shape=shape, children=operands))
+
+    def _args(self):
+        return (self.operands, self.indices, self.output, dict(enumerate(self.sizes)))
+
+    def rebuild(self, children):
+        return Contraction(children, self.indices, self.output, dict(enumerate(self.sizes)))
+
+    @property
+    def summed(self) -> tuple:
+        """Labels summed over (not in the output)."""
+        out = set(self.output)
+        return tuple(label for label in range(len(self.sizes)) if label not in out)
+
+
+class Elementwise(Expr):
+    """``fn(arg)`` entry by entry; ``fn`` names a row of :mod:`tensorcalc.functions`.
+
+    ``param`` is the row's parameter (the exponent of ``pow``), else ``None``.
+    """
+
+    __slots__ = ("fn", "param", "arg")
+
+    def __new__(cls, fn: str, arg: Expr, param=None):
+        from .functions import FUNCTIONS
+
+        if fn not in FUNCTIONS:
+            raise ShapeError(f"elementwise: unknown function {fn!r}")
+        if param is not None:
+            param = float(param)
+        key = ("elementwise", fn, param, arg)
+        return _intern(cls, key, lambda n: n._set(fn=fn, param=param, arg=arg, shape=arg.shape,
+                                                  children=(arg,)))
+
+    def _args(self):
+        return (self.fn, self.arg, self.param)
+
+    def rebuild(self, children):
+        (arg,) = children
+        return Elementwise(self.fn, arg, self.param)
+
+
+class Sum(Expr):
+    """The sum of terms that all have the same shape (broadcasting happens before)."""
+
+    __slots__ = ("terms",)
+
+    def __new__(cls, terms):
+        terms = tuple(terms)
+        if not terms:
+            raise ShapeError("sum: needs at least one term")
+        shape = terms[0].shape
+        for term in terms[1:]:
+            if term.shape != shape:
+                raise ShapeError(f"sum: term shapes {shape} and {term.shape} differ")
+        key = ("sum", terms)
+        return _intern(cls, key, lambda n: n._set(terms=terms, shape=shape, children=terms))
+
+    def _args(self):
+        return (self.terms,)
+
+    def rebuild(self, children):
+        return Sum(children)
+
+
+# ---------------------------------------------------------------------------
+# Traversal: iterative, memoized on node identity.
+
+
+def postorder(roots: Iterable[Expr]) -> list:
+    """Every node reachable from ``roots`` once, children before parents."""
+    seen: set = set()
+    order: list = []
+    for root in roots:
+        if id(root) in seen:
+            continue
+        stack = [(root, False)]
+        while stack:
+            node, expanded = stack.pop()
+            if expanded:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            for child in reversed(node.children):
+                if id(child) not in seen:
+                    stack.append((child, False))
+    return order
+
+
+def transform(roots: Sequence[Expr], rule: Callable[[Expr, list], Expr]) -> list:
+    """Rebuild the DAG bottom-up: ``rule(node, new_children)`` gives each new node."""
+    memo: dict = {}
+    for node in postorder(roots):
+        memo[id(node)] = rule(node, [memo[id(child)] for child in node.children])
+    return [memo[id(root)] for root in roots]
+
+
+def variables(roots: Iterable[Expr]) -> list:
+    """The variables in ``roots``, in order of first appearance."""
+    return [node for node in postorder(roots) if isinstance(node, Var)]

@@ -1,0 +1,148 @@
+"""Index notation, in Unicode: ``δ_ij a_k``, ``G_ik x_jk``, ``A_ij + A_ji``.
+
+>>> import tensorcalc as tc
+>>> W, a = tc.var("W", (3, 3)), tc.var("a", (3,))
+>>> print(W @ a)
+W_ij a_j
+
+Free indices are named ``i, j, k, …`` by axis; summed indices get the next
+unused letters (Einstein's convention: an index repeated in a product is
+summed).  Where an index is summed but appears only once, the sum is written
+out (``Σ_j A_ij``).  ``𝟙_j`` marks an axis a term is constant along
+(broadcasting), and ``δ`` is the Kronecker delta.  Printing is iterative
+enough for long chains only in depth of nesting of printed parentheses.
+"""
+
+from __future__ import annotations
+
+from .functions import format_call
+from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var
+
+_NAMES = "ijklmnpqrstuvwxyzabcdefgh"
+
+
+class _Namer:
+    """Hands out index names that are not in use yet."""
+
+    def __init__(self):
+        self.count = 0
+
+    def fresh(self) -> str:
+        n = self.count
+        self.count += 1
+        if n < len(_NAMES):
+            return _NAMES[n]
+        return f"{_NAMES[n % len(_NAMES)]}{n // len(_NAMES)}"
+
+
+def _number(value) -> str:
+    if isinstance(value, complex) or getattr(value, "imag", 0):
+        return f"({complex(value):g})"
+    return f"{float(value):g}"
+
+
+def _subscript(names) -> str:
+    if not names:
+        return ""
+    if all(len(n) == 1 for n in names):
+        return "_" + "".join(names)
+    return "_{" + ",".join(names) + "}"
+
+
+def _format(node, names: list, namer: _Namer) -> tuple:
+    """``(text, kind)`` for ``node`` with its axes named ``names``; kind is 'atom', 'product' or 'sum'."""
+    if isinstance(node, Var):
+        return node.name + _subscript(names), "atom"
+    if isinstance(node, Const):
+        if node.value.ndim == 0:
+            return _number(node.value[()]), "atom" if node.value[()] >= 0 else "product"
+        shape = "×".join(str(d) for d in node.shape)
+        return f"C⟨{shape}⟩" + _subscript(names), "atom"
+    if isinstance(node, Delta):
+        return "δ" + _subscript(names), "atom"
+    if isinstance(node, Elementwise):
+        argument, kind = _format(node.arg, names, namer)
+        return format_call(node.fn, argument, node.param, kind == "atom"), "atom"
+    if isinstance(node, Sum):
+        parts = []
+        for n, term in enumerate(node.terms):
+            text, _ = _format(term, names, namer)
+            if n and text.startswith("-"):
+                parts.append(" - " + text[1:].lstrip())
+            else:
+                parts.append((" + " if n else "") + text)
+        return "".join(parts), "sum"
+    return _format_contraction(node, names, namer)
+
+
+def _format_contraction(node: Contraction, names: list, namer: _Namer) -> tuple:
+    from .simplify import constant_value
+
+    value = constant_value(node)
+    if value is not None:  # a scalar constant broadcast over the axes: just the number
+        return _number(value[()]), "atom" if value[()] >= 0 else "product"
+    label_names = dict(zip(node.output, names))
+    for label in range(len(node.sizes)):
+        if label not in label_names:
+            label_names[label] = namer.fresh()
+    counts: dict = {}
+    for ix in node.indices:
+        for label in ix:
+            counts[label] = counts.get(label, 0) + 1
+    output = set(node.output)
+    factors = []
+    coefficient = None
+    for op, ix in zip(node.operands, node.indices):
+        if isinstance(op, Const) and op.value.ndim == 0 and coefficient is None and not factors:
+            coefficient = op.value[()]
+            continue
+        text, kind = _format(op, [label_names[l] for l in ix], namer)
+        factors.append(f"({text})" if kind == "sum" or (kind == "product" and len(node.operands) > 1)
+                       else text)
+    for label in node.output:
+        if label not in counts:  # broadcast along this axis
+            factors.append("𝟙" + _subscript([label_names[label]]))
+    for label, dim in enumerate(node.sizes):
+        if label not in output and label not in counts:
+            factors.append(str(dim))  # Σ over an index nothing carries: its size
+    explicit = [label_names[l] for l in range(len(node.sizes))
+                if l not in output and counts.get(l) == 1]
+    body = " ".join(factors)
+    if coefficient is not None:
+        if not factors:
+            body = _number(coefficient)
+        elif coefficient == -1:
+            body = "-" + body
+        elif coefficient != 1:
+            body = f"{_number(coefficient)} {body}"
+    if not body:
+        body = "1"
+    if explicit:
+        body = "Σ" + _subscript(explicit) + " " + body
+    return body, "product" if (len(factors) > 1 or coefficient is not None or explicit) else "atom"
+
+
+def index_notation(expr, names=None, namer=None) -> str:
+    """The index-notation text of ``expr``; its axes are named ``names`` (default ``i, j, …``)."""
+    namer = namer or _Namer()
+    if names is None:
+        names = [namer.fresh() for _ in range(expr.ndim)]
+    return _format(expr, list(names), namer)[0]
+
+
+def derivative_notation(derivative) -> str:
+    """``∂f_i/∂W_jk = …`` for a Jacobian, ``∂f/∂W_ij = …`` for a gradient, the vjp's value alone."""
+    from .construct import as_expr
+
+    expr = derivative.expr
+    if derivative.cotangent is not None or derivative.method == "naive":
+        return index_notation(expr)
+    namer = _Namer()
+    names = [namer.fresh() for _ in range(expr.ndim)]
+    of, wrt = as_expr(derivative.of), derivative.wrt
+    of_names, wrt_names = names[:of.ndim], names[of.ndim:]
+    of_text, kind = _format(of, of_names, namer)
+    if kind != "atom" or of_names:
+        of_text = f"({of_text})" if kind != "atom" or not isinstance(of, Var) else of_text
+    rhs = index_notation(expr, names, namer)
+    return f"∂{of_text}/∂{wrt.name}{_subscript(wrt_names)} = {rhs}"

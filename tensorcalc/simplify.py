@@ -1,0 +1,265 @@
+"""Symbolic simplification: δ elimination, flattening, constant folding, like terms.
+
+>>> import tensorcalc as tc
+>>> A, x = tc.var("A", (3, 3)), tc.var("x", (3,))
+>>> print(tc.simplify(A @ x + A @ x))
+2 A_ij x_j
+
+The rules, each local to one node and applied bottom-up over the DAG:
+
+* **contractions** flatten nested contractions into one einsum; scalar
+  constants multiply into one coefficient; a zero factor makes the whole
+  product zero; ``δ_ab`` with a summed index is a *renaming* (``Σ_b δ_ab x_b =
+  x_a``) and disappears; ``δ_aa`` is 1 (so ``Σ_a δ_aa`` becomes the size ``n``);
+  a ``δ`` survives only when both its indices are free, as in ``δ_ij a_k``;
+  a single operand read in its own order is just that operand;
+* **sums** flatten, drop zeros and collect like terms up to index renaming
+  (contractions are stored with canonically numbered indices, so ``A_ij x_j``
+  and ``A_ik x_k`` are one node);
+* **elementwise** functions of constants are folded; ``x¹`` is ``x``.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+
+from .functions import FUNCTIONS
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, transform
+
+_FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
+
+
+def zeros(shape: tuple) -> Expr:
+    """The zero tensor of ``shape`` (a broadcast scalar 0: nothing is materialized)."""
+    shape = tuple(shape)
+    return Contraction((Const(0.0),), ((),), range(len(shape)), dict(enumerate(shape)))
+
+
+def filled(value: float, shape: tuple) -> Expr:
+    """A constant ``value`` broadcast to ``shape``."""
+    if not shape:
+        return Const(value)
+    return Contraction((Const(value),), ((),), range(len(shape)), dict(enumerate(shape)))
+
+
+def constant_value(expr: Expr):
+    """The value of a constant or of a broadcast scalar constant, else ``None``."""
+    if isinstance(expr, Const):
+        return expr.value
+    if isinstance(expr, Contraction) and len(expr.operands) == 1 and expr.indices == ((),) \
+            and isinstance(expr.operands[0], Const) and expr.operands[0].value.ndim == 0 \
+            and len(expr.sizes) == len(expr.output):
+        return expr.operands[0].value
+    return None
+
+
+def is_zero(expr: Expr) -> bool:
+    """True when ``expr`` is structurally zero (a zero constant, or a product with one)."""
+    if isinstance(expr, Const):
+        return not expr.value.any()
+    if isinstance(expr, Contraction):
+        return any(isinstance(op, Const) and not op.value.any() for op in expr.operands)
+    return False
+
+
+def simplify(expr):
+    """The simplified form of an expression (or of a list of them, sharing work)."""
+    from .construct import as_expr
+
+    if isinstance(expr, (list, tuple)):
+        return type(expr)(_simplify_all([as_expr(e) for e in expr]))
+    return _simplify_all([as_expr(expr)])[0]
+
+
+def _simplify_all(roots: Sequence[Expr]) -> list:
+    return transform(roots, _simplify_node)
+
+
+def _simplify_node(node: Expr, children: list) -> Expr:
+    if isinstance(node, Contraction):
+        return simplify_contraction(children, node.indices, node.output, node.sizes)
+    if isinstance(node, Sum):
+        return simplify_sum(children)
+    if isinstance(node, Elementwise):
+        return simplify_elementwise(node.fn, children[0], node.param)
+    return node
+
+
+# ---------------------------------------------------------------------------
+# Contractions
+
+
+def simplify_contraction(operands, indices, output, sizes) -> Expr:
+    """Simplify ``Contraction(operands, indices, output, sizes)`` whose operands are simplified."""
+    sizes = dict(enumerate(sizes)) if not isinstance(sizes, dict) else dict(sizes)
+    output = list(output)
+    next_label = [max(sizes, default=-1) + 1]
+
+    def fresh() -> int:
+        next_label[0] += 1
+        return next_label[0] - 1
+
+    # 1. flatten nested contractions (their summed indices get fresh labels)
+    factors: list = []  # (operand, [labels])
+    pending = list(zip(operands, (list(ix) for ix in indices)))
+    coefficient = 1.0
+    while pending:
+        op, ix = pending.pop(0)
+        if isinstance(op, Contraction):
+            rename = {}
+            for position, label in enumerate(op.output):
+                rename[label] = ix[position]
+            for label, dim in enumerate(op.sizes):
+                if label not in rename:
+                    rename[label] = fresh()
+                    sizes[rename[label]] = dim
+            pending[0:0] = [(inner, [rename[l] for l in inner_ix])
+                            for inner, inner_ix in zip(op.operands, op.indices)]
+            # labels of the inner contraction that no inner operand carries stay in `sizes`
+            continue
+        if isinstance(op, Const) and op.value.ndim == 0:
+            coefficient = coefficient * op.value[()]
+            continue
+        factors.append((op, ix))
+
+    if coefficient == 0 or any(is_zero(op) for op, _ in factors):
+        return zeros(tuple(sizes[l] for l in output))
+
+    # 2. eliminate deltas by renaming summed indices
+    changed = True
+    while changed:
+        changed = False
+        for position, (op, ix) in enumerate(factors):
+            if not isinstance(op, Delta):
+                continue
+            a, b = ix
+            if a == b:
+                del factors[position]
+            elif b not in output or a not in output:
+                old, new = (b, a) if b not in output else (a, b)
+                del factors[position]
+                factors = [(f, [new if l == old else l for l in fix]) for f, fix in factors]
+                del sizes[old]
+            else:
+                continue
+            changed = True
+            break
+
+    # 3. drop labels that no longer exist, then rebuild
+    used = set(output) | {l for _, ix in factors for l in ix}
+    # summed labels no factor carries are size factors; keep them (they were in sizes)
+    if coefficient != 1.0:
+        factors.insert(0, (Const(coefficient), []))
+    ops = [f for f, _ in factors]
+    ixs = [tuple(ix) for _, ix in factors]
+
+    if not ops:
+        bare = [l for l in sizes if l not in used]
+        if all(isinstance(sizes[l], int) for l in bare):
+            value = float(np.prod([sizes[l] for l in bare])) if bare else 1.0
+            return filled(value, tuple(sizes[l] for l in output))
+        return Contraction((), (), output, sizes)
+
+    if len(ops) == 1 and list(ixs[0]) == output and len(set(output)) == len(output) \
+            and set(sizes) == set(output):
+        return ops[0]
+
+    if all(isinstance(op, Const) for op in ops) and all(isinstance(d, int) for d in sizes.values()):
+        out_shape = tuple(sizes[l] for l in output)
+        if int(np.prod(out_shape, dtype=np.int64)) <= _FOLD_LIMIT:
+            return Const(_fold_einsum(ops, ixs, output, sizes))
+
+    return Contraction(ops, ixs, output, sizes)
+
+
+def _fold_einsum(ops, ixs, output, sizes) -> np.ndarray:
+    letters = {label: chr(ord("a") + n) for n, label in enumerate(sizes)}
+    bare = [l for l in sizes if l not in output and not any(l in ix for ix in ixs)]
+    scale = float(np.prod([sizes[l] for l in bare])) if bare else 1.0
+    equation = ",".join("".join(letters[l] for l in ix) for ix in ixs) + "->" + \
+        "".join(letters[l] for l in output)
+    result = np.einsum(equation, *[op.value for op in ops]) * scale
+    broadcast = tuple(sizes[l] for l in output)
+    return np.broadcast_to(result, broadcast).copy() if result.shape != broadcast else result
+
+
+# ---------------------------------------------------------------------------
+# Sums
+
+
+def _split_coefficient(term: Expr):
+    """``(c, core)`` with ``term == c * core``, ``c`` a Python scalar."""
+    if isinstance(term, Contraction) and term.operands and isinstance(term.operands[0], Const) \
+            and term.operands[0].value.ndim == 0:
+        coefficient = term.operands[0].value[()]
+        core = simplify_contraction(term.operands[1:], term.indices[1:], term.output, term.sizes)
+        return coefficient, core
+    return 1.0, term
+
+
+def simplify_sum(terms) -> Expr:
+    """Simplify a sum whose terms are simplified."""
+    shape = terms[0].shape
+    flat: list = []
+    pending = list(terms)
+    while pending:
+        term = pending.pop(0)
+        if isinstance(term, Sum):
+            pending[0:0] = list(term.terms)
+        elif not is_zero(term):
+            flat.append(term)
+    constant = None
+    groups: dict = {}
+    for term in flat:
+        value = constant_value(term)
+        if value is not None:
+            constant = value if constant is None else constant + value
+            continue
+        coefficient, core = _split_coefficient(term)
+        value = constant_value(core)
+        if value is not None:
+            constant = coefficient * value if constant is None else constant + coefficient * value
+            continue
+        entry = groups.setdefault(id(core), [core, 0.0])
+        entry[1] += coefficient
+    result = []
+    for core, coefficient in groups.values():
+        if coefficient == 0:
+            continue
+        if coefficient == 1:
+            result.append(core)
+        else:
+            result.append(simplify_contraction([Const(coefficient), core],
+                                               [(), tuple(range(core.ndim))],
+                                               range(core.ndim), dict(enumerate(core.shape))))
+    if constant is not None and np.any(constant != 0):
+        constant = np.asarray(constant)
+        result.insert(0, Const(constant) if constant.shape == shape else filled(constant[()], shape))
+    if not result:
+        return zeros(shape)
+    if len(result) == 1:
+        return result[0]
+    return Sum(result)
+
+
+# ---------------------------------------------------------------------------
+# Elementwise functions
+
+
+def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
+    """Simplify ``fn(arg)`` whose argument is simplified."""
+    if fn == "pow" and param == 1.0:
+        return arg
+    if fn == "pow" and param == 0.0:
+        return filled(1.0, arg.shape)
+    value = constant_value(arg)
+    if value is not None:
+        with np.errstate(all="ignore"):
+            result = FUNCTIONS[fn].numpy(value, param)
+        return Const(result) if isinstance(arg, Const) else filled(result[()], arg.shape)
+    if is_zero(arg):
+        with np.errstate(all="ignore"):
+            return filled(FUNCTIONS[fn].numpy(np.float64(0.0), param)[()], arg.shape)
+    return Elementwise(fn, arg, param)
