@@ -25,6 +25,9 @@ from typing import Optional, Sequence
 import numpy as np
 import opt_einsum
 
+from .kernels import Kernel
+from .simplify import constant_value
+
 from .construct import as_expr
 from .errors import BindingError, MemoryLimitError
 from .functions import FUNCTIONS
@@ -46,7 +49,7 @@ class Recipe:
     """How one contraction node is computed.
 
     ``equation`` runs over ``operands`` (positions in the node's operand list,
-    deltas left out); ``scale_dims`` are the sizes of summed indices no operand
+    deltas and scalar constants left out: those multiply into ``coefficient``); ``scale_dims`` are the sizes of summed indices no operand
     carries; the einsum's output is then laid out by ``layout`` (an einsum that
     writes it onto the diagonal of ``zeros(shape)``), or broadcast by
     ``broadcast_shape`` positions, to the node's shape.
@@ -58,6 +61,7 @@ class Recipe:
     unique_output: tuple  # roots in the einsum output order
     output_roots: tuple  # root per output axis (may repeat)
     carried: frozenset  # roots some operand carries
+    coefficient: complex = 1.0  # the product of the scalar constants among the operands
 
 
 def contraction_recipe(node: Contraction) -> Recipe:
@@ -70,8 +74,11 @@ def contraction_recipe(node: Contraction) -> Recipe:
         return label
 
     operands = []
+    coefficient = 1.0
     for position, (op, ix) in enumerate(zip(node.operands, node.indices)):
-        if isinstance(op, Delta):
+        if isinstance(op, Const) and op.value.ndim == 0:
+            coefficient = coefficient * op.value[()]
+        elif isinstance(op, Delta):
             a, b = root(ix[0]), root(ix[1])
             if a != b:
                 parent[max(a, b)] = min(a, b)
@@ -84,7 +91,8 @@ def contraction_recipe(node: Contraction) -> Recipe:
     scale_dims = tuple(node.sizes[r] for r in sorted(all_roots - carried - set(output_roots)))
     equation = ",".join("".join(_letter(root(l)) for l in node.indices[p]) for p in operands) \
         + "->" + "".join(_letter(r) for r in unique_output)
-    return Recipe(tuple(operands), equation, scale_dims, unique_output, output_roots, carried)
+    return Recipe(tuple(operands), equation, scale_dims, unique_output, output_roots, carried,
+                  coefficient)
 
 
 # ---------------------------------------------------------------------------
@@ -99,7 +107,9 @@ class Program:
     """A compiled set of expressions; call it with the variables' values.
 
     ``program(W=..., a=...)`` returns one array per output (a tuple when it
-    was compiled from a list), scalars as numpy floats.
+    was compiled from a list), scalars as numpy floats.  The first call with
+    new dimension sizes plans every contraction (see :attr:`plan`); later calls
+    with the same sizes reuse the plan.
     """
 
     def __init__(self, outputs: Sequence, *, single: bool = False):
@@ -109,8 +119,7 @@ class Program:
         self.nodes = postorder(self.outputs)
         self.slot = {id(node): n for n, node in enumerate(self.nodes)}
         self.variables = _unique_variables(self.nodes)
-        optional = []
-        limits = []
+        optional, limits = [], []
         for item in wrapped:
             for extra in (getattr(item, "of", None), getattr(item, "wrt", None),
                           getattr(item, "cotangent", None)):
@@ -118,53 +127,97 @@ class Program:
                     optional.extend(v for v in postorder([as_expr(extra)]) if isinstance(v, Var))
             if getattr(item, "method", None) == "naive" and item.memory_limit is not None:
                 limits.append(item.memory_limit)
-        self.optional = [v for v in _unique_variables(optional).values() if v.name not in self.variables]
+        self.derivatives = [item for item in wrapped if getattr(item, "of", None) is not None]
+        self.optional = [v for v in _unique_variables(optional).values()
+                         if v.name not in self.variables]
         self.memory_limit = min(limits) if limits else None
-        self.recipes = {id(n): contraction_recipe(n) for n in self.nodes if isinstance(n, Contraction)}
+        self.recipes = {id(n): contraction_recipe(n) for n in self.nodes
+                        if isinstance(n, Contraction)}
+        self.named_dims = sorted({d for n in self.nodes for d in _dims_of(n) if isinstance(d, str)})
+        self._fuse()
+        self._plans: dict = {}
+        self.last_bindings: Optional[dict] = None
+
+    def _fuse(self) -> None:
+        """Decide each step's inputs; a scaling read only by one sum is folded into it."""
+        consumers: dict = {}
+        for node in self.nodes:
+            for child in self._raw_inputs(node):
+                consumers[id(child)] = consumers.get(id(child), 0) + 1
+        outputs = {id(o) for o in self.outputs}
+        self.folded: set = set()  # nodes computed inside their consumer
+        self.sum_terms: dict = {}  # id(sum) -> [(input node, coefficient)], scalar constant
+        for node in self.nodes:
+            if not isinstance(node, Sum):
+                continue
+            terms, constant = [], 0.0
+            for term in node.terms:
+                alone = consumers.get(id(term)) == 1 and id(term) not in outputs
+                value = constant_value(term)
+                if value is not None and value.ndim == 0:
+                    constant = constant + value[()]
+                    if alone:
+                        self.folded.add(id(term))
+                    continue
+                scaled = _scaling(term, self.recipes.get(id(term)))
+                if scaled is not None and alone:
+                    self.folded.add(id(term))
+                    terms.append(scaled)
+                else:
+                    terms.append((term, 1.0))
+            self.sum_terms[id(node)] = (terms, constant)
+        self.inputs = {}
+        for node in self.nodes:
+            if id(node) in self.folded:
+                continue
+            if isinstance(node, Sum):
+                self.inputs[id(node)] = [t for t, _ in self.sum_terms[id(node)][0]]
+            else:
+                self.inputs[id(node)] = self._raw_inputs(node)
         output_slots = {self.slot[id(o)] for o in self.outputs}
         last_use = {}
         for node in self.nodes:
-            for child in self._inputs(node):
+            for child in self.inputs.get(id(node), ()):
                 last_use[self.slot[id(child)]] = self.slot[id(node)]
         self.release = {}  # step -> slots no later step reads
         for slot, step in last_use.items():
             if slot not in output_slots:
                 self.release.setdefault(step, []).append(slot)
-        self._plans: dict = {}
-        self.last_bindings: Optional[dict] = None
 
-    def _inputs(self, node):
+    def _raw_inputs(self, node):
         if isinstance(node, Contraction):
             return [node.operands[p] for p in self.recipes[id(node)].operands]
-        return node.children
+        return list(node.children)
 
     # -- binding --------------------------------------------------------------
 
     def bind(self, values: dict) -> tuple:
         """Check the arguments and bind dimension names: ``(arrays, bindings)``."""
-        values = dict(values)
-        expected = set(self.variables) | {v.name for v in self.optional}
-        extra = sorted(set(values) - expected)
-        if extra:
-            raise BindingError(f"evaluate: unexpected variable {extra[0]!r}; this expression's "
-                               f"variables are {sorted(self.variables) or 'none'}")
         missing = [name for name in self.variables if name not in values]
-        if missing:
-            raise BindingError(f"evaluate: missing a value for variable {missing[0]!r} of shape "
-                               f"{self.variables[missing[0]].shape}")
+        if missing or len(values) > len(self.variables):
+            expected = set(self.variables) | {v.name for v in self.optional}
+            extra = sorted(set(values) - expected)
+            if extra:
+                raise BindingError(f"evaluate: unexpected variable {extra[0]!r}; this expression's "
+                                   f"variables are {sorted(self.variables) or 'none'}")
+            if missing:
+                raise BindingError(f"evaluate: missing a value for variable {missing[0]!r} of "
+                                   f"shape {self.variables[missing[0]].shape}")
         bindings: dict = {}
         owners: dict = {}
         arrays: dict = {}
         for variable in list(self.variables.values()) + self.optional:
             if variable.name not in values:
                 continue
-            array = _as_array(variable.name, values[variable.name])
-            if array.ndim != variable.ndim:
+            array = values[variable.name]
+            if type(array) is not np.ndarray or array.dtype.kind not in "fc":
+                array = _as_array(variable.name, array)
+            if array.ndim != len(variable.shape):
                 raise BindingError(f"evaluate: variable {variable.name!r} expects shape "
                                    f"{variable.shape} ({variable.ndim} axes) but got an array of "
                                    f"shape {array.shape}")
             for axis, (dim, size) in enumerate(zip(variable.shape, array.shape)):
-                if isinstance(dim, int):
+                if dim.__class__ is int:
                     if dim != size:
                         raise BindingError(f"evaluate: variable {variable.name!r} expects shape "
                                            f"{variable.shape}, got {array.shape}: axis {axis} "
@@ -175,69 +228,104 @@ class Program:
                 else:
                     owners.setdefault(dim, variable.name)
             arrays[variable.name] = array
-        for node in self.nodes:
-            for dim in _dims_of(node):
-                if isinstance(dim, str) and dim not in bindings:
-                    raise BindingError(f"evaluate: dimension {dim!r} is not bound by any variable "
-                                       "passed in; pass a variable that has it")
+        if len(bindings) != len(self.named_dims):
+            unbound = [d for d in self.named_dims if d not in bindings]
+            raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
+                               "passed in; pass a variable that has it")
         return arrays, bindings
 
     # -- running ----------------------------------------------------------------
 
     def __call__(self, values: Optional[dict] = None, /, **kwargs):
-        arrays, bindings = self.bind({**(values or {}), **kwargs})
-        key = tuple(sorted(bindings.items()))
-        plans = self._plans.get(key)
-        if plans is None:
+        if values:
+            kwargs = {**values, **kwargs}
+        arrays, bindings = self.bind(kwargs)
+        key = tuple(sorted(bindings.items())) if bindings else ()
+        steps = self._plans.get(key)
+        if steps is None:
             if self.memory_limit is not None:
                 check_memory(self, bindings, self.memory_limit)
-            plans = self._plans[key] = {}
+            steps = self._plans[key] = self._build_steps(bindings)
         self.last_bindings = bindings
         slots: list = [None] * len(self.nodes)
-        for step, node in enumerate(self.nodes):
-            slots[step] = self._run(node, slots, arrays, bindings, plans)
-            for slot in self.release.get(step, ()):
+        for slot, name in self._loads:
+            slots[slot] = arrays[name]
+        for slot, value in self._constants:
+            slots[slot] = value
+        for out, run, ins, free in steps:
+            slots[out] = run(*[slots[i] for i in ins])
+            for slot in free:
                 slots[slot] = None
         results = tuple(_finish(slots[self.slot[id(o)]]) for o in self.outputs)
         return results[0] if self.single else results
 
-    def _run(self, node, slots, arrays, bindings, plans):
-        if isinstance(node, Var):
-            return arrays[node.name]
-        if isinstance(node, Const):
-            return node.value
-        if isinstance(node, Elementwise):
-            return FUNCTIONS[node.fn].numpy(slots[self.slot[id(node.arg)]], node.param)
-        if isinstance(node, Sum):
-            terms = [slots[self.slot[id(t)]] for t in node.terms]
-            return functools.reduce(np.add, terms)
-        if isinstance(node, Delta):
-            return np.eye(_size(node.dim, bindings))
-        return self._contract(node, slots, bindings, plans)
+    def _build_steps(self, bindings: dict) -> list:
+        """``(slot, function, input slots, slots to free)`` for every computed node."""
+        self._loads, self._constants, steps = [], [], []
+        self._kernels: dict = {}
+        shapes = {id(n): tuple(_size(d, bindings) for d in n.shape) for n in self.nodes}
+        for step, node in enumerate(self.nodes):
+            if isinstance(node, Var):
+                self._loads.append((step, node.name))
+                continue
+            if isinstance(node, Const):
+                self._constants.append((step, node.value))
+                continue
+            if id(node) in self.folded:
+                continue
+            inputs = self.inputs[id(node)]
+            if isinstance(node, Elementwise):
+                run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
+            elif isinstance(node, Sum):
+                terms, constant = self.sum_terms[id(node)]
+                run = _sum_function([c for _, c in terms], constant, shapes[id(node)])
+            elif isinstance(node, Delta):
+                run = functools.partial(np.eye, _size(node.dim, bindings))
+            else:
+                run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs])
+            steps.append((step, run, [self.slot[id(i)] for i in inputs],
+                          self.release.get(step, ())))
+        return steps
 
-    def _contract(self, node: Contraction, slots, bindings, plans):
+    def _contraction_function(self, node: Contraction, bindings: dict, shapes: list):
         recipe = self.recipes[id(node)]
-        operands = [slots[self.slot[id(node.operands[p])]] for p in recipe.operands]
-        if operands:
-            expression = plans.get(id(node))
-            if expression is None:
-                shapes = [op.shape for op in operands]
-                expression = plans[id(node)] = opt_einsum.contract_expression(recipe.equation, *shapes)
-            result = expression(*operands)
+        scale = float(math.prod(_size(d, bindings) for d in recipe.scale_dims))
+        coefficient = recipe.coefficient * scale
+        shape = tuple(_size(d, bindings) for d in node.shape)
+        if not recipe.operands:
+            value = np.full((), coefficient)
+            return lambda: _layout(value, recipe, node, bindings)
+        kernel = Kernel(recipe.equation, shapes)
+        self._kernels[id(node)] = kernel
+        needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
+            len(set(recipe.output_roots)) != len(recipe.output_roots)
+        if coefficient == 1.0:
+            if not needs_layout:
+                return kernel
+            return lambda *arrays: _layout(kernel(*arrays), recipe, node, bindings)
+        # scale the smallest of the operands and the result
+        sizes = [math.prod(s) for s in shapes]
+        smallest = min(range(len(shapes)), key=sizes.__getitem__)
+        if sizes[smallest] < math.prod(shape):
+            def run(*arrays):
+                arrays = list(arrays)
+                arrays[smallest] = arrays[smallest] * coefficient
+                result = kernel(*arrays)
+                return _layout(result, recipe, node, bindings) if needs_layout else result
         else:
-            result = np.ones(())
-        if recipe.scale_dims:
-            result = result * float(math.prod(_size(d, bindings) for d in recipe.scale_dims))
-        return _layout(result, recipe, node, bindings)
+            def run(*arrays):
+                result = kernel(*arrays) * coefficient
+                return _layout(result, recipe, node, bindings) if needs_layout else result
+        return run
 
     # -- inspection -------------------------------------------------------------
 
     def predicted_bytes(self, bindings: dict) -> int:
-        """Peak bytes of the arrays the program holds at once (intermediates of einsums aside)."""
+        """Peak bytes of the arrays the program holds at once (einsum temporaries aside)."""
         live = peak = 0
         sizes = {}
         for step, node in enumerate(self.nodes):
-            if isinstance(node, (Var, Const)):
+            if isinstance(node, (Var, Const)) or id(node) in self.folded:
                 continue
             sizes[step] = 8 * math.prod(_size(d, bindings) for d in node.shape)
             live += sizes[step]
@@ -245,6 +333,75 @@ class Program:
             for slot in self.release.get(step, ()):
                 live -= sizes.get(slot, 0)
         return peak
+
+    def plan_for(self, sizes: Optional[dict] = None):
+        """The :class:`~tensorcalc.plan.Plan` for dimension ``sizes`` (names → ints)."""
+        from .plan import make_plan
+
+        return make_plan(self, dict(sizes or {}))
+
+    @property
+    def plan(self):
+        """The plan of the last call (or of the fixed sizes when every dimension is a number)."""
+        if self.last_bindings is None and self.named_dims:
+            raise BindingError(f"plan: dimensions {self.named_dims} are not bound yet; call the "
+                               "program once, or use plan_for({'n': 10, ...})")
+        return self.plan_for(self.last_bindings or {})
+
+
+def _elementwise(function, param, x):
+    return function(x, param)
+
+
+def _scaling(term, recipe):
+    """``(operand, c)`` when ``term`` is ``c`` times one operand read as is, else ``None``."""
+    if recipe is None or not isinstance(term, Contraction) or len(term.operands) != 2:
+        return None
+    first, second = term.operands
+    if not (isinstance(first, Const) and first.value.ndim == 0) or isinstance(second, (Const, Delta)):
+        return None
+    if term.indices[1] != term.output or len(term.sizes) != len(term.output):
+        return None
+    return second, first.value[()]
+
+
+def _sum_function(coefficients: list, constant, shape: tuple):
+    """A function adding its arguments times ``coefficients`` plus ``constant``."""
+    def run(*arrays):
+        if not arrays:
+            return np.full(shape, constant)
+        first, c0 = arrays[0], coefficients[0]
+        if len(arrays) == 1:
+            if c0 == 1:
+                result = first + constant
+            elif c0 == -1:
+                result = constant - first
+            else:
+                result = first * c0 + constant
+            return result if result.shape == shape else np.broadcast_to(result, shape).copy()
+        second, c1 = arrays[1], coefficients[1]
+        if c0 == 1 and c1 == 1:
+            total = first + second
+        elif c0 == 1 and c1 == -1:
+            total = first - second
+        elif c0 == -1 and c1 == 1:
+            total = second - first
+        else:
+            total = first * c0 + second * c1
+        if total.shape != shape or not total.flags.writeable:
+            total = np.broadcast_to(total, shape).copy()
+        for array, c in zip(arrays[2:], coefficients[2:]):
+            if c == 1:
+                total += array
+            elif c == -1:
+                total -= array
+            else:
+                total += array * c
+        if constant:
+            total += constant
+        return total
+
+    return run
 
 
 def _layout(result: np.ndarray, recipe: Recipe, node: Contraction, bindings) -> np.ndarray:
@@ -254,19 +411,16 @@ def _layout(result: np.ndarray, recipe: Recipe, node: Contraction, bindings) -> 
     if len(set(roots)) == len(roots):
         if len(recipe.unique_output) == len(roots):
             return result
-        expanded = result.reshape([_size(node.sizes[r], bindings) if r in recipe.carried else 1
-                                   for r in roots])
+        expanded = np.reshape(result, [_size(node.sizes[r], bindings) if r in recipe.carried else 1
+                                       for r in roots])
         return np.broadcast_to(expanded, shape)
-    full = np.zeros(shape, dtype=result.dtype)
+    full = np.zeros(shape, dtype=np.result_type(result))
     unique = tuple(dict.fromkeys(roots))
     diagonal = np.einsum("".join(_letter(r) for r in roots) + "->" + "".join(_letter(r) for r in unique),
                          full)
-    carried_positions = [unique.index(r) for r in recipe.unique_output]
-    expanded_shape = [1] * len(unique)
-    for position, r in zip(carried_positions, recipe.unique_output):
-        expanded_shape[position] = result.shape[recipe.unique_output.index(r)]
-    order = sorted(range(len(recipe.unique_output)), key=lambda n: carried_positions[n])
-    diagonal[...] = np.transpose(result, order).reshape(expanded_shape)
+    expanded_shape = [result.shape[recipe.unique_output.index(r)] if r in recipe.carried else 1
+                      for r in unique]
+    diagonal[...] = np.reshape(result, expanded_shape)
     return full
 
 

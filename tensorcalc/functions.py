@@ -78,7 +78,7 @@ _ROWS = [
     Function("abs", lambda x, p: np.abs(x), lambda x, p: _f("sign")(x), "|{}|"),
     Function("step", lambda x, p: np.heaviside(x, 0.0), lambda x, p: None, "step({})"),
     Function("sign", lambda x, p: np.sign(x), lambda x, p: None, "sign({})"),
-    Function("pow", lambda x, p: np.power(x, p), lambda x, p: p * _f("pow")(x, p - 1.0), "{}^{}",
+    Function("pow", lambda x, p: x ** p, lambda x, p: p * _f("pow")(x, p - 1.0), "{}^{}",
              (0.2, 3.0), has_param=True),
 ]
 for _row in _ROWS:
