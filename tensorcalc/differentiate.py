@@ -36,6 +36,7 @@ from .construct import as_expr
 from .errors import DifferentiationError, ShapeError
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder
+from .optimize import binarize
 from .simplify import simplify, zeros
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes the naive method may materialize by default
@@ -128,7 +129,7 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
         for d in derivatives:
             check_naive_memory(d, sizes=None)
     else:
-        results = simplify(reverse_sweep(f, seed, n_extra, variables))
+        results = _sweep_and_simplify(f, seed, n_extra, variables)
         derivatives = [Derivative(r, f, v) for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
 
@@ -156,9 +157,17 @@ def vjp(f, wrt, cotangent):
         raise ShapeError(f"vjp: the cotangent has shape {cotangent.shape} but f has shape {f.shape}; "
                          "they must be equal")
     variables, single = _as_variables("vjp", wrt)
-    results = simplify(reverse_sweep(f, cotangent, 0, variables))
+    results = _sweep_and_simplify(f, cotangent, 0, variables)
     derivatives = [Derivative(r, f, v, cotangent=cotangent) for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
+
+
+def _sweep_and_simplify(f: Expr, seed: Expr, n_extra: int, variables) -> list:
+    """Binarize ``f``, sweep, and simplify the adjoints in the context of ``f`` itself, so that
+    forward intermediates the adjoints read stay shared nodes instead of being recomputed."""
+    forward = binarize(f)
+    adjoints = reverse_sweep(forward, seed, n_extra, variables)
+    return simplify([forward] + adjoints)[1:]
 
 
 def _as_variables(operation: str, wrt):

@@ -494,10 +494,35 @@ def _human(n: float) -> str:
 # Public entry points
 
 
-def compile(outputs) -> Program:  # noqa: A001 - the natural name, as in tc.compile
-    """One callable for one expression or a list of them (returning a tuple)."""
+def compile(outputs, simplify: bool = True) -> Program:  # noqa: A001 - as in tc.compile
+    """One callable for one expression or a list of them (returning a tuple).
+
+    The outputs are simplified together (naive derivatives excepted: their
+    point is to materialize), so that a loss and its gradients share every
+    common subexpression, the forward pass included.
+    """
     single = not isinstance(outputs, (list, tuple))
-    return Program([outputs] if single else list(outputs), single=single)
+    items = [outputs] if single else list(outputs)
+    if simplify:
+        items = _simplify_together(items)
+    return Program(items, single=single)
+
+
+def _simplify_together(items: list) -> list:
+    from .differentiate import Derivative
+    from .optimize import binarize
+    from .simplify import simplify as simplify_exprs
+
+    positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]
+    if not positions:
+        return items
+    simplified = simplify_exprs(binarize([as_expr(items[n]) for n in positions]))
+    items = list(items)
+    for n, expr in zip(positions, simplified):
+        item = items[n]
+        items[n] = Derivative(expr, item.of, item.wrt, item.cotangent, item.method,
+                              item.memory_limit) if isinstance(item, Derivative) else expr
+    return items
 
 
 @functools.lru_cache(maxsize=256)
@@ -518,6 +543,8 @@ def evaluate(expr, values: Optional[dict] = None, /, **kwargs):
     5.0
     """
     merged = {**(values or {}), **kwargs}
+    if getattr(expr, "method", None) != "naive":
+        expr = _simplify_together([expr])[0]
     key = (as_expr(expr),) + tuple(getattr(expr, name, None) for name in
                                    ("of", "wrt", "cotangent", "method", "memory_limit"))
     return _cached_program(*key)(merged)

@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from .functions import FUNCTIONS
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, transform
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
 
@@ -74,12 +74,31 @@ def simplify(expr):
 
 
 def _simplify_all(roots: Sequence[Expr]) -> list:
-    return transform(roots, _simplify_node)
+    order = postorder(roots)
+    consumers: dict = {}
+    for node in order:
+        for child in node.children:
+            consumers[id(child)] = consumers.get(id(child), 0) + 1
+    memo: dict = {}
+    for node in order:
+        children = [memo[id(child)] for child in node.children]
+        shared = [consumers.get(id(child), 0) > 1 for child in node.children]
+        memo[id(node)] = _simplify_node(node, children, shared)
+    return [memo[id(root)] for root in roots]
 
 
-def _simplify_node(node: Expr, children: list) -> Expr:
+def _is_product(expr: Expr) -> bool:
+    """A contraction of two or more tensors: worth computing once when it is shared."""
+    return isinstance(expr, Contraction) and sum(
+        1 for op in expr.operands
+        if not isinstance(op, Delta) and not (isinstance(op, Const) and op.value.ndim == 0)) >= 2
+
+
+def _simplify_node(node: Expr, children: list, shared=()) -> Expr:
     if isinstance(node, Contraction):
-        return simplify_contraction(children, node.indices, node.output, node.sizes)
+        keep = {k for k, (child, is_shared) in enumerate(zip(children, shared))
+                if is_shared and _is_product(child)}
+        return simplify_contraction(children, node.indices, node.output, node.sizes, keep)
     if isinstance(node, Sum):
         return simplify_sum(children)
     if isinstance(node, Elementwise):
@@ -91,8 +110,13 @@ def _simplify_node(node: Expr, children: list) -> Expr:
 # Contractions
 
 
-def simplify_contraction(operands, indices, output, sizes) -> Expr:
-    """Simplify ``Contraction(operands, indices, output, sizes)`` whose operands are simplified."""
+def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> Expr:
+    """Simplify ``Contraction(operands, indices, output, sizes)`` whose operands are simplified.
+
+    Operands at the positions in ``keep`` are not flattened: they are products
+    shared with other parts of the DAG, computed once (reverse accumulation
+    relies on this to reuse forward intermediates and partial adjoints).
+    """
     sizes = dict(enumerate(sizes)) if not isinstance(sizes, dict) else dict(sizes)
     output = list(output)
     next_label = [max(sizes, default=-1) + 1]
@@ -103,11 +127,11 @@ def simplify_contraction(operands, indices, output, sizes) -> Expr:
 
     # 1. flatten nested contractions (their summed indices get fresh labels)
     factors: list = []  # (operand, [labels])
-    pending = list(zip(operands, (list(ix) for ix in indices)))
+    pending = [(op, list(ix), k in keep) for k, (op, ix) in enumerate(zip(operands, indices))]
     coefficient = 1.0
     while pending:
-        op, ix = pending.pop(0)
-        if isinstance(op, Contraction):
+        op, ix, kept = pending.pop(0)
+        if isinstance(op, Contraction) and not kept:
             rename = {}
             for position, label in enumerate(op.output):
                 rename[label] = ix[position]
@@ -115,7 +139,8 @@ def simplify_contraction(operands, indices, output, sizes) -> Expr:
                 if label not in rename:
                     rename[label] = fresh()
                     sizes[rename[label]] = dim
-            pending[0:0] = [(inner, [rename[l] for l in inner_ix])
+            # a product left inside a simplified contraction was kept on purpose: keep it
+            pending[0:0] = [(inner, [rename[l] for l in inner_ix], _is_product(inner))
                             for inner, inner_ix in zip(op.operands, op.indices)]
             # labels of the inner contraction that no inner operand carries stay in `sizes`
             continue
