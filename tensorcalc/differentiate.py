@@ -149,7 +149,7 @@ def vjp(f, wrt, cotangent):
     >>> import tensorcalc as tc
     >>> W, x, G = tc.var("W", ("h", "d")), tc.var("x", ("d", "B")), tc.var("G", ("h", "B"))
     >>> print(tc.vjp(tc.tanh(W @ x), W, G))
-    G_ik x_jk + -1 G_ik tanh(W_il x_lk)² x_jk
+    G_ik (1 - tanh(W_il x_lk)²) x_jk
     """
     f = as_expr(f)
     cotangent = as_expr(cotangent)

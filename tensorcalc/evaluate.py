@@ -107,7 +107,7 @@ class Program:
     """A compiled set of expressions; call it with the variables' values.
 
     ``program(W=..., a=...)`` returns one array per output (a tuple when it
-    was compiled from a list), scalars as numpy floats.  The first call with
+    was compiled from a list), scalars as Python floats.  The first call with
     new dimension sizes plans every contraction (see :attr:`plan`); later calls
     with the same sizes reuse the plan.
     """
@@ -256,7 +256,7 @@ class Program:
             slots[out] = run(*[slots[i] for i in ins])
             for slot in free:
                 slots[slot] = None
-        results = tuple(_finish(slots[self.slot[id(o)]]) for o in self.outputs)
+        results = tuple(_finish(slots[self.slot[id(o)]], arrays) for o in self.outputs)
         return results[0] if self.single else results
 
     def _build_steps(self, bindings: dict) -> list:
@@ -301,7 +301,7 @@ class Program:
             len(set(recipe.output_roots)) != len(recipe.output_roots)
         if coefficient == 1.0:
             if not needs_layout:
-                return kernel
+                return kernel.function
             return lambda *arrays: _layout(kernel(*arrays), recipe, node, bindings)
         # scale the smallest of the operands and the result
         sizes = [math.prod(s) for s in shapes]
@@ -424,11 +424,16 @@ def _layout(result: np.ndarray, recipe: Recipe, node: Contraction, bindings) -> 
     return full
 
 
-def _finish(array):
+def _finish(array, inputs: dict):
+    """An output the caller may keep and modify: never a view of an input or a constant."""
     array = np.asarray(array)
     if array.ndim == 0:
-        return array[()]
-    if not array.flags.writeable or not array.flags.owndata:
+        return array.item()  # a Python float (complex for complex results)
+    base = array
+    while base.base is not None and isinstance(base.base, np.ndarray):
+        base = base.base
+    if not array.flags.writeable or not base.flags.writeable or \
+            any(base is value for value in inputs.values()):
         return np.array(array)
     return array
 

@@ -73,6 +73,18 @@ class Kernel:
         self.largest = int(self.info.largest_intermediate) if self.info is not None else \
             math.prod(sizes[c] for c in output) if output else 1
 
+        self.function = self._direct_function()
+
+    def _direct_function(self):
+        """The cheapest callable: a single step needs no working list."""
+        if len(self.steps) == 1:
+            positions, step = self.steps[0]
+            if positions == tuple(range(len(positions))):
+                return step
+            order = positions
+            return lambda *operands: step(*[operands[p] for p in order])
+        return self.__call__
+
     def __call__(self, *operands):
         work = list(operands)
         for positions, step in self.steps:
@@ -140,24 +152,44 @@ def _binary(a: str, b: str, result: str, sizes: dict):
     produced = batch + a_kept + b_kept
     out_shape = tuple(sizes[c] for c in produced)
     out_perm = tuple(produced.index(c) for c in result)
-    a_shape, b_shape = (n_batch, n_a, n_sum), (n_batch, n_sum, n_b)
-    identity = out_perm == tuple(range(len(out_perm)))
-    if not batch:  # plain GEMM; np.dot avoids matmul's batch loop
-        a_shape, b_shape = (n_a, n_sum), (n_sum, n_b)
+    if not batch:  # plain GEMM: np.dot on 2-d views
+        left = _as_matrix(a, a_perm, (n_a, n_sum), sizes)
+        right = _as_matrix(b, b_perm, (n_sum, n_b), sizes)
+        finish = _from_matrix((n_a, n_b), out_shape, out_perm)
+        if finish is None:
+            return lambda x, y: np.dot(left(x), right(y))
+        return lambda x, y: finish(np.dot(left(x), right(y)))
+    left = _as_matrix(a, a_perm, (n_batch, n_a, n_sum), sizes)
+    right = _as_matrix(b, b_perm, (n_batch, n_sum, n_b), sizes)
+    finish = _from_matrix((n_batch, n_a, n_b), out_shape, out_perm)
+    if finish is None:
+        return lambda x, y: np.matmul(left(x), right(y))
+    return lambda x, y: finish(np.matmul(left(x), right(y)))
 
-        def gemm(x, y):
-            z = np.dot(x.transpose(a_perm).reshape(a_shape), y.transpose(b_perm).reshape(b_shape))
-            z = z.reshape(out_shape)
-            return z if identity else z.transpose(out_perm)
 
-        return gemm
+def _as_matrix(term: str, permutation: tuple, shape: tuple, sizes: dict):
+    """A function viewing an operand as the 2-d (or batched 3-d) matrix matmul needs."""
+    identity = permutation == tuple(range(len(permutation)))
+    permuted = tuple(sizes[term[p]] for p in permutation)
+    if identity and permuted == shape:
+        return lambda x: x
+    if permutation == (1, 0) and permuted == shape:
+        return lambda x: x.T
+    if identity:
+        return lambda x: x.reshape(shape)
+    return lambda x: x.transpose(permutation).reshape(shape)
 
-    def batched(x, y):
-        z = np.matmul(x.transpose(a_perm).reshape(a_shape), y.transpose(b_perm).reshape(b_shape))
-        z = z.reshape(out_shape)
-        return z if identity else z.transpose(out_perm)
 
-    return batched
+def _from_matrix(matrix_shape: tuple, shape: tuple, permutation: tuple):
+    """The function laying a matmul result out as the step's output (``None``: as it is)."""
+    identity = permutation == tuple(range(len(permutation)))
+    if matrix_shape == shape and identity:
+        return None
+    if matrix_shape == shape and permutation == (1, 0):
+        return lambda z: z.T
+    if identity:
+        return lambda z: z.reshape(shape)
+    return lambda z: z.reshape(shape).transpose(permutation)
 
 
 def _broadcast_view(term: str, result: str):
