@@ -13,7 +13,7 @@ g_i a_j
 """
 
 from . import functions as _functions
-from .construct import (as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
+from .construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
                         power, trace, transpose, var)
 from .construct import sum  # noqa: A004 - numpy's name, on purpose
 from .differentiate import Derivative, grad, jacobian, vjp
@@ -55,7 +55,7 @@ sign = _make_function("sign")
 
 __all__ = [
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
-    "broadcast_to", "power", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
+    "broadcast_to", "power", "apply_function", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
     "evaluate", "compile", "Program", "index_notation", "exp", "log", "sin", "cos", "tanh",
     "sigmoid", "softplus", "sqrt", "relu", "abs", "step", "sign", "FUNCTIONS", "Function",
     "register_function", "Expr", "Var", "Const", "Delta", "Contraction", "Elementwise", "Sum",

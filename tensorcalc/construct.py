@@ -307,7 +307,12 @@ def mean(x, axis=None, keepdims: bool = False) -> Expr:
     """The mean over ``axis``; named dimensions divide by their bound size."""
     x = as_expr(x)
     axes = _normalize_axes("mean", x, axis)
-    count = product("mean", *[dim_size(x.shape[a]) for a in sorted(axes)]) if axes else Const(1.0)
+    dims = [x.shape[a] for a in sorted(axes)]
+    fixed = float(np.prod([d for d in dims if isinstance(d, int)]))
+    named = [dim_size(d) for d in dims if not isinstance(d, int)]
+    if not named:
+        return product("mean", sum(x, axis, keepdims), Const(1.0 / fixed))
+    count = product("mean", Const(fixed), *named)
     return product("mean", sum(x, axis, keepdims), power(count, -1.0))
 
 

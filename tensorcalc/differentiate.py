@@ -181,7 +181,7 @@ def _as_variables(operation: str, wrt):
             raise DifferentiationError(
                 f"{operation}: can only differentiate with respect to a variable made by tc.var, "
                 f"got {type(inner).__name__} {inner!s}; to differentiate with respect to an "
-                "intermediate, make it a variable and substitute")
+                "intermediate result, build the expression from a tc.var standing for it")
     return [as_expr(item) for item in items], single
 
 

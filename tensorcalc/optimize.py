@@ -51,7 +51,9 @@ def _binarize_node(node: Expr, children: list) -> Expr:
              for label, dim in enumerate(node.sizes)}
     terms = ["".join(letters[l] for l in node.indices[p]) for p in real]
     shapes = [tuple(sizes[l] for l in node.indices[p]) for p in real]
-    path, _ = opt_einsum.contract_path(",".join(terms) + "->" + "".join(letters[l] for l in top),
+    in_real = {label for p in real for label in node.indices[p]}
+    path_output = "".join(letters[l] for l in sorted(top & in_real))
+    path, _ = opt_einsum.contract_path(",".join(terms) + "->" + path_output,
                                        *shapes, shapes=True, optimize="dp")
     work = [(node.operands[p], tuple(node.indices[p])) for p in real]
     carried = {label for ix in node.indices for label in ix}

@@ -192,22 +192,31 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
         return ops[0]
 
     if all(isinstance(op, Const) for op in ops) and all(isinstance(d, int) for d in sizes.values()):
+        # fold onto the axes some constant carries; the other output axes stay a broadcast
+        carried = {l for ix in ixs for l in ix}
+        kept = [l for l in output if l in carried]
         out_shape = tuple(sizes[l] for l in output)
-        if int(np.prod(out_shape, dtype=np.int64)) <= _FOLD_LIMIT:
-            return Const(_fold_einsum(ops, ixs, output, sizes))
+        if int(np.prod([sizes[l] for l in kept], dtype=np.int64)) <= _FOLD_LIMIT:
+            inner = {l: d for l, d in sizes.items() if l in carried or l not in output}
+            value = _fold_einsum(ops, ixs, kept, inner)
+            if not kept:
+                return filled(value[()], out_shape)
+            if len(kept) == len(output):
+                return Const(value)
+            return Contraction((Const(value),), (tuple(kept),), output,
+                               {l: sizes[l] for l in output})
 
     return Contraction(ops, ixs, output, sizes)
 
 
 def _fold_einsum(ops, ixs, output, sizes) -> np.ndarray:
+    """``einsum`` of constants; every output label is carried by some constant."""
     letters = {label: chr(ord("a") + n) for n, label in enumerate(sizes)}
     bare = [l for l in sizes if l not in output and not any(l in ix for ix in ixs)]
     scale = float(np.prod([sizes[l] for l in bare])) if bare else 1.0
     equation = ",".join("".join(letters[l] for l in ix) for ix in ixs) + "->" + \
         "".join(letters[l] for l in output)
-    result = np.einsum(equation, *[op.value for op in ops]) * scale
-    broadcast = tuple(sizes[l] for l in output)
-    return np.broadcast_to(result, broadcast).copy() if result.shape != broadcast else result
+    return np.asarray(np.einsum(equation, *[op.value for op in ops]) * scale)
 
 
 # ---------------------------------------------------------------------------
