@@ -312,7 +312,7 @@ def mean(x, axis=None, keepdims: bool = False) -> Expr:
     named = [dim_size(d) for d in dims if not isinstance(d, int)]
     if not named:
         return product("mean", sum(x, axis, keepdims), Const(1.0 / fixed))
-    count = product("mean", Const(fixed), *named)
+    count = product("mean", Const(fixed), *named) if fixed != 1 else product("mean", *named)
     return product("mean", sum(x, axis, keepdims), power(count, -1.0))
 
 
