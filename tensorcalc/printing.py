@@ -9,23 +9,25 @@ Free indices are named ``i, j, k, …`` by axis; summed indices get the next
 unused letters (Einstein's convention: an index repeated in a product is
 summed).  Where an index is summed but appears only once, the sum is written
 out (``Σ_j A_ij``).  ``𝟙_j`` marks an axis a term is constant along
-(broadcasting), and ``δ`` is the Kronecker delta.  Printing is iterative
-enough for long chains only in depth of nesting of printed parentheses.
+(broadcasting), and ``δ`` is the Kronecker delta.
 """
 
 from __future__ import annotations
 
+import sys
+
 from .functions import format_call
-from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var
+from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var, postorder
 
 _NAMES = "ijklmnpqrstuvwxyzabcdefgh"
 
 
 class _Namer:
-    """Hands out index names that are not in use yet."""
+    """Hands out index names that are not in use yet; ``bound`` maps shared nodes to symbols."""
 
-    def __init__(self):
+    def __init__(self, bound=None):
         self.count = 0
+        self.bound = bound or {}
 
     def fresh(self) -> str:
         n = self.count
@@ -51,6 +53,9 @@ def _subscript(names) -> str:
 
 def _format(node, names: list, namer: _Namer) -> tuple:
     """``(text, kind)`` for ``node`` with its axes named ``names``; kind is 'atom', 'product' or 'sum'."""
+    symbol = namer.bound.get(id(node))
+    if symbol is not None:
+        return symbol + _subscript(names), "atom"
     if isinstance(node, Var):
         return node.name + _subscript(names), "atom"
     if isinstance(node, Const):
@@ -122,12 +127,64 @@ def _format_contraction(node: Contraction, names: list, namer: _Namer) -> tuple:
     return body, "product" if (len(factors) > 1 or coefficient is not None or explicit) else "atom"
 
 
+LARGE = 400  # nodes, counted as a tree: beyond this, shared subexpressions print once, by name
+
+
+def _shared_names(expr) -> list:
+    """``[(node, symbol)]`` for the shared subexpressions of a large expression, children first."""
+    order = postorder([expr])
+    tree_size: dict = {}
+    consumers: dict = {}
+    for node in order:
+        tree_size[id(node)] = 1 + sum(tree_size[id(c)] for c in node.children)
+        for child in node.children:
+            consumers[id(child)] = consumers.get(id(child), 0) + 1
+    if tree_size[id(expr)] <= LARGE:
+        return []
+    shared = [node for node in order if node is not expr and consumers.get(id(node), 0) > 1
+              and tree_size[id(node)] > 3]
+    return [(node, f"t{n + 1}") for n, node in enumerate(shared)]
+
+
 def index_notation(expr, names=None, namer=None) -> str:
-    """The index-notation text of ``expr``; its axes are named ``names`` (default ``i, j, …``)."""
+    """The index-notation text of ``expr``; its axes are named ``names`` (default ``i, j, …``).
+
+    A large expression prints its shared subexpressions once, as definitions
+    after ``where`` (a DAG printed as a tree can be exponentially long).
+    """
+    shared = _shared_names(expr)
     namer = namer or _Namer()
+    namer.bound.update((id(node), symbol) for node, symbol in shared)
     if names is None:
         names = [namer.fresh() for _ in range(expr.ndim)]
-    return _format(expr, list(names), namer)[0]
+    with _deep_enough(expr):
+        text = _format(expr, list(names), namer)[0]
+        definitions = []
+        for node, symbol in shared:
+            local = _Namer({k: v for k, v in namer.bound.items() if k != id(node)})
+            axes = [local.fresh() for _ in range(node.ndim)]
+            definitions.append(f"{symbol}{_subscript(axes)} = {_format(node, axes, local)[0]}")
+    if definitions:
+        text += "\n  where " + "\n        ".join(definitions)
+    return text
+
+
+class _deep_enough:
+    """Printing recurses once per level of nesting; allow as many levels as the expression has."""
+
+    def __init__(self, expr):
+        depth: dict = {}
+        for node in postorder([expr]):
+            depth[id(node)] = 1 + max((depth[id(c)] for c in node.children), default=0)
+        self.needed = 4 * depth[id(expr)] + 200
+
+    def __enter__(self):
+        self.previous = sys.getrecursionlimit()
+        if self.needed > self.previous:
+            sys.setrecursionlimit(self.needed)
+
+    def __exit__(self, *exc):
+        sys.setrecursionlimit(self.previous)
 
 
 def derivative_notation(derivative) -> str:
@@ -141,8 +198,11 @@ def derivative_notation(derivative) -> str:
     names = [namer.fresh() for _ in range(expr.ndim)]
     of, wrt = as_expr(derivative.of), derivative.wrt
     of_names, wrt_names = names[:of.ndim], names[of.ndim:]
-    of_text, kind = _format(of, of_names, namer)
+    rhs = index_notation(expr, names, namer)
+    if _shared_names(of):
+        return f"∂f/∂{wrt.name}{_subscript(wrt_names)} = {rhs}"
+    with _deep_enough(of):
+        of_text, kind = _format(of, of_names, namer)
     if kind != "atom" or of_names:
         of_text = f"({of_text})" if kind != "atom" or not isinstance(of, Var) else of_text
-    rhs = index_notation(expr, names, namer)
     return f"∂{of_text}/∂{wrt.name}{_subscript(wrt_names)} = {rhs}"

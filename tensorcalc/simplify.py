@@ -29,6 +29,8 @@ from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
+MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long chains of
+# products (a deep network's adjoints) would otherwise grow one huge einsum, quadratic to build
 
 
 def zeros(shape: tuple) -> Expr:
@@ -131,6 +133,10 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
     coefficient = 1.0
     while pending:
         op, ix, kept = pending.pop(0)
+        if isinstance(op, Contraction) and not kept and \
+                len(factors) + len(pending) + len(op.operands) > MAX_FLATTEN_OPERANDS \
+                and _is_product(op):
+            kept = True
         if isinstance(op, Contraction) and not kept:
             rename = {}
             for position, label in enumerate(op.output):
