@@ -107,7 +107,7 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
                                        elements))
         elif isinstance(node, Sum):
             terms = len(program.sum_terms[id(node)][0])
-            plan.steps.append(PlanStep(step, "sum", f"{terms} terms", shape,
+            plan.steps.append(PlanStep(step, "sum", index_notation(node)[:48], shape,
                                        elements * max(terms, 1), elements))
         elif isinstance(node, Delta):
             plan.steps.append(PlanStep(step, "δ", "dense identity", shape, elements, elements))
