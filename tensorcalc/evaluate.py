@@ -112,7 +112,7 @@ class Program:
     with the same sizes reuse the plan.
     """
 
-    def __init__(self, outputs: Sequence, *, single: bool = False):
+    def __init__(self, outputs: Sequence, *, single: bool = False, also_accept: Sequence = ()):
         wrapped = list(outputs)
         self.outputs = [as_expr(o) for o in wrapped]
         self.single = single
@@ -127,6 +127,7 @@ class Program:
                     optional.extend(v for v in postorder([as_expr(extra)]) if isinstance(v, Var))
             if getattr(item, "method", None) == "naive" and item.memory_limit is not None:
                 limits.append(item.memory_limit)
+        optional.extend(also_accept)  # variables simplification removed (say from 0 * s)
         self.derivatives = [item for item in wrapped if getattr(item, "of", None) is not None]
         self.optional = [v for v in _unique_variables(optional).values()
                          if v.name not in self.variables]
@@ -508,9 +509,10 @@ def compile(outputs, simplify: bool = True) -> Program:  # noqa: A001 - as in tc
     """
     single = not isinstance(outputs, (list, tuple))
     items = [outputs] if single else list(outputs)
+    given = [v for v in postorder([as_expr(item) for item in items]) if isinstance(v, Var)]
     if simplify:
         items = _simplify_together(items)
-    return Program(items, single=single)
+    return Program(items, single=single, also_accept=given)
 
 
 def _simplify_together(items: list) -> list:
@@ -533,10 +535,10 @@ def _simplify_together(items: list) -> list:
 @functools.lru_cache(maxsize=256)
 def _cached_program(expr, of, wrt, cotangent, method, memory_limit) -> Program:
     if of is None:
-        return Program([expr], single=True)
+        return compile(expr)
     from .differentiate import Derivative
 
-    return Program([Derivative(expr, of, wrt, cotangent, method, memory_limit)], single=True)
+    return compile(Derivative(expr, of, wrt, cotangent, method, memory_limit))
 
 
 def evaluate(expr, values: Optional[dict] = None, /, **kwargs):
@@ -548,8 +550,6 @@ def evaluate(expr, values: Optional[dict] = None, /, **kwargs):
     5.0
     """
     merged = {**(values or {}), **kwargs}
-    if getattr(expr, "method", None) != "naive":
-        expr = _simplify_together([expr])[0]
     key = (as_expr(expr),) + tuple(getattr(expr, name, None) for name in
                                    ("of", "wrt", "cotangent", "method", "memory_limit"))
     return _cached_program(*key)(merged)
