@@ -32,6 +32,7 @@ from typing import Optional
 
 import numpy as np
 
+from .algebra import Algebra
 from .construct import as_expr
 from .errors import DifferentiationError, ShapeError
 from .functions import FUNCTIONS
@@ -42,7 +43,7 @@ from .simplify import simplify, zeros
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes the naive method may materialize by default
 
 
-class Derivative:
+class Derivative(Algebra):
     """The result of :func:`grad`, :func:`jacobian` or :func:`vjp`: an expression that
     remembers what it is the derivative of, so that it prints as ``∂f/∂x = …``.
 
@@ -85,15 +86,6 @@ class Derivative:
 
 def _is_expression(value) -> bool:
     return isinstance(value, Expr) or hasattr(value, "__tensorcalc_expr__")
-
-
-# Operators and the rest of the expression surface, shared with Expr.
-from .algebra import Algebra as _Algebra  # noqa: E402
-
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-              "__rtruediv__", "__pow__", "__rpow__", "__neg__", "__pos__", "__matmul__",
-              "__rmatmul__", "T", "sum", "evaluate", "__array_ufunc__"):
-    setattr(Derivative, _name, getattr(_Algebra, _name) if _name != "T" else _Algebra.__dict__["T"])
 
 
 # ---------------------------------------------------------------------------
