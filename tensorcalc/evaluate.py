@@ -229,8 +229,8 @@ class Program:
                 else:
                     owners.setdefault(dim, variable.name)
             arrays[variable.name] = array
-        if len(bindings) != len(self.named_dims):
-            unbound = [d for d in self.named_dims if d not in bindings]
+        unbound = [d for d in self.named_dims if d not in bindings]
+        if unbound:
             raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
                                "passed in; pass a variable that has it")
         return arrays, bindings

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import opt_einsum
 
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
@@ -217,7 +218,7 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
 
 def _fold_einsum(ops, ixs, output, sizes) -> np.ndarray:
     """``einsum`` of constants; every output label is carried by some constant."""
-    letters = {label: chr(ord("a") + n) for n, label in enumerate(sizes)}
+    letters = {label: opt_einsum.get_symbol(n) for n, label in enumerate(sizes)}
     bare = [l for l in sizes if l not in output and not any(l in ix for ix in ixs)]
     scale = float(np.prod([sizes[l] for l in bare])) if bare else 1.0
     equation = ",".join("".join(letters[l] for l in ix) for ix in ixs) + "->" + \
