@@ -1,0 +1,201 @@
+"""tensorcalc vs JAX, PyTorch and HIPS autograd, all against hand-written numpy, in one run.
+
+    .venv/bin/pip install jax jaxlib autograd torch==2.13.0   # once (a CPU build of torch)
+    .venv/bin/python benchmarks/peers.py            # small, medium and large sizes
+    .venv/bin/python benchmarks/peers.py --quick    # small and medium only
+
+The workloads and data are those of ``vs_numpy.py``.  Each system computes
+the loss and the gradient of every parameter in one call, in float64:
+
+* **tensorcalc** – ``tc.compile([L, *tc.grad(L, params)])``;
+* **JAX** – ``jax.jit(jax.value_and_grad(loss))`` with ``jax_enable_x64``, the
+  result waited for with ``block_until_ready``; compilation happens in the
+  warmup call and is not timed;
+* **PyTorch** – eager autograd: the loss, then ``torch.autograd.grad``;
+* **autograd** – HIPS ``autograd.value_and_grad``.
+
+Each result is checked against numpy before it is timed.  A system that is not
+importable is skipped with a note.  The table gives the best time per call
+over three rounds that alternate the systems (a burst of outside load then
+spoils no single column) and, in brackets, its ratio to hand-written numpy
+(lower is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from types import SimpleNamespace
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import threads  # noqa: E402,F401 - applies --threads before numpy is imported
+
+import numpy as np  # noqa: E402
+
+import tensorcalc as tc  # noqa: E402
+from common import (DASH, QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
+                    machine_description, markdown_table, time_interleaved)
+from workloads import standard_workloads  # noqa: E402
+
+
+def _split(workload):
+    params = workload.params
+    rest = {k: v for k, v in workload.data.items() if k not in params}
+    return params, rest
+
+
+# ---------------------------------------------------------------------------
+# One builder per system: workload -> (call, to_numpy), or raise ImportError
+
+
+def tensorcalc_system(workload):
+    loss, params = workload.tc_loss()
+    program = tc.compile([loss, *tc.grad(loss, params)])
+    data = workload.data
+    return (lambda: program(**data)), list
+
+
+def jax_system(workload):
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    ops = SimpleNamespace(tanh=jnp.tanh, sum=jnp.sum, mean=jnp.mean, softplus=jax.nn.softplus)
+    names, rest = _split(workload)
+
+    def loss(params, data):
+        return workload.generic_loss(ops, **dict(zip(names, params)), **data)
+
+    step = jax.jit(jax.value_and_grad(loss))
+    params = tuple(jnp.asarray(workload.data[n]) for n in names)
+    data = {k: jnp.asarray(v) for k, v in rest.items()}
+
+    def call():
+        return jax.block_until_ready(step(params, data))
+
+    return call, lambda out: [np.asarray(out[0]), *(np.asarray(g) for g in out[1])]
+
+
+def torch_system(workload):
+    import torch
+
+    ops = SimpleNamespace(tanh=torch.tanh, sum=torch.sum, mean=torch.mean,
+                          softplus=torch.nn.functional.softplus)
+    names, rest = _split(workload)
+    params = [torch.tensor(workload.data[n], dtype=torch.float64, requires_grad=True) for n in names]
+    data = {k: torch.from_numpy(v) for k, v in rest.items()}
+
+    def call():
+        value = workload.generic_loss(ops, **dict(zip(names, params)), **data)
+        return value, torch.autograd.grad(value, params)
+
+    return call, lambda out: [out[0].detach().numpy(), *(g.numpy() for g in out[1])]
+
+
+def autograd_system(workload):
+    import autograd
+    import autograd.numpy as anp
+
+    ops = SimpleNamespace(tanh=anp.tanh, sum=anp.sum, mean=anp.mean,
+                          softplus=lambda x: anp.logaddexp(0.0, x))
+    names, rest = _split(workload)
+
+    def loss(params):
+        return workload.generic_loss(ops, **dict(zip(names, params)), **rest)
+
+    step = autograd.value_and_grad(loss)
+    params = tuple(workload.data[n] for n in names)
+    return (lambda: step(params)), lambda out: [out[0], *out[1]]
+
+
+SYSTEMS = {"tensorcalc": tensorcalc_system, "JAX": jax_system, "PyTorch": torch_system,
+           "autograd": autograd_system}
+
+
+def versions() -> tuple:
+    """``(available systems, version strings, notes on missing ones)``."""
+    available, found, notes = ["tensorcalc"], [], []
+    for name, module in (("JAX", "jax"), ("PyTorch", "torch"), ("autograd", "autograd")):
+        try:
+            imported = __import__(module)
+        except ImportError as error:
+            notes.append(f"{name} skipped: not importable ({error})")
+            continue
+        available.append(name)
+        version = getattr(imported, "__version__", None)
+        if version is None:
+            from importlib.metadata import version as dist_version
+
+            version = dist_version(module)
+        found.append(f"{module} {version}")
+    if "PyTorch" in available:
+        import torch
+
+        found.append(f"torch threads {torch.get_num_threads()}")
+    return available, found, notes
+
+
+def measure(workload, systems: list, budget: float, quiet=None) -> dict:
+    expected = workload.numpy_grad(**workload.data)
+    calls = {"numpy": lambda: workload.numpy_grad(**workload.data)}
+    for name in systems:
+        call, to_numpy = SYSTEMS[name](workload)
+        check_close(f"{workload.label}: {name} vs numpy", to_numpy(call()), expected)
+        calls[name] = call
+    best = time_interleaved(calls, budget=budget, quiet=quiet)
+    return {"workload": workload.name, "size": workload.size, **best}
+
+
+def table(rows, systems: list) -> str:
+    headers = ["workload", "size", "numpy"] + [f"{name} (÷ numpy)" for name in systems]
+    body = []
+    for r in rows:
+        cells = [r["workload"], r["size"], format_time(r["numpy"])]
+        for name in systems:
+            value = r.get(name)
+            cells.append(DASH if value is None else
+                         f"{format_time(value)} ({format_ratio(value, r['numpy'])})")
+        body.append(cells)
+    return markdown_table(headers, body)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small and medium sizes only")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds of timing per system and size, over 3 interleaved rounds "
+                             "(default 1, 0.2 with --quick)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS/OpenMP/torch/XLA threads (1 is stable on a busy machine)")
+    parser.add_argument("--no-plot", action="store_true", help=argparse.SUPPRESS)  # uniform CLI
+    parser.add_argument("--wait", type=float, default=None,
+                        help="seconds in all to wait for a busy machine to go quiet "
+                             "(default 120, 5 with --quick)")
+    args = parser.parse_args(argv)
+    if args.wait is None:
+        args.wait = 5.0 if args.quick else 120.0
+    budget = args.budget if args.budget is not None else (0.2 if args.quick else 1.0)
+    started = time.perf_counter()
+    systems, found, notes = versions()
+    quiet = QuietWaiter(total=args.wait)
+    rows = []
+    for workload in standard_workloads(args.quick):
+        rows.append(measure(workload, systems, budget, quiet))
+        print(f"  measured {workload.label}", file=sys.stderr, flush=True)
+    print("Loss + all gradients per call, float64; best of repeats; (ratio to hand-written numpy)\n")
+    print(machine_description(found))
+    for note in notes:
+        print(note)
+    print()
+    print(table(rows, systems))
+    if quiet.noisy:
+        print(f"\nWarning: {quiet.noisy} measurements started while other processes kept the "
+              "CPUs busy; their times are unreliable.")
+    print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

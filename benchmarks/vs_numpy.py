@@ -1,0 +1,94 @@
+"""Compiled tensorcalc (loss + all gradients in one program) vs hand-written numpy.
+
+    .venv/bin/python benchmarks/vs_numpy.py            # small, medium and large sizes
+    .venv/bin/python benchmarks/vs_numpy.py --quick    # small and medium only
+
+Workloads (see ``workloads.py``): a 2-layer tanh MLP (widths 32, 256, 1024,
+batch 64, 10 outputs), least squares ``‖Ax − b‖²``, logistic regression
+``mean(softplus(−y ⊙ Xw))`` and matrix factorization ``‖UVᵀ − R‖²``.
+
+Columns: the best time per call (over three rounds that alternate the four
+functions, so that a burst of outside load spoils no single column) of ``tc.compile([L, *tc.grad(L, params)])``
+and of the numpy forward+backward, their ratio; then the compiled loss alone
+and the gradient/forward ratio (loss+gradients over loss alone) for
+tensorcalc and for numpy.  Every tensorcalc result is checked against numpy
+(np.allclose) before anything is timed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import threads  # noqa: E402,F401 - applies --threads before numpy is imported
+
+import tensorcalc as tc  # noqa: E402
+from common import (QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
+                    machine_description, markdown_table, time_interleaved)
+from workloads import standard_workloads  # noqa: E402
+
+
+def measure(workload, budget: float, quiet=None) -> dict:
+    loss, params = workload.tc_loss()
+    full = tc.compile([loss, *tc.grad(loss, params)])
+    forward = tc.compile(loss)
+    data = workload.data
+    check_close(f"{workload.label}: tensorcalc vs numpy", full(**data), workload.numpy_grad(**data))
+    check_close(f"{workload.label}: forward", [forward(**data)], [workload.numpy_loss(**data)])
+    best = time_interleaved({
+        "tc": lambda: full(**data),
+        "numpy": lambda: workload.numpy_grad(**data),
+        "tc_forward": lambda: forward(**data),
+        "numpy_forward": lambda: workload.numpy_loss(**data),
+    }, budget=budget, quiet=quiet)
+    return {"workload": workload.name, "size": workload.size, **best}
+
+
+def table(rows) -> str:
+    headers = ["workload", "size", "tensorcalc", "numpy", "tensorcalc/numpy", "tc forward",
+               "tc grad/forward", "numpy grad/forward"]
+    return markdown_table(headers, [[
+        r["workload"], r["size"], format_time(r["tc"]), format_time(r["numpy"]),
+        format_ratio(r["tc"], r["numpy"]), format_time(r["tc_forward"]),
+        format_ratio(r["tc"], r["tc_forward"]), format_ratio(r["numpy"], r["numpy_forward"]),
+    ] for r in rows])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small and medium sizes only")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds of timing per function and size, over 3 interleaved rounds "
+                             "(default 1, 0.25 with --quick)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS/OpenMP/torch/XLA threads (1 is stable on a busy machine)")
+    parser.add_argument("--no-plot", action="store_true", help=argparse.SUPPRESS)  # uniform CLI
+    parser.add_argument("--wait", type=float, default=None,
+                        help="seconds in all to wait for a busy machine to go quiet "
+                             "(default 120, 5 with --quick)")
+    args = parser.parse_args(argv)
+    if args.wait is None:
+        args.wait = 5.0 if args.quick else 120.0
+    budget = args.budget if args.budget is not None else (0.25 if args.quick else 1.0)
+    started = time.perf_counter()
+    quiet = QuietWaiter(total=args.wait)
+    rows = []
+    for workload in standard_workloads(args.quick):
+        rows.append(measure(workload, budget, quiet))
+        print(f"  measured {workload.label}", file=sys.stderr, flush=True)
+    print("tensorcalc (compiled loss + all gradients) vs hand-written numpy; best of repeats\n")
+    print(machine_description())
+    print()
+    print(table(rows))
+    if quiet.noisy:
+        print(f"\nWarning: {quiet.noisy} measurements started while other processes kept the "
+              "CPUs busy; their times are unreliable.")
+    print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
