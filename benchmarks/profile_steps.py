@@ -4,9 +4,7 @@
     .venv/bin/python benchmarks/profile_steps.py "MLP 2-layer" 64 --naive
     .venv/bin/python benchmarks/profile_steps.py "logistic regression" 50000x200
 
-The program is run step by step the way ``Program.__call__`` runs it (it reads
-the program's internal planned steps: a diagnostic, not an API),
-each step timed with ``time.perf_counter`` (median over repeats).  The
+Each step is timed by ``Program.profile`` (median over repeats).  The
 table lists the slowest steps: kind, shape, einsum equation or function,
 share of the total; the per-call overhead (binding the arguments and
 everything outside the steps) is the total call time minus the steps' sum.
@@ -16,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -38,30 +34,11 @@ def describe(program, node) -> str:
 
 
 def step_times(program, values: dict, repeats: int = 20) -> tuple:
-    """``(median seconds per step over ``repeats`` calls, best seconds per whole call)``.
-
-    Mirrors ``Program.__call__``: the planned steps ``(slot, function, input
-    slots, slots to free)`` of the bound sizes, run one by one.
-    """
-    program(**values)  # plan
-    arrays, bindings = program.bind(values)
-    steps = program._plans[tuple(sorted(bindings.items())) if bindings else ()]
-    totals = {}
-    for _ in range(repeats):
-        arrays, bindings = program.bind(values)
-        slots = [None] * len(program.nodes)
-        for slot, name in program._loads:
-            slots[slot] = arrays[name]
-        for slot, value in program._constants:
-            slots[slot] = value
-        for out, run, ins, free in steps:
-            start = time.perf_counter()
-            slots[out] = run(*[slots[i] for i in ins])
-            totals.setdefault(out, []).append(time.perf_counter() - start)
-            for slot in free:
-                slots[slot] = None
+    """``({step: median seconds}, best seconds per whole call)``, from ``Program.profile``."""
+    position = {id(node): n for n, node in enumerate(program.nodes)}
+    times = {position[id(node)]: seconds for node, seconds in program.profile(values, repeats=repeats)}
     whole = time_call(lambda: program(**values), budget=0.5).best
-    return {slot: statistics.median(t) for slot, t in totals.items()}, whole
+    return times, whole
 
 
 def report(program, values: dict, top: int = 12, repeats: int = 20) -> str:
