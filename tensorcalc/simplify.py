@@ -159,6 +159,17 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
     if coefficient == 0 or any(is_zero(op) for op, _ in factors):
         return zeros(tuple(sizes[l] for l in output))
 
+    # a square summed over all its indices is a dot product: Σ x² = x·x, one BLAS call
+    squares = [(op.arg, ix) for op, ix in factors
+               if isinstance(op, Elementwise) and op.fn == "pow" and op.param == 2.0
+               and not set(ix) & set(output)]
+    if squares:
+        factors = [(op, ix) for op, ix in factors
+                   if not (isinstance(op, Elementwise) and op.fn == "pow" and op.param == 2.0
+                           and not set(ix) & set(output))]
+        for arg, ix in squares:
+            factors += [(arg, ix), (arg, ix)]
+
     # 2. eliminate deltas by renaming summed indices
     changed = True
     while changed:
