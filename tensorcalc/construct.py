@@ -147,7 +147,11 @@ def power(base, exponent) -> Expr:
         if np.iscomplexobj(value):
             raise ExprTypeError("power: complex exponents are not supported")
         return Elementwise("pow", base, float(value))
-    if isinstance(base, Const) and base.is_scalar and float(base.value) > 0:
+    if isinstance(base, Const) and base.is_scalar:
+        if np.iscomplexobj(base.value) or float(base.value) <= 0:
+            raise DifferentiationError(
+                f"power: {base.value[()]!r} ** x needs a positive base when the exponent x is an "
+                "expression (it is computed as exp(x log base))")
         return apply_function("exp", scale(float(np.log(base.value)), exponent_expr))
     raise DifferentiationError(
         f"power: exponent of shape {exponent_expr.shape} must be a scalar constant "

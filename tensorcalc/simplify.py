@@ -234,7 +234,10 @@ def _fold_einsum(ops, ixs, output, sizes) -> np.ndarray:
     scale = float(np.prod([sizes[l] for l in bare])) if bare else 1.0
     equation = ",".join("".join(letters[l] for l in ix) for ix in ixs) + "->" + \
         "".join(letters[l] for l in output)
-    return np.asarray(np.einsum(equation, *[op.value for op in ops]) * scale)
+    # opt_einsum plans a path (np.einsum alone is exponential in the number of indices here)
+    # and maps any number of index symbols onto the letters numpy accepts
+    return np.asarray(opt_einsum.contract(equation, *[op.value for op in ops], optimize="greedy")
+                      * scale)
 
 
 # ---------------------------------------------------------------------------
