@@ -15,6 +15,8 @@ is the peak of live numpy data (plus small Python objects) during one call.
 
 from __future__ import annotations
 
+import argparse
+
 import datetime
 import gc
 import os
@@ -318,3 +320,36 @@ def matplotlib_pyplot():
 
 
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def parse_benchmark_arguments(parser, argv, quick_budget: float):
+    """Add the options every benchmark shares, parse, and fill in the defaults.
+
+    ``--budget`` (seconds of timing per system and size), ``--threads`` (BLAS,
+    OpenMP, torch and XLA threads), ``--no-plot`` and ``--wait`` (seconds in
+    all to wait for a busy machine to go quiet).
+    """
+    parser.add_argument("--budget", type=float, default=None,
+                        help="seconds of timing per system and size, over 3 interleaved rounds "
+                             f"(default 1, {quick_budget:g} with --quick)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS/OpenMP/torch/XLA threads (1 is stable on a busy machine)")
+    if not any(a.dest == "no_plot" for a in parser._actions):
+        parser.add_argument("--no-plot", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--wait", type=float, default=None,
+                        help="seconds in all to wait for a busy machine to go quiet "
+                             "(default 120, 5 with --quick)")
+    args = parser.parse_args(argv)
+    if args.wait is None:
+        args.wait = 5.0 if args.quick else 120.0
+    if args.budget is None:
+        args.budget = quick_budget if args.quick else 1.0
+    return args
+
+
+def print_closing_lines(quiet, started: float) -> None:
+    """The noise warning (when measurements ran on a busy machine) and the run time."""
+    if quiet.noisy:
+        print(f"\nWarning: {quiet.noisy} measurements started while other processes kept the "
+              "CPUs busy; their times are unreliable.")
+    print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)

@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 
 import tensorcalc as tc  # noqa: E402
-from common import (RESULTS_DIR, QuietWaiter, check_close, format_bytes,  # noqa: E402
+from common import (parse_benchmark_arguments, print_closing_lines, RESULTS_DIR, QuietWaiter, check_close, format_bytes,  # noqa: E402
                     format_ratio, format_time, machine_description, markdown_table,
                     matplotlib_pyplot, peak_memory, time_interleaved)
 from workloads import linear, mlp  # noqa: E402
@@ -132,20 +132,10 @@ def main(argv=None) -> None:
                         help=f"widths to run (default {' '.join(map(str, WIDTHS))})")
     parser.add_argument("--naive-cap", type=float, default=2.0,
                         help="GiB the naive method may use; larger runs are predicted, not run")
-    parser.add_argument("--budget", type=float, default=None,
-                        help="seconds of timing per method and size, over 3 interleaved rounds "
-                             "(default 1, 0.15 with --quick)")
     parser.add_argument("--no-plot", action="store_true")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="limit BLAS/OpenMP/torch/XLA threads (1 is stable on a busy machine)")
-    parser.add_argument("--wait", type=float, default=None,
-                        help="seconds in all to wait for a busy machine to go quiet "
-                             "(default 120, 5 with --quick)")
-    args = parser.parse_args(argv)
-    if args.wait is None:
-        args.wait = 5.0 if args.quick else 120.0
+    args = parse_benchmark_arguments(parser, argv, quick_budget=0.15)
     widths = args.widths or ([w for w in WIDTHS if w <= 128] if args.quick else list(WIDTHS))
-    budget = args.budget if args.budget is not None else (0.15 if args.quick else 1.0)
+    budget = args.budget
     cap = int(args.naive_cap * 2**30)
 
     started = time.perf_counter()
@@ -167,10 +157,7 @@ def main(argv=None) -> None:
             print(f"\nplot: {os.path.relpath(path)}")
         else:
             print("\n(matplotlib not importable: no plot)")
-    if quiet.noisy:
-        print(f"\nWarning: {quiet.noisy} measurements started while other processes kept the "
-              "CPUs busy; their times are unreliable.")
-    print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    print_closing_lines(quiet, started)
 
 
 if __name__ == "__main__":

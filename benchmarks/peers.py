@@ -36,7 +36,7 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
-from common import (DASH, QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
+from common import (parse_benchmark_arguments, print_closing_lines, DASH, QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
                     machine_description, markdown_table, time_interleaved)
 from workloads import standard_workloads  # noqa: E402
 
@@ -165,19 +165,8 @@ def table(rows, systems: list) -> str:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small and medium sizes only")
-    parser.add_argument("--budget", type=float, default=None,
-                        help="seconds of timing per system and size, over 3 interleaved rounds "
-                             "(default 1, 0.2 with --quick)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="limit BLAS/OpenMP/torch/XLA threads (1 is stable on a busy machine)")
-    parser.add_argument("--no-plot", action="store_true", help=argparse.SUPPRESS)  # uniform CLI
-    parser.add_argument("--wait", type=float, default=None,
-                        help="seconds in all to wait for a busy machine to go quiet "
-                             "(default 120, 5 with --quick)")
-    args = parser.parse_args(argv)
-    if args.wait is None:
-        args.wait = 5.0 if args.quick else 120.0
-    budget = args.budget if args.budget is not None else (0.2 if args.quick else 1.0)
+    args = parse_benchmark_arguments(parser, argv, quick_budget=0.2)
+    budget = args.budget
     started = time.perf_counter()
     systems, found, notes = versions()
     quiet = QuietWaiter(total=args.wait)
@@ -191,10 +180,7 @@ def main(argv=None) -> None:
         print(note)
     print()
     print(table(rows, systems))
-    if quiet.noisy:
-        print(f"\nWarning: {quiet.noisy} measurements started while other processes kept the "
-              "CPUs busy; their times are unreliable.")
-    print(f"\n({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    print_closing_lines(quiet, started)
 
 
 if __name__ == "__main__":
