@@ -12,7 +12,6 @@
 g_i a_j
 """
 
-from . import functions as _functions
 from .construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
                         power, trace, transpose, var)
 from .construct import sum  # noqa: A004 - numpy's name, on purpose

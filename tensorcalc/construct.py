@@ -12,8 +12,6 @@ broadcast.
 from __future__ import annotations
 
 import numbers
-from typing import Sequence
-
 import numpy as np
 
 from .errors import DifferentiationError, ShapeError, TensorCalcError

@@ -30,8 +30,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import numpy as np
-
 from .algebra import Algebra
 from .construct import as_expr
 from .errors import DifferentiationError, ShapeError

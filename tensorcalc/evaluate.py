@@ -19,88 +19,20 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
-import opt_einsum
-
-from .kernels import Kernel
-from .simplify import constant_value
 
 from .construct import as_expr
 from .errors import BindingError, MemoryLimitError
 from .functions import FUNCTIONS
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _letter(n: int) -> str:
-    return _LETTERS[n] if n < len(_LETTERS) else opt_einsum.get_symbol(n)
-
-
-# ---------------------------------------------------------------------------
-# Contraction recipes: the einsum a contraction node runs, with its deltas merged.
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How one contraction node is computed.
-
-    ``equation`` runs over ``operands`` (positions in the node's operand list,
-    deltas and scalar constants left out: those multiply into ``coefficient``); ``scale_dims`` are the sizes of summed indices no operand
-    carries; the einsum's output is then laid out by ``layout`` (an einsum that
-    writes it onto the diagonal of ``zeros(shape)``), or broadcast by
-    ``broadcast_shape`` positions, to the node's shape.
-    """
-
-    operands: tuple
-    equation: str
-    scale_dims: tuple
-    unique_output: tuple  # roots in the einsum output order
-    output_roots: tuple  # root per output axis (may repeat)
-    carried: frozenset  # roots some operand carries
-    coefficient: complex = 1.0  # the product of the scalar constants among the operands
-
-
-def contraction_recipe(node: Contraction) -> Recipe:
-    parent = list(range(len(node.sizes)))
-
-    def root(label):
-        while parent[label] != label:
-            parent[label] = parent[parent[label]]
-            label = parent[label]
-        return label
-
-    operands = []
-    coefficient = 1.0
-    for position, (op, ix) in enumerate(zip(node.operands, node.indices)):
-        if isinstance(op, Const) and op.value.ndim == 0:
-            coefficient = coefficient * op.value[()]
-        elif isinstance(op, Delta):
-            a, b = root(ix[0]), root(ix[1])
-            if a != b:
-                parent[max(a, b)] = min(a, b)
-        else:
-            operands.append(position)
-    carried = frozenset(root(l) for p in operands for l in node.indices[p])
-    output_roots = tuple(root(l) for l in node.output)
-    unique_output = tuple(dict.fromkeys(r for r in output_roots if r in carried))
-    all_roots = {root(l) for l in range(len(node.sizes))}
-    scale_dims = tuple(node.sizes[r] for r in sorted(all_roots - carried - set(output_roots)))
-    equation = ",".join("".join(_letter(root(l)) for l in node.indices[p]) for p in operands) \
-        + "->" + "".join(_letter(r) for r in unique_output)
-    return Recipe(tuple(operands), equation, scale_dims, unique_output, output_roots, carried,
-                  coefficient)
-
+from .kernels import Kernel
+from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var, postorder
+from .recipe import contraction_recipe, layout, size_of
+from .simplify import constant_value
 
 # ---------------------------------------------------------------------------
 # Programs
-
-
-def _size(dim, bindings) -> int:
-    return dim if isinstance(dim, int) else bindings[dim]
 
 
 class Program:
@@ -321,7 +253,7 @@ class Program:
         """``(slot, function, input slots, slots to free)`` for every computed node."""
         self._loads, self._constants, steps = [], [], []
         self._kernels: dict = {}
-        shapes = {id(n): tuple(_size(d, bindings) for d in n.shape) for n in self.nodes}
+        shapes = {id(n): tuple(size_of(d, bindings) for d in n.shape) for n in self.nodes}
         for step, node in enumerate(self.nodes):
             if isinstance(node, Var):
                 self._loads.append((step, node.name))
@@ -338,7 +270,7 @@ class Program:
                 terms, constant = self.sum_terms[id(node)]
                 run = _sum_function([c for _, c in terms], constant, shapes[id(node)])
             elif isinstance(node, Delta):
-                run = functools.partial(np.eye, _size(node.dim, bindings))
+                run = functools.partial(np.eye, size_of(node.dim, bindings))
             else:
                 run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs])
             steps.append((step, run, [self.slot[id(i)] for i in inputs],
@@ -347,12 +279,12 @@ class Program:
 
     def _contraction_function(self, node: Contraction, bindings: dict, shapes: list):
         recipe = self.recipes[id(node)]
-        scale = float(math.prod(_size(d, bindings) for d in recipe.scale_dims))
+        scale = float(math.prod(size_of(d, bindings) for d in recipe.scale_dims))
         coefficient = recipe.coefficient * scale
-        shape = tuple(_size(d, bindings) for d in node.shape)
+        shape = tuple(size_of(d, bindings) for d in node.shape)
         if not recipe.operands:
             value = np.full((), coefficient)
-            return lambda: _layout(value, recipe, node, bindings)
+            return lambda: layout(value, recipe, node, bindings)
         kernel = Kernel(recipe.equation, shapes)
         self._kernels[id(node)] = kernel
         needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
@@ -360,7 +292,7 @@ class Program:
         if coefficient == 1.0:
             if not needs_layout:
                 return kernel.function
-            return lambda *arrays: _layout(kernel(*arrays), recipe, node, bindings)
+            return lambda *arrays: layout(kernel(*arrays), recipe, node, bindings)
         # scale the smallest of the operands and the result
         sizes = [math.prod(s) for s in shapes]
         smallest = min(range(len(shapes)), key=sizes.__getitem__)
@@ -369,11 +301,11 @@ class Program:
                 arrays = list(arrays)
                 arrays[smallest] = arrays[smallest] * coefficient
                 result = kernel(*arrays)
-                return _layout(result, recipe, node, bindings) if needs_layout else result
+                return layout(result, recipe, node, bindings) if needs_layout else result
         else:
             def run(*arrays):
                 result = kernel(*arrays) * coefficient
-                return _layout(result, recipe, node, bindings) if needs_layout else result
+                return layout(result, recipe, node, bindings) if needs_layout else result
         return run
 
     # -- inspection -------------------------------------------------------------
@@ -385,7 +317,7 @@ class Program:
         for step, node in enumerate(self.nodes):
             if isinstance(node, (Var, Const)) or id(node) in self.folded:
                 continue
-            sizes[step] = 8 * math.prod(_size(d, bindings) for d in node.shape)
+            sizes[step] = 8 * math.prod(size_of(d, bindings) for d in node.shape)
             live += sizes[step]
             peak = max(peak, live)
             for slot in self.release.get(step, ()):
@@ -460,26 +392,6 @@ def _sum_function(coefficients: list, constant, shape: tuple):
         return total
 
     return run
-
-
-def _layout(result: np.ndarray, recipe: Recipe, node: Contraction, bindings) -> np.ndarray:
-    """Place the einsum's output: broadcast over uncarried indices, diagonals for repeats."""
-    shape = tuple(_size(d, bindings) for d in node.shape)
-    roots = recipe.output_roots
-    if len(set(roots)) == len(roots):
-        if len(recipe.unique_output) == len(roots):
-            return result
-        expanded = np.reshape(result, [_size(node.sizes[r], bindings) if r in recipe.carried else 1
-                                       for r in roots])
-        return np.broadcast_to(expanded, shape)
-    full = np.zeros(shape, dtype=np.result_type(result))
-    unique = tuple(dict.fromkeys(roots))
-    diagonal = np.einsum("".join(_letter(r) for r in roots) + "->" + "".join(_letter(r) for r in unique),
-                         full)
-    expanded_shape = [result.shape[recipe.unique_output.index(r)] if r in recipe.carried else 1
-                      for r in unique]
-    diagonal[...] = np.reshape(result, expanded_shape)
-    return full
 
 
 def _finish(array, inputs: dict):

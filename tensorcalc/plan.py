@@ -81,18 +81,18 @@ class Plan:
 
 
 def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
-    from .evaluate import _size
+    from .recipe import size_of
     from .kernels import Kernel
 
     plan = Plan(dict(sizes))
     for step, node in enumerate(program.nodes):
         if id(node) in program.folded or not node.children and not isinstance(node, Delta):
             continue
-        shape = tuple(_size(d, sizes) for d in node.shape)
+        shape = tuple(size_of(d, sizes) for d in node.shape)
         elements = math.prod(shape)
         if isinstance(node, Contraction):
             recipe = program.recipes[id(node)]
-            shapes = [tuple(_size(d, sizes) for d in node.operands[p].shape) for p in recipe.operands]
+            shapes = [tuple(size_of(d, sizes) for d in node.operands[p].shape) for p in recipe.operands]
             if recipe.operands:
                 kernel = Kernel(recipe.equation, shapes)
                 detail = recipe.equation
