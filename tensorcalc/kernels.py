@@ -86,13 +86,26 @@ class Kernel:
         return self.__call__
 
     def __call__(self, *operands):
-        work = list(operands)
-        for positions, step in self.steps:
-            picked = [work[p] for p in positions]
-            for p in sorted(positions, reverse=True):
-                del work[p]
-            work.append(step(*picked))
-        return work[0]
+        registers = list(operands)
+        for inputs, step in self._program:
+            registers.append(step(*[registers[i] for i in inputs]))
+        return registers[-1]
+
+    @property
+    def _program(self):
+        """The steps over fixed registers (operands, then each step's result), built once."""
+        program = self.__dict__.get("_program_cache")
+        if program is None:
+            work = list(range(self.n_operands))  # register of each entry of the working list
+            program = []
+            for positions, step in self.steps:
+                inputs = tuple(work[p] for p in positions)
+                for p in sorted(positions, reverse=True):
+                    del work[p]
+                work.append(self.n_operands + len(program))
+                program.append((inputs, step))
+            self._program_cache = program
+        return program
 
 
 def _step(terms: list, result: str, sizes: dict):
