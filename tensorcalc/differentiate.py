@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from typing import Optional
 
+import numpy as np
+
 from .algebra import Algebra
 from .construct import as_expr
 from .errors import DifferentiationError, ShapeError
@@ -106,6 +108,7 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
     """
     f = as_expr(f)
     variables, single = _as_variables("grad", wrt)
+    _require_real("grad", f)
     if method not in ("contracted", "naive"):
         raise DifferentiationError(f"grad: method must be 'contracted' or 'naive', not {method!r}")
     n_extra = f.ndim
@@ -147,9 +150,19 @@ def vjp(f, wrt, cotangent):
         raise ShapeError(f"vjp: the cotangent has shape {cotangent.shape} but f has shape {f.shape}; "
                          "they must be equal")
     variables, single = _as_variables("vjp", wrt)
+    _require_real("vjp", f, cotangent)
     results = _sweep_and_simplify(f, cotangent, 0, variables)
     derivatives = [Derivative(r, f, v, cotangent=cotangent) for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
+
+
+def _require_real(operation: str, *exprs) -> None:
+    """Every rule here is the real derivative; complex values would be silently wrong."""
+    for node in postorder(list(exprs)):
+        if isinstance(node, Const) and np.iscomplexobj(node.value):
+            raise DifferentiationError(
+                f"{operation}: complex constants are not supported (derivatives are real; "
+                f"found the constant {node.value!r})")
 
 
 def _sweep_and_simplify(f: Expr, seed: Expr, n_extra: int, variables) -> list:

@@ -147,6 +147,9 @@ class Program:
             array = values[variable.name]
             if type(array) is not np.ndarray or array.dtype.kind not in "fc":
                 array = _as_array(variable.name, array)
+            if self.derivatives and array.dtype.kind == "c":
+                raise BindingError(f"evaluate: variable {variable.name!r} is complex, but "
+                                   "derivatives are real: pass real arrays")
             if array.ndim != len(variable.shape):
                 raise BindingError(f"evaluate: variable {variable.name!r} expects shape "
                                    f"{variable.shape} ({variable.ndim} axes) but got an array of "

@@ -271,3 +271,13 @@ def test_kernel_and_binarize_agree_with_numpy_on_random_equations(case):
     expr = tc.einsum(equation, *variables)
     plain = tc.compile(binarize(expr), simplify=False)
     np.testing.assert_allclose(plain(values), expected, rtol=1e-10, atol=1e-10)
+
+
+def test_derivatives_refuse_complex_values():
+    x = tc.var("x", (2,))
+    with pytest.raises(tc.DifferentiationError, match="complex"):
+        tc.grad(tc.sum(x * (1 + 2j)), x)
+    gradient = tc.grad(tc.sum(tc.abs(x)), x)
+    with pytest.raises(tc.BindingError, match="'x' is complex"):
+        tc.evaluate(gradient, x=np.array([1 + 1j, 2.0]))
+    assert tc.evaluate(tc.sum(x * x), x=np.array([1j, 1.0])) == 0  # forward values may be complex
