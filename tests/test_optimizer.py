@@ -281,3 +281,31 @@ def test_derivatives_refuse_complex_values():
     with pytest.raises(tc.BindingError, match="'x' is complex"):
         tc.evaluate(gradient, x=np.array([1 + 1j, 2.0]))
     assert tc.evaluate(tc.sum(x * x), x=np.array([1j, 1.0])) == 0  # forward values may be complex
+
+
+@settings(max_examples=25)
+@given(st.lists(st.sampled_from(["matmul", "hadamard", "tanh", "scale", "add"]), min_size=8,
+                max_size=24), st.integers(0, 2**32 - 1))
+def test_long_mixed_chains_past_the_flattening_cap(operations, seed):
+    """Chains long enough that products stop flattening at 8 operands and stay shared nodes."""
+    from fd import check_derivative
+
+    A, B, x = tc.var("A", (3, 3)), tc.var("B", (3, 3)), tc.var("x", (3,))
+    e = x
+    for operation in operations:
+        if operation == "matmul":
+            e = A @ e
+        elif operation == "hadamard":
+            e = e * (B @ x)
+        elif operation == "tanh":
+            e = tc.tanh(e)
+        elif operation == "scale":
+            e = 0.7 * e
+        else:
+            e = e + x
+    L = tc.sum(e * e)
+    rng = np.random.default_rng(seed)
+    values = {"A": rng.uniform(-0.6, 0.6, (3, 3)), "B": rng.uniform(-0.6, 0.6, (3, 3)),
+              "x": rng.uniform(-1, 1, 3)}
+    for wrt in (A, B, x):
+        check_derivative(L, wrt, values)
