@@ -408,9 +408,7 @@ def _finish(array, inputs: dict, leaf: bool):
         return array.item()  # a Python float (complex for complex results)
     if leaf:
         return array.copy()  # the output is an input or a constant itself
-    if array.base is None:
-        return array  # computed here, owned by nobody else
-    base = array
+    base = array  # an identity step can hand back an input itself: walk to the owner
     while base.base is not None and isinstance(base.base, np.ndarray):
         base = base.base
     if not array.flags.writeable or not base.flags.writeable or \

@@ -309,3 +309,12 @@ def test_long_mixed_chains_past_the_flattening_cap(operations, seed):
               "x": rng.uniform(-1, 1, 3)}
     for wrt in (A, B, x):
         check_derivative(L, wrt, values)
+
+
+def test_an_identity_step_never_returns_the_callers_array():
+    x = tc.var("x", (3,))
+    renamed = Contraction((Delta(3), x), ((0, 1), (1,)), (0,), {0: 3, 1: 3})  # δ_ij x_j, unsimplified
+    value = np.ones(3)
+    out = tc.compile(renamed, simplify=False)(x=value)
+    assert out is not value and not np.shares_memory(out, value)
+    np.testing.assert_array_equal(out, value)
