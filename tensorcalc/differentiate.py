@@ -120,7 +120,7 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
         from .evaluate import check_naive_memory
 
         for d in derivatives:
-            check_naive_memory(d, sizes=None)
+            check_naive_memory(d)
     else:
         results = _sweep_and_simplify(f, seed, n_extra, variables)
         derivatives = [Derivative(r, f, v) for r, v in zip(results, variables)]

@@ -70,7 +70,11 @@ class Program:
         self._fuse()
         leaves = (Var, Const)
         self._output_slots = [(self.slot[id(o)], isinstance(o, leaves)) for o in self.outputs]
+        self._loads = [(n, node.name) for n, node in enumerate(self.nodes) if isinstance(node, Var)]
+        self._constants = [(n, node.value) for n, node in enumerate(self.nodes)
+                           if isinstance(node, Const)]
         self._plans: dict = {}
+        self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
         self.last_bindings: Optional[dict] = None
 
     def _fuse(self) -> None:
@@ -179,7 +183,7 @@ class Program:
 
     def _bind_again(self, values: dict):
         """The plan key of the last call when the arrays have its exact shapes and dtypes."""
-        last = getattr(self, "_last_binding", None)
+        last = self._last_binding
         if last is None or len(values) != len(self.variables):
             return None
         try:
@@ -257,17 +261,10 @@ class Program:
 
     def _build_steps(self, bindings: dict) -> list:
         """``(slot, function, input slots, slots to free)`` for every computed node."""
-        self._loads, self._constants, steps = [], [], []
-        self._kernels: dict = {}
+        steps = []
         shapes = {id(n): tuple(size_of(d, bindings) for d in n.shape) for n in self.nodes}
         for step, node in enumerate(self.nodes):
-            if isinstance(node, Var):
-                self._loads.append((step, node.name))
-                continue
-            if isinstance(node, Const):
-                self._constants.append((step, node.value))
-                continue
-            if id(node) in self.folded:
+            if isinstance(node, (Var, Const)) or id(node) in self.folded:
                 continue
             inputs = self.inputs[id(node)]
             if isinstance(node, Elementwise):
@@ -292,7 +289,6 @@ class Program:
             value = np.full((), coefficient)
             return lambda: layout(value, recipe, node, bindings)
         kernel = Kernel(recipe.equation, shapes)
-        self._kernels[id(node)] = kernel
         needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
             len(set(recipe.output_roots)) != len(recipe.output_roots)
         if coefficient == 1.0:
@@ -456,15 +452,14 @@ def check_memory(program: Program, bindings: dict, limit: int) -> None:
             "them, or raise memory_limit")
 
 
-def check_naive_memory(derivative, sizes: Optional[dict]) -> None:
+def check_naive_memory(derivative) -> None:
     """Refuse a naive derivative at construction when its sizes are already known."""
     if derivative.memory_limit is None:
         return
     program = Program([derivative])
-    dims = {d for node in program.nodes for d in _dims_of(node)}
-    if any(isinstance(d, str) for d in dims) and sizes is None:
+    if program.named_dims:
         return  # checked again when the sizes are bound
-    check_memory(program, sizes or {}, derivative.memory_limit)
+    check_memory(program, {}, derivative.memory_limit)
 
 
 def _human(n: float) -> str:
