@@ -52,22 +52,26 @@ class Kernel:
                                                        optimize=_optimizer(len(inputs)))
         else:
             path, self.info = [(0,)] if inputs else [], None
-        # simulate the working list to precompute each step
+        # walk opt_einsum's working list once: each step reads fixed registers (the operands,
+        # then every step's result) and is precomputed down to its numpy calls
         terms = list(inputs)
-        self.steps = []
+        registers = list(range(len(inputs)))  # the register of each working-list entry
+        self.steps = []  # (input registers, function)
         for n, positions in enumerate(path):
             picked = [terms[p] for p in positions]
+            reads = tuple(registers[p] for p in positions)
             for p in sorted(positions, reverse=True):
                 del terms[p]
+                del registers[p]
             remaining = "".join(terms)
             if n == len(path) - 1:
                 result = output
             else:
                 keep = set(output) | set(remaining)
                 result = "".join(dict.fromkeys(c for t in picked for c in t if c in keep))
-            self.steps.append((tuple(positions), _step(picked, result, sizes)))
+            self.steps.append((reads, _step(picked, result, sizes)))
             terms.append(result)
-        self.single = not self.steps and inputs == [output]
+            registers.append(len(inputs) + n)
         self.flops = self.info.opt_cost if self.info is not None else \
             max(1, math.prod(shapes[0])) if shapes else 1
         self.largest = int(self.info.largest_intermediate) if self.info is not None else \
@@ -76,36 +80,19 @@ class Kernel:
         self.function = self._direct_function()
 
     def _direct_function(self):
-        """The cheapest callable: a single step needs no working list."""
+        """The cheapest callable: a single step needs no registers."""
         if len(self.steps) == 1:
-            positions, step = self.steps[0]
-            if positions == tuple(range(len(positions))):
+            reads, step = self.steps[0]
+            if reads == tuple(range(len(reads))):
                 return step
-            order = positions
-            return lambda *operands: step(*[operands[p] for p in order])
+            return lambda *operands: step(*[operands[r] for r in reads])
         return self.__call__
 
     def __call__(self, *operands):
         registers = list(operands)
-        for inputs, step in self._program:
-            registers.append(step(*[registers[i] for i in inputs]))
+        for reads, step in self.steps:
+            registers.append(step(*[registers[r] for r in reads]))
         return registers[-1]
-
-    @property
-    def _program(self):
-        """The steps over fixed registers (operands, then each step's result), built once."""
-        program = self.__dict__.get("_program_cache")
-        if program is None:
-            work = list(range(self.n_operands))  # register of each entry of the working list
-            program = []
-            for positions, step in self.steps:
-                inputs = tuple(work[p] for p in positions)
-                for p in sorted(positions, reverse=True):
-                    del work[p]
-                work.append(self.n_operands + len(program))
-                program.append((inputs, step))
-            self._program_cache = program
-        return program
 
 
 def _step(terms: list, result: str, sizes: dict):

@@ -126,8 +126,8 @@ def _naive_program(program):
     from .evaluate import Program
 
     derivatives = [d for d in program.derivatives if d.cotangent is None and d.method != "naive"]
-    if not derivatives or len(derivatives) != len(program.outputs) - _plain_outputs(program):
-        return None
+    if not derivatives or len(derivatives) != len(program.derivatives):
+        return None  # vjps and naive derivatives have no naive counterpart to predict
     outputs = []
     for item in program.outputs:
         match = next((d for d in derivatives if d.expr is item), None)
@@ -137,7 +137,3 @@ def _naive_program(program):
             outputs.append(grad(match.of, match.wrt, method="naive", memory_limit=None))
     return Program(outputs)
 
-
-def _plain_outputs(program) -> int:
-    derived = {id(d.expr) for d in program.derivatives}
-    return sum(1 for o in program.outputs if id(o) not in derived)

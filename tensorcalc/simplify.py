@@ -160,15 +160,10 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
         return zeros(tuple(sizes[l] for l in output))
 
     # a square summed over all its indices is a dot product: Σ x² = x·x, one BLAS call
-    squares = [(op.arg, ix) for op, ix in factors
-               if isinstance(op, Elementwise) and op.fn == "pow" and op.param == 2.0
-               and not set(ix) & set(output)]
-    if squares:
-        factors = [(op, ix) for op, ix in factors
-                   if not (isinstance(op, Elementwise) and op.fn == "pow" and op.param == 2.0
-                           and not set(ix) & set(output))]
-        for arg, ix in squares:
-            factors += [(arg, ix), (arg, ix)]
+    if any(_is_summed_square(op, ix, output) for op, ix in factors):
+        plain = [(op, ix) for op, ix in factors if not _is_summed_square(op, ix, output)]
+        squares = [(op.arg, ix) for op, ix in factors if _is_summed_square(op, ix, output)]
+        factors = plain + [pair for pair in squares for _ in range(2)]
 
     # 2. eliminate deltas by renaming summed indices
     changed = True
@@ -225,6 +220,12 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
                                {l: sizes[l] for l in output})
 
     return Contraction(ops, ixs, output, sizes)
+
+
+def _is_summed_square(op: Expr, ix, output) -> bool:
+    """``op`` is ``x²`` and this contraction sums it over every one of its indices."""
+    return isinstance(op, Elementwise) and op.fn == "pow" and op.param == 2.0 \
+        and not set(ix) & set(output)
 
 
 def _fold_einsum(ops, ixs, output, sizes) -> np.ndarray:
