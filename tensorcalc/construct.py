@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 
 from .errors import DifferentiationError, ShapeError, TensorCalcError
-from .functions import FUNCTIONS
+from .functions import lookup
 from .nodes import Const, Contraction, Elementwise, Expr, Sum, Var, check_dim
 
 
@@ -119,10 +119,20 @@ def broadcast_to(x, shape: tuple, operation: str = "broadcast_to") -> Expr:
 
 
 def add(*terms) -> Expr:
-    """The broadcast sum of terms."""
+    """The broadcast sum of terms.
+
+    A term that is itself a sum contributes its terms, so adding terms one at
+    a time (``a + b + c …`` or Python's ``sum``) builds one flat sum rather
+    than a chain 10,000 sums deep that every later pass would have to unwind.
+    """
     terms = [as_expr(t) for t in terms]
     shape = broadcast_shapes("add", *(t.shape for t in terms))
-    return Sum([broadcast_to(t, shape, "add") for t in terms])
+    flat: tuple = ()
+    for term in terms:
+        term = broadcast_to(term, shape, "add")
+        flat += term.terms if isinstance(term, Sum) else (term,)
+    first = broadcast_to(terms[0], shape, "add")
+    return Sum._checked(flat, shape, prefix=first if isinstance(first, Sum) else None)
 
 
 def scale(coefficient: float, x) -> Expr:
@@ -131,7 +141,7 @@ def scale(coefficient: float, x) -> Expr:
 
 def apply_function(name: str, x, param=None) -> Expr:
     """Apply a row of the function table: ``apply_function("tanh", x)``."""
-    row = FUNCTIONS[name]
+    row = lookup(name)
     if row.has_param and param is None:
         raise ShapeError(f"{name}: needs a parameter")
     return Elementwise(name, as_expr(x), param if row.has_param else None)
@@ -168,9 +178,13 @@ def einsum(subscripts: str, *operands) -> Expr:
     numpy, a letter never broadcasts from size 1: the same letter must have
     the same size everywhere.
     """
+    if not isinstance(subscripts, str):
+        subscripts, operands = _from_sublists(subscripts, operands)
     operands = [as_expr(op) for op in operands]
     where = f"einsum {subscripts!r}"
     text = subscripts.replace(" ", "")
+    if text.count("->") > 1:
+        raise ShapeError(f"{where}: '->' may appear once, separating the inputs from the output")
     if "->" in text:
         inputs_text, output_text = text.split("->")
         explicit = True
@@ -263,6 +277,49 @@ def einsum(subscripts: str, *operands) -> Expr:
     return Contraction(operands, indices, output, label_sizes)
 
 
+def _from_sublists(first, rest) -> tuple:
+    """numpy's sublist form ``einsum(A, [0, 1], B, [1, 2], [0, 2])`` as subscripts and operands."""
+    items = [first, *rest]
+    if not _is_sublist(items[1] if len(items) > 1 else None):
+        raise ExprTypeError(
+            f"einsum: the first argument must be the subscripts string (as 'ij,jk->ik'), got "
+            f"{type(first).__name__} {first!r}; numpy's sublist form einsum(A, [0, 1], B, [1, 2]) "
+            "is accepted too")
+    operands, terms = [], []
+    while len(items) >= 2 and _is_sublist(items[1]):
+        operands.append(items[0])
+        terms.append(items[1])
+        items = items[2:]
+    output = None
+    if len(items) == 1 and _is_sublist(items[0]):
+        output = items[0]
+    elif items:
+        raise ExprTypeError("einsum: sublist form takes operand, sublist pairs and an optional "
+                            f"output sublist; {len(items)} arguments are left over")
+
+    def letters(sublist):
+        text = ""
+        for label in sublist:
+            if label is Ellipsis:
+                text += "..."
+            elif isinstance(label, (int, np.integer)) and 0 <= label < 52:
+                text += "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[int(label)]
+            else:
+                raise ShapeError(f"einsum: sublist label {label!r} must be an int in 0..51 or ...")
+        return text
+
+    subscripts = ",".join(letters(t) for t in terms)
+    if output is not None:
+        subscripts += "->" + letters(output)
+    return subscripts, operands
+
+
+def _is_sublist(item) -> bool:
+    return isinstance(item, (list, tuple)) and all(
+        label is Ellipsis or (isinstance(label, (int, np.integer)) and not isinstance(label, bool))
+        for label in item)
+
+
 def matmul(a, b) -> Expr:
     """``a @ b`` with numpy's rules: 1-D operands, batch axes broadcast."""
     a, b = as_expr(a), as_expr(b)
@@ -345,7 +402,12 @@ def _normalize_axes(operation: str, x: Expr, axis) -> set:
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = set()
     for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            raise ShapeError(f"{operation}: axis {a!r} must be an int")
         if not -x.ndim <= a < x.ndim:
             raise ShapeError(f"{operation}: axis {a} is out of range for shape {x.shape}")
+        if int(a) % x.ndim in result:
+            raise ShapeError(f"{operation}: axis {a} names axis {int(a) % x.ndim} of shape {x.shape} "
+                             f"twice in axis={axis!r}")
         result.add(int(a) % x.ndim)
     return result

@@ -51,15 +51,42 @@ class Derivative(Algebra):
     nested ``grad``); ``of``, ``wrt`` and ``cotangent`` say where it came from.
     """
 
-    __slots__ = ("expr", "of", "wrt", "cotangent", "method", "memory_limit")
+    __slots__ = ("expr", "of", "wrt", "cotangent", "method", "memory_limit", "_origin")
 
     def __init__(self, expr: Expr, of: Expr, wrt: Var, cotangent: Optional[Expr] = None,
                  method: str = "contracted", memory_limit: Optional[int] = None):
         self.expr, self.of, self.wrt, self.cotangent = expr, of, wrt, cotangent
         self.method, self.memory_limit = method, memory_limit
+        self._origin = None
 
     def __tensorcalc_expr__(self) -> Expr:
         return self.expr
+
+    def origin_variables(self) -> list:
+        """Every variable this derivative came from: those of its value, of the function it is
+        the derivative of (itself perhaps a derivative, and so on), of ``wrt`` and of the
+        cotangent, in order of first appearance.  A program evaluating the derivative accepts
+        all of them, so one dict of data serves a loss, its gradients and its Hessian blocks."""
+        if self._origin is None:
+            self._origin = tuple(self._collect_origin())
+        return list(self._origin)
+
+    def _collect_origin(self):
+        found: dict = {}
+        pending = [self]
+        while pending:
+            item = pending.pop()
+            roots = [as_expr(item)]
+            if isinstance(item, Derivative):
+                for source in (item.of, item.wrt, item.cotangent):
+                    if isinstance(source, Derivative):
+                        pending.append(source)
+                    elif source is not None:
+                        roots.append(as_expr(source))
+            for node in postorder(roots):
+                if isinstance(node, Var):
+                    found.setdefault(node.name, node)
+        return list(found.values())
 
     @property
     def shape(self):
@@ -106,16 +133,18 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
     ``method="naive"`` chains materialized local Jacobians (same values, far
     more memory; refused past ``memory_limit`` bytes).
     """
+    of = f if isinstance(f, Derivative) else as_expr(f)  # a Derivative keeps its lineage
     f = as_expr(f)
-    variables, single = _as_variables("grad", wrt)
+    variables, single = _as_variables("grad", wrt, f)
     _require_real("grad", f)
     if method not in ("contracted", "naive"):
         raise DifferentiationError(f"grad: method must be 'contracted' or 'naive', not {method!r}")
+    memory_limit = check_memory_limit("grad", memory_limit)
     n_extra = f.ndim
     seed = _identity_seed(f) if n_extra else Const(1.0)
     if method == "naive":
         results = reverse_sweep(f, seed, n_extra, variables, materialize=True)
-        derivatives = [Derivative(r, f, v, method="naive", memory_limit=memory_limit)
+        derivatives = [Derivative(r, of, v, method="naive", memory_limit=memory_limit)
                        for r, v in zip(results, variables)]
         from .evaluate import check_naive_memory
 
@@ -123,8 +152,21 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
             check_naive_memory(d)
     else:
         results = _sweep_and_simplify(f, seed, n_extra, variables)
-        derivatives = [Derivative(r, f, v) for r, v in zip(results, variables)]
+        derivatives = [Derivative(r, of, v, memory_limit=memory_limit)
+                       for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
+
+
+def check_memory_limit(operation: str, memory_limit):
+    """``memory_limit`` as an int number of bytes, or ``None`` for no limit."""
+    if memory_limit is None:
+        return None
+    if isinstance(memory_limit, (bool, np.bool_)) or not isinstance(memory_limit, (int, np.integer)) \
+            or memory_limit <= 0:
+        raise DifferentiationError(
+            f"{operation}: memory_limit must be a positive number of bytes (an int such as "
+            f"2**30 for 1 GiB) or None for no limit, got {memory_limit!r}")
+    return int(memory_limit)
 
 
 def jacobian(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT):
@@ -144,15 +186,16 @@ def vjp(f, wrt, cotangent):
     >>> print(tc.vjp(tc.tanh(W @ x), W, G))
     G_ik (1 - tanh(W_il x_lk)²) x_jk
     """
+    of = f if isinstance(f, Derivative) else as_expr(f)
     f = as_expr(f)
     cotangent = as_expr(cotangent)
     if cotangent.shape != f.shape:
         raise ShapeError(f"vjp: the cotangent has shape {cotangent.shape} but f has shape {f.shape}; "
                          "they must be equal")
-    variables, single = _as_variables("vjp", wrt)
+    variables, single = _as_variables("vjp", wrt, f)
     _require_real("vjp", f, cotangent)
     results = _sweep_and_simplify(f, cotangent, 0, variables)
-    derivatives = [Derivative(r, f, v, cotangent=cotangent) for r, v in zip(results, variables)]
+    derivatives = [Derivative(r, of, v, cotangent=cotangent) for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
 
 
@@ -173,11 +216,13 @@ def _sweep_and_simplify(f: Expr, seed: Expr, n_extra: int, variables) -> list:
     return simplify([forward] + adjoints)[1:]
 
 
-def _as_variables(operation: str, wrt):
+def _as_variables(operation: str, wrt, f: Expr):
     single = not isinstance(wrt, (list, tuple))
     items = [wrt] if single else list(wrt)
     if not items:
         raise DifferentiationError(f"{operation}: wrt is empty; pass a variable or a tuple of them")
+    items = [_variable_named(operation, item, f) if isinstance(item, str) else item
+             for item in items]
     for item in items:
         inner = as_expr(item) if hasattr(item, "__tensorcalc_expr__") else item
         if not isinstance(inner, Var):
@@ -186,6 +231,24 @@ def _as_variables(operation: str, wrt):
                 f"got {type(inner).__name__} {inner!s}; to differentiate with respect to an "
                 "intermediate result, build the expression from a tc.var standing for it")
     return [as_expr(item) for item in items], single
+
+
+def _variable_named(operation: str, name: str, f: Expr) -> Var:
+    """The variable of ``f`` called ``name`` (a name is accepted where it is unambiguous)."""
+    named = [node for node in postorder([f]) if isinstance(node, Var)]
+    found = {node.name: node for node in named}
+    if sum(node.name == name for node in named) > 1:
+        raise DifferentiationError(f"{operation}: the expression has several variables named "
+                                   f"{name!r}; pass the variable itself")
+    if name in found:
+        return found[name]
+    import difflib
+
+    close = [other for other in found if other.lower() == name.lower()] or \
+        difflib.get_close_matches(name, list(found), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise DifferentiationError(f"{operation}: the expression has no variable named {name!r}{hint} "
+                               f"(its variables: {', '.join(sorted(found)) or 'none'})")
 
 
 def _identity_seed(f: Expr) -> Expr:

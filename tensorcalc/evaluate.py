@@ -17,8 +17,11 @@ Arrays no later step needs are released as the program runs.
 
 from __future__ import annotations
 
+import collections
+import difflib
 import functools
 import math
+import threading
 from typing import Optional, Sequence
 
 import numpy as np
@@ -39,26 +42,32 @@ class Program:
     """A compiled set of expressions; call it with the variables' values.
 
     ``program(W=..., a=...)`` returns one array per output (a tuple when it
-    was compiled from a list), scalars as Python floats.  The first call with
-    new dimension sizes plans every contraction (see :attr:`plan`); later calls
-    with the same sizes reuse the plan.
+    was compiled from a list), scalars as Python floats (numpy scalars for
+    dtypes other than float64 and complex128).  Every array returned is the
+    caller's own: never an input, a constant, another output or a view of one.
+    The result dtype follows the inputs (numpy's rules, with Python numbers in
+    the expression weak, as in NEP 50: float32 in, float32 out).  The first
+    call with new dimension sizes plans every contraction (see :attr:`plan`);
+    later calls with the same sizes reuse the plan.  A program pickles (to go
+    to worker processes); it plans again on its first call there.
     """
 
     def __init__(self, outputs: Sequence, *, single: bool = False, also_accept: Sequence = ()):
         wrapped = list(outputs)
+        self._wrapped, self._also_accept = wrapped, list(also_accept)
         self.outputs = [as_expr(o) for o in wrapped]
         self.single = single
         self.nodes = postorder(self.outputs)
         self.slot = {id(node): n for n, node in enumerate(self.nodes)}
         self.variables = _unique_variables(self.nodes)
         optional, limits = [], []
+        self.naive = False
         for item in wrapped:
-            for extra in (getattr(item, "of", None), getattr(item, "wrt", None),
-                          getattr(item, "cotangent", None)):
-                if extra is not None:
-                    optional.extend(v for v in postorder([as_expr(extra)]) if isinstance(v, Var))
-            if getattr(item, "method", None) == "naive" and item.memory_limit is not None:
+            if hasattr(item, "origin_variables"):  # a derivative: accept its function's variables
+                optional.extend(item.origin_variables())
+            if getattr(item, "memory_limit", None) is not None:
                 limits.append(item.memory_limit)
+                self.naive = self.naive or item.method == "naive"
         optional.extend(also_accept)  # variables simplification removed (say from 0 * s)
         self.derivatives = [item for item in wrapped if getattr(item, "of", None) is not None]
         self.optional = [v for v in _unique_variables(optional).values()
@@ -77,6 +86,9 @@ class Program:
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
         self.last_bindings: Optional[dict] = None
 
+    def __reduce__(self):  # the plans hold closures: send the outputs, plan again on arrival
+        return (_rebuild_program, (self._wrapped, self.single, self._also_accept))
+
     def _fuse(self) -> None:
         """Decide each step's inputs; a scaling read only by one sum is folded into it."""
         consumers: dict = {}
@@ -94,7 +106,7 @@ class Program:
                 alone = consumers.get(id(term)) == 1 and id(term) not in outputs
                 value = constant_value(term)
                 if value is not None and value.ndim == 0:
-                    constant = constant + value[()]
+                    constant = constant + value.item()  # a Python number: weak, as in NEP 50
                     if alone:
                         self.folded.add(id(term))
                     continue
@@ -113,6 +125,10 @@ class Program:
                 self.inputs[id(node)] = [t for t, _ in self.sum_terms[id(node)][0]]
             else:
                 self.inputs[id(node)] = self._raw_inputs(node)
+        # a node no step reads (a δ merged into every contraction using it) is not computed
+        self.needed = {id(o) for o in self.outputs}
+        for inputs in self.inputs.values():
+            self.needed.update(id(i) for i in inputs)
         output_slots = {self.slot[id(o)] for o in self.outputs}
         last_use = {}
         for node in self.nodes:
@@ -130,18 +146,27 @@ class Program:
 
     # -- binding --------------------------------------------------------------
 
-    def bind(self, values: dict) -> tuple:
-        """Check the arguments and bind dimension names: ``(arrays, bindings)``."""
+    def bind(self, values: dict, lenient: bool = False) -> tuple:
+        """Check the arguments and bind dimension names: ``(arrays, bindings)``.
+
+        ``lenient`` (as :func:`evaluate` calls it) ignores names that belong to no
+        variable; otherwise they are an error.
+        """
         missing = [name for name in self.variables if name not in values]
         if missing or len(values) > len(self.variables):
             expected = set(self.variables) | {v.name for v in self.optional}
             extra = sorted(set(values) - expected)
-            if extra:
-                raise BindingError(f"evaluate: unexpected variable {extra[0]!r}; this expression's "
-                                   f"variables are {sorted(self.variables) or 'none'}")
+            if extra and not lenient:
+                raise BindingError(f"evaluate: unexpected variable {extra[0]!r}"
+                                   f"{_did_you_mean(extra[0], sorted(expected - set(values)))}; "
+                                   f"this expression's variables are "
+                                   f"{sorted(self.variables) or 'none'}")
             if missing:
                 raise BindingError(f"evaluate: missing a value for variable {missing[0]!r} of "
-                                   f"shape {self.variables[missing[0]].shape}")
+                                   f"shape {self.variables[missing[0]].shape}"
+                                   f"{_did_you_mean(missing[0], extra, 'passed')}")
+            if extra:
+                values = {name: value for name, value in values.items() if name in expected}
         bindings: dict = {}
         owners: dict = {}
         arrays: dict = {}
@@ -178,7 +203,7 @@ class Program:
                 all(arrays[name] is values[name] for name in self.variables):
             self._last_binding = (tuple(a.shape for a in arrays.values()),
                                   tuple(a.dtype for a in arrays.values()),
-                                  tuple(sorted(bindings.items())) if bindings else ())
+                                  _plan_key(bindings, arrays))
         return arrays, bindings
 
     def _bind_again(self, values: dict):
@@ -201,14 +226,21 @@ class Program:
     def __call__(self, values: Optional[dict] = None, /, **kwargs):
         if values:
             kwargs = {**values, **kwargs}
-        arrays, steps = self._prepare(kwargs)
-        slots = self._start(arrays)
+        return self._run(kwargs)
+
+    def _run(self, values: dict, lenient: bool = False):
+        arrays, (steps, constants) = self._prepare(values, lenient)
+        slots = self._start(arrays, constants)
         for out, run, ins, free in steps:
             slots[out] = run(*[slots[i] for i in ins])
             for slot in free:
                 slots[slot] = None
-        results = tuple(_finish(slots[slot], arrays, leaf) for slot, leaf in self._output_slots)
-        return results[0] if self.single else results
+        if len(self._output_slots) == 1:
+            slot, leaf = self._output_slots[0]
+            result = _finish(slots[slot], arrays, leaf, [])
+            return result if self.single else (result,)
+        returned: list = []  # the buffers handed out so far: no two outputs share one
+        return tuple(_finish(slots[slot], arrays, leaf, returned) for slot, leaf in self._output_slots)
 
     def profile(self, values: Optional[dict] = None, /, repeats: int = 10, **kwargs) -> list:
         """``[(node, seconds)]`` for every computed step: the median over ``repeats`` runs.
@@ -224,10 +256,10 @@ class Program:
 
         if values:
             kwargs = {**values, **kwargs}
-        arrays, steps = self._prepare(kwargs)
+        arrays, (steps, constants) = self._prepare(kwargs)
         times: dict = {}
         for _ in range(repeats):
-            slots = self._start(arrays)
+            slots = self._start(arrays, constants)
             for out, run, ins, free in steps:
                 start = time.perf_counter()
                 slots[out] = run(*[slots[i] for i in ins])
@@ -236,57 +268,62 @@ class Program:
                     slots[slot] = None
         return [(self.nodes[out], statistics.median(times[out])) for out, *_ in steps]
 
-    def _prepare(self, values: dict) -> tuple:
-        """Bind the arguments and fetch (or build) the steps for their sizes."""
+    def _prepare(self, values: dict, lenient: bool = False) -> tuple:
+        """Bind the arguments and fetch (or build) the steps for their sizes and dtype."""
         last = self._bind_again(values)
         if last is not None and last in self._plans:  # the last call's shapes: its steps
             return values, self._plans[last]
-        arrays, bindings = self.bind(values)
-        key = tuple(sorted(bindings.items())) if bindings else ()
-        steps = self._plans.get(key)
-        if steps is None:
+        arrays, bindings = self.bind(values, lenient)
+        key = _plan_key(bindings, arrays)
+        plan = self._plans.get(key)
+        if plan is None:
             if self.memory_limit is not None:
                 check_memory(self, bindings, self.memory_limit)
-            steps = self._plans[key] = self._build_steps(bindings)
+            plan = self._plans[key] = self._build_steps(bindings, key[-1])
         self.last_bindings = bindings
-        return arrays, steps
+        return arrays, plan
 
-    def _start(self, arrays: dict) -> list:
+    def _start(self, arrays: dict, constants: list) -> list:
         slots: list = [None] * len(self.nodes)
         for slot, name in self._loads:
             slots[slot] = arrays[name]
-        for slot, value in self._constants:
+        for slot, value in constants:
             slots[slot] = value
         return slots
 
-    def _build_steps(self, bindings: dict) -> list:
-        """``(slot, function, input slots, slots to free)`` for every computed node."""
+    def _build_steps(self, bindings: dict, dtype) -> tuple:
+        """``(steps, constants)``: ``(slot, function, input slots, slots to free)`` for every
+        computed node, and the constants' values (0-d ones in ``dtype``: they are weak)."""
         steps = []
         shapes = {id(n): tuple(size_of(d, bindings) for d in n.shape) for n in self.nodes}
         for step, node in enumerate(self.nodes):
-            if isinstance(node, (Var, Const)) or id(node) in self.folded:
+            if isinstance(node, (Var, Const)) or id(node) in self.folded or \
+                    id(node) not in self.needed:
                 continue
             inputs = self.inputs[id(node)]
             if isinstance(node, Elementwise):
                 run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
             elif isinstance(node, Sum):
                 terms, constant = self.sum_terms[id(node)]
-                run = _sum_function([c for _, c in terms], constant, shapes[id(node)])
+                run = _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype)
             elif isinstance(node, Delta):
-                run = functools.partial(np.eye, size_of(node.dim, bindings))
+                run = functools.partial(np.eye, size_of(node.dim, bindings), dtype=dtype)
             else:
-                run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs])
+                run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs],
+                                                 dtype)
             steps.append((step, run, [self.slot[id(i)] for i in inputs],
                           self.release.get(step, ())))
-        return steps
+        constants = [(slot, value.astype(np.result_type(value, dtype)) if value.ndim == 0 else value)
+                     for slot, value in self._constants]
+        return steps, constants
 
-    def _contraction_function(self, node: Contraction, bindings: dict, shapes: list):
+    def _contraction_function(self, node: Contraction, bindings: dict, shapes: list, dtype):
         recipe = self.recipes[id(node)]
         scale = float(math.prod(size_of(d, bindings) for d in recipe.scale_dims))
         coefficient = recipe.coefficient * scale
         shape = tuple(size_of(d, bindings) for d in node.shape)
         if not recipe.operands:
-            value = np.full((), coefficient)
+            value = np.full((), coefficient, dtype=np.result_type(coefficient, dtype))
             return lambda: layout(value, recipe, node, bindings)
         kernel = Kernel(recipe.equation, shapes)
         needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
@@ -312,19 +349,24 @@ class Program:
 
     # -- inspection -------------------------------------------------------------
 
-    def predicted_bytes(self, bindings: dict) -> int:
-        """Peak bytes of the arrays the program holds at once (einsum temporaries aside)."""
+    def predicted_bytes(self, bindings: dict, largest: bool = False):
+        """Peak bytes of the arrays the program holds at once (einsum temporaries aside), at
+        8 bytes an entry; with ``largest``, ``(peak, node of the largest array)``."""
         live = peak = 0
         sizes = {}
+        biggest = (0, None)
         for step, node in enumerate(self.nodes):
-            if isinstance(node, (Var, Const)) or id(node) in self.folded:
+            if isinstance(node, (Var, Const)) or id(node) in self.folded or \
+                    id(node) not in self.needed:
                 continue
             sizes[step] = 8 * math.prod(size_of(d, bindings) for d in node.shape)
+            if sizes[step] > biggest[0]:
+                biggest = (sizes[step], node)
             live += sizes[step]
             peak = max(peak, live)
             for slot in self.release.get(step, ()):
                 live -= sizes.get(slot, 0)
-        return peak
+        return (peak, biggest[1]) if largest else peak
 
     def plan_for(self, sizes: Optional[dict] = None):
         """The :class:`~tensorcalc.plan.Plan` for dimension ``sizes`` (names → ints)."""
@@ -341,6 +383,23 @@ class Program:
         return self.plan_for(self.last_bindings or {})
 
 
+def _rebuild_program(wrapped, single, also_accept):
+    return Program(wrapped, single=single, also_accept=also_accept)
+
+
+def _plan_key(bindings: dict, arrays: dict) -> tuple:
+    """Plans depend on the sizes and on the working dtype (that of weak scalar constants)."""
+    dtype = np.result_type(*[a.dtype for a in arrays.values()]) if arrays else np.dtype(np.float64)
+    return (tuple(sorted(bindings.items())) if bindings else (), dtype)
+
+
+def _did_you_mean(name: str, candidates, what: str = "") -> str:
+    close = difflib.get_close_matches(name, list(candidates), n=1)
+    if not close:
+        return ""
+    return f" (did you mean {close[0]!r}{', which was ' + what if what else ''}?)"
+
+
 def _elementwise(function, param, x):
     return function(x, param)
 
@@ -354,14 +413,14 @@ def _scaling(term, recipe):
         return None
     if term.indices[1] != term.output or len(term.sizes) != len(term.output):
         return None
-    return second, first.value[()]
+    return second, first.value.item()
 
 
-def _sum_function(coefficients: list, constant, shape: tuple):
+def _sum_function(coefficients: list, constant, shape: tuple, dtype):
     """A function adding its arguments times ``coefficients`` plus ``constant``."""
     def run(*arrays):
         if not arrays:
-            return np.full(shape, constant)
+            return np.full(shape, constant, dtype=np.result_type(constant, dtype))
         first, c0 = arrays[0], coefficients[0]
         if len(arrays) == 1:
             if c0 == 1:
@@ -396,20 +455,26 @@ def _sum_function(coefficients: list, constant, shape: tuple):
     return run
 
 
-def _finish(array, inputs: dict, leaf: bool):
-    """An output the caller may keep and modify: never a view of an input or a constant."""
+def _finish(array, inputs: dict, leaf: bool, returned: list):
+    """An output the caller may keep and modify: never an input, a constant, another output
+    (``returned`` holds the buffers already handed out) or a view of any of them."""
     if type(array) is not np.ndarray:
         array = np.asarray(array)
     if array.ndim == 0:
-        return array.item()  # a Python float (complex for complex results)
+        if array.dtype == np.float64 or array.dtype == np.complex128:
+            return array.item()  # a Python float (complex for complex results)
+        return array[()]  # a numpy scalar keeps its dtype (float32 stays float32)
     if leaf:
         return array.copy()  # the output is an input or a constant itself
     base = array  # an identity step can hand back an input itself: walk to the owner
     while base.base is not None and isinstance(base.base, np.ndarray):
         base = base.base
     if not array.flags.writeable or not base.flags.writeable or \
-            any(base is value for value in inputs.values()):
-        return np.array(array)
+            any(base is value for value in inputs.values()) or \
+            any(base is other for other in returned):
+        array = np.array(array)
+        base = array
+    returned.append(base)
     return array
 
 
@@ -444,12 +509,22 @@ def _unique_variables(nodes) -> dict:
 
 
 def check_memory(program: Program, bindings: dict, limit: int) -> None:
-    predicted = program.predicted_bytes(bindings)
-    if predicted > limit:
+    """Refuse, before anything is allocated, a program that would hold more than ``limit`` bytes."""
+    predicted, largest = program.predicted_bytes(bindings, largest=True)
+    if predicted <= limit:
+        return
+    if program.naive:
         raise MemoryLimitError(
             f"grad(method='naive'): materializing the Jacobians needs about {_human(predicted)} "
             f"(limit {_human(limit)}); use method='contracted' (the default), which never builds "
             "them, or raise memory_limit")
+    shape = tuple(size_of(d, bindings) for d in largest.shape)
+    raise MemoryLimitError(
+        f"evaluate: this derivative needs about {_human(predicted)} (limit memory_limit="
+        f"{_human(limit)}); its largest array has shape {shape} ({math.prod(shape):,} entries). "
+        "A Jacobian of a non-scalar function is that large: use tc.vjp(f, wrt, cotangent) to "
+        "contract an incoming gradient instead of forming it, or pass a larger memory_limit to "
+        "tc.grad / tc.jacobian")
 
 
 def check_naive_memory(derivative) -> None:
@@ -505,24 +580,75 @@ def _simplify_together(items: list) -> list:
     return items
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_program(expr, of, wrt, cotangent, method, memory_limit) -> Program:
-    if of is None:
-        return compile(expr)
-    from .differentiate import Derivative
+class _ProgramCache:
+    """The programs :func:`evaluate` compiled, least recently used first out.
 
-    return compile(Derivative(expr, of, wrt, cotangent, method, memory_limit))
+    Bounded in count *and* in the bytes of the constants the programs keep alive
+    (a program holds its expression, and the expression its constant arrays).
+    """
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 256 * 2**20):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self.entries: "collections.OrderedDict" = collections.OrderedDict()  # key -> (program, bytes)
+        self.bytes = 0
+        self.lock = threading.Lock()
+
+    def get(self, expr) -> Program:
+        key = _cache_key(expr)
+        with self.lock:
+            entry = self.entries.get(key)
+            if entry is not None:
+                self.entries.move_to_end(key)
+                return entry[0]
+        program = compile(expr)
+        size = sum(value.nbytes for _, value in program._constants)
+        if size > self.max_bytes:
+            return program  # too large to keep: compiled again next time
+        with self.lock:
+            if key not in self.entries:
+                self.entries[key] = (program, size)
+                self.bytes += size
+            while len(self.entries) > self.max_entries or self.bytes > self.max_bytes:
+                _, (_, freed) = self.entries.popitem(last=False)
+                self.bytes -= freed
+        return program
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.bytes = 0
+
+
+def _cache_key(expr) -> tuple:
+    if not hasattr(expr, "origin_variables"):
+        return (as_expr(expr),)
+    return (expr.expr, tuple(expr.origin_variables()), expr.method, expr.memory_limit,
+            expr.cotangent is None)
+
+
+_PROGRAMS = _ProgramCache()
+
+
+def clear_cache() -> None:
+    """Forget the programs :func:`evaluate` compiled (and the constants they keep alive).
+
+    >>> import tensorcalc as tc
+    >>> tc.clear_cache()
+    """
+    _PROGRAMS.clear()
 
 
 def evaluate(expr, values: Optional[dict] = None, /, **kwargs):
     """The value of ``expr`` for the variables' ``values`` (a mapping name → array).
 
+    ``values`` is an environment: names the expression does not use are
+    ignored, so one dict of data serves a loss, its gradients and its Hessian
+    blocks.  (A compiled :class:`Program` is strict about them.)
+
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", ("n",))
-    >>> tc.evaluate(tc.sum(x * x), {"x": np.array([1.0, 2.0])})
+    >>> tc.evaluate(tc.sum(x * x), {"x": np.array([1.0, 2.0]), "unused": 3.0})
     5.0
     """
     merged = {**(values or {}), **kwargs}
-    key = (as_expr(expr),) + tuple(getattr(expr, name, None) for name in
-                                   ("of", "wrt", "cotangent", "method", "memory_limit"))
-    return _cached_program(*key)(merged)
+    return _PROGRAMS.get(expr)._run(merged, lenient=True)

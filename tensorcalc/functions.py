@@ -6,31 +6,52 @@ how it prints, and the domain the finite-difference tests sample from.
 Evaluation, differentiation, printing and the test grid all read this table,
 so adding a function is adding a row (see :func:`register_function`).
 
-Subgradients at kinks (documented choices, the ones numpy/JAX users expect):
+Subgradients at kinks (documented choices; peers differ, so they are stated here):
 
-* ``relu'(0) = 0`` (``step(0) = 0``),
-* ``abs'(0) = 0`` (``sign(0) = 0``),
+* ``relu'(0) = 0`` (``step(0) = 0``), as PyTorch and ``jax.nn.relu`` give;
+* ``abs'(0) = 0`` (``sign(0) = 0``), as PyTorch gives; ``jax.grad(jnp.abs)(0.)``
+  is 1.0 instead;
 * ``step`` and ``sign`` are piecewise constant; their derivative is taken as 0
   everywhere, including at the jump.
 """
 
 from __future__ import annotations
 
+import difflib
+import inspect
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
+
+from .errors import TensorCalcError
+
+
+class FunctionTableError(TensorCalcError, ValueError):
+    """An unknown row, or a row that does not fit the table's contract."""
 
 
 @dataclass(frozen=True)
 class Function:
     """One row of the table.
 
-    ``numpy(x, param)`` evaluates; ``derivative(x, param)`` returns the
-    expression ``f'(x)`` for an expression ``x``, or ``None`` when the
-    derivative is identically zero; ``template`` prints ``f(x)`` with ``{}``
-    standing for the argument (``pow`` prints through ``_print_pow``);
-    ``domain`` is the interval the tests draw arguments from.
+    Both callables take **two** positional arguments, the argument and the
+    row's parameter (``None`` unless ``has_param``):
+
+    * ``numpy(x, param)`` evaluates on an array;
+    * ``derivative(x, param)`` returns the expression ``f'(x)`` for an
+      expression ``x``, or ``None`` when the derivative is identically zero.
+
+    ``template`` prints ``f(x)`` with ``{}`` standing for the argument (``pow``
+    prints through ``format_call``); ``domain`` is the interval the tests draw
+    arguments from.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> cube = tc.Function("cube", lambda x, p: x ** 3, lambda x, p: 3 * x ** 2, "cube({})")
+    >>> _ = tc.register_function(cube)
+    >>> print(tc.grad(tc.sum(tc.apply_function("cube", tc.var("x", (2,)))), "x"))
+    ∂(Σ_j cube(x_j))/∂x_i = 3 x_i²
+    >>> _ = tc.FUNCTIONS.pop("cube")
     """
 
     name: str
@@ -44,9 +65,45 @@ class Function:
 FUNCTIONS: dict = {}
 
 
-def register_function(row: Function) -> Function:
-    """Add a row to the table (the way to teach tensorcalc a new function)."""
+def register_function(row: Function, replace: bool = False) -> Function:
+    """Add a row to the table (the way to teach tensorcalc a new function).
+
+    A name already in the table is refused unless ``replace=True``: the table
+    is global, and replacing ``tanh`` would change every expression using it.
+    """
+    if not isinstance(row, Function):
+        raise FunctionTableError(f"register_function: expects a tc.Function, got {type(row).__name__}")
+    if not isinstance(row.name, str) or not row.name.isidentifier():
+        raise FunctionTableError(f"register_function: name {row.name!r} must be an identifier")
+    for role in ("numpy", "derivative"):
+        _check_two_arguments(row.name, role, getattr(row, role))
+    if row.name in FUNCTIONS and not replace:
+        raise FunctionTableError(f"register_function: {row.name!r} is already a row of the table; "
+                                 "pass replace=True to replace it (for every expression)")
     FUNCTIONS[row.name] = row
+    return row
+
+
+def _check_two_arguments(name: str, role: str, function) -> None:
+    if not callable(function):
+        raise FunctionTableError(f"register_function: {name!r}: {role} must be callable")
+    try:
+        inspect.signature(function).bind(None, None)
+    except TypeError:
+        raise FunctionTableError(
+            f"register_function: {name!r}: {role} must take two arguments (x, param), as in "
+            f"lambda x, p: ...; param is None unless the row has a parameter") from None
+    except ValueError:  # pragma: no cover - builtins without a signature: trust them
+        pass
+
+
+def lookup(name: str) -> Function:
+    """The row ``name``, or a clear error naming the closest rows."""
+    row = FUNCTIONS.get(name) if isinstance(name, str) else None
+    if row is None:
+        close = difflib.get_close_matches(str(name), list(FUNCTIONS), n=3)
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        raise FunctionTableError(f"unknown function {name!r}{hint} (rows: {', '.join(sorted(FUNCTIONS))})")
     return row
 
 
@@ -86,7 +143,8 @@ _ROWS = [
     Function("abs", lambda x, p: np.abs(x), lambda x, p: _f("sign")(x), "|{}|"),
     Function("step", lambda x, p: np.heaviside(x, 0.0), lambda x, p: None, "step({})"),
     Function("sign", lambda x, p: np.sign(x), lambda x, p: None, "sign({})"),
-    Function("pow", lambda x, p: x ** p, lambda x, p: p * _f("pow")(x, p - 1.0), "{}^{}",
+    Function("pow", lambda x, p: x ** p,
+             lambda x, p: None if p == 0 else p * _f("pow")(x, p - 1.0), "{}^{}",
              (0.2, 3.0), has_param=True),
 ]
 for _row in _ROWS:

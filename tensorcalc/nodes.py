@@ -22,6 +22,8 @@ Python's recursion limit.
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import weakref
 from typing import Callable, Iterable, Sequence, Union
 
@@ -34,15 +36,17 @@ Dim = Union[int, str]
 Shape = tuple  # tuple[Dim, ...]
 
 _interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
+_interning = threading.Lock()  # one node per key even when threads build the same expression
 
 
 def _intern(cls, key: tuple, init: Callable[["Expr"], None]) -> "Expr":
-    node = _interned.get(key)
-    if node is None:
-        node = object.__new__(cls)
-        init(node)
-        _interned[key] = node
-    return node
+    with _interning:
+        node = _interned.get(key)
+        if node is None:
+            node = object.__new__(cls)
+            init(node)
+            _interned[key] = node
+        return node
 
 
 def check_dim(dim, where: str) -> Dim:
@@ -75,8 +79,16 @@ class Expr(Algebra):
         for name, value in fields.items():
             object.__setattr__(self, name, value)
 
-    def __reduce__(self):  # pickling rebuilds through the interning constructor
-        return (_rebuild_from_args, (type(self), self._args()))
+    def __reduce__(self):
+        # the whole DAG as one flat list, children before parents: pickling a 10,000-deep chain
+        # must not recurse once per level, and rebuilding goes through the interning constructors
+        return (_rebuild_dag, (_flatten_dag(self),))
+
+    def __copy__(self):  # immutable: a copy is the node itself
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
 
     def _args(self) -> tuple:
         raise NotImplementedError
@@ -90,8 +102,19 @@ class Expr(Algebra):
         raise NotImplementedError
 
 
-def _rebuild_from_args(cls, args):
-    return cls(*args)
+def _flatten_dag(root: "Expr") -> list:
+    """``[(type, args with children replaced by their positions)]`` in post-order."""
+    order = postorder([root])
+    position = {id(node): n for n, node in enumerate(order)}
+    return [(type(node), node._args(), tuple(position[id(c)] for c in node.children))
+            for node in order]
+
+
+def _rebuild_dag(flat: list) -> "Expr":
+    built: list = []
+    for cls, args, children in flat:
+        built.append(cls._from_parts(args, [built[n] for n in children]))
+    return built[-1]
 
 
 class Var(Expr):
@@ -108,12 +131,21 @@ class Var(Expr):
     def _args(self):
         return (self.name, self.shape)
 
+    @classmethod
+    def _from_parts(cls, args, children):
+        return cls(*args)
+
     def rebuild(self, children):
         return self
 
 
 class Const(Expr):
-    """A constant array; scalars are 0-d arrays.  The array is copied and frozen."""
+    """A constant array; scalars are 0-d arrays.  The array is copied and frozen.
+
+    A 0-d constant is *weak*, like a Python number under numpy's NEP 50: it
+    takes the dtype of the arrays it meets, so ``2 * x`` stays float32 for a
+    float32 ``x``.  Constant arrays of one or more axes keep their own dtype.
+    """
 
     __slots__ = ("value",)
 
@@ -122,11 +154,22 @@ class Const(Expr):
         if array.dtype.kind not in "fc":
             raise ShapeError(f"const: dtype {array.dtype} is not a real or complex number type")
         array.setflags(write=False)
-        key = ("const", array.dtype.str, array.shape, array.tobytes())
+        # the key holds a digest, not the bytes: a second copy of every constant would double
+        # the memory its node keeps alive.  Equal digests are confirmed by comparing the bytes.
+        digest = hashlib.blake2b(array.tobytes(), digest_size=16).digest()
+        key = ("const", array.dtype.str, array.shape, digest)
+        with _interning:
+            node = _interned.get(key)
+            if node is not None and node.value.tobytes() != array.tobytes():  # pragma: no cover
+                key = key + (array.tobytes(),)  # a digest collision: fall back to the bytes
         return _intern(cls, key, lambda n: n._set(value=array, shape=array.shape, children=()))
 
     def _args(self):
         return (self.value,)
+
+    @classmethod
+    def _from_parts(cls, args, children):
+        return cls(*args)
 
     def rebuild(self, children):
         return self
@@ -147,6 +190,10 @@ class Delta(Expr):
 
     def _args(self):
         return (self.dim,)
+
+    @classmethod
+    def _from_parts(cls, args, children):
+        return cls(*args)
 
     def rebuild(self, children):
         return self
@@ -205,7 +252,11 @@ class Contraction(Expr):
                                                   sizes=sizes, shape=shape, children=operands))
 
     def _args(self):
-        return (self.operands, self.indices, self.output, dict(enumerate(self.sizes)))
+        return (self.indices, self.output, dict(enumerate(self.sizes)))
+
+    @classmethod
+    def _from_parts(cls, args, children):
+        return cls(children, *args)
 
     def rebuild(self, children):
         return Contraction(children, self.indices, self.output, dict(enumerate(self.sizes)))
@@ -237,7 +288,12 @@ class Elementwise(Expr):
                                                   children=(arg,)))
 
     def _args(self):
-        return (self.fn, self.arg, self.param)
+        return (self.fn, self.param)
+
+    @classmethod
+    def _from_parts(cls, args, children):
+        fn, param = args
+        return cls(fn, children[0], param)
 
     def rebuild(self, children):
         (arg,) = children
@@ -247,7 +303,7 @@ class Elementwise(Expr):
 class Sum(Expr):
     """The sum of terms that all have the same shape (broadcasting happens before)."""
 
-    __slots__ = ("terms",)
+    __slots__ = ("terms", "_rolling")
 
     def __new__(cls, terms):
         terms = tuple(terms)
@@ -257,14 +313,49 @@ class Sum(Expr):
         for term in terms[1:]:
             if term.shape != shape:
                 raise ShapeError(f"sum: term shapes {shape} and {term.shape} differ")
-        key = ("sum", terms)
-        return _intern(cls, key, lambda n: n._set(terms=terms, shape=shape, children=terms))
+        return cls._checked(terms, shape)
+
+    @classmethod
+    def _checked(cls, terms: tuple, shape: tuple, prefix: "Sum" = None) -> "Sum":
+        """A sum of ``terms`` already known to have ``shape``.
+
+        Construction adds one term at a time to a flat sum, so neither checking
+        every term again nor hashing the whole tuple again may happen per
+        addition (10,000 additions would be quadratic).  The interning key's
+        hash is a rolling hash, extended from ``prefix`` (a sum whose terms
+        begin ``terms``) by the new terms only.
+        """
+        start, rolling = (len(prefix.terms), prefix._rolling) if prefix is not None else (0, 0)
+        for term in terms[start:]:
+            rolling = (rolling * 1_000_003 + hash(term)) & 0xFFFF_FFFF_FFFF_FFFF
+        key = _SumKey(terms, rolling)
+        return _intern(cls, key, lambda n: n._set(terms=terms, shape=shape, children=terms,
+                                                  _rolling=rolling))
 
     def _args(self):
-        return (self.terms,)
+        return ()
+
+    @classmethod
+    def _from_parts(cls, args, children):
+        return cls(children)
 
     def rebuild(self, children):
         return Sum(children)
+
+
+class _SumKey:
+    """The interning key of a sum: its terms, with a hash computed once (see ``Sum._checked``)."""
+
+    __slots__ = ("terms", "hash")
+
+    def __init__(self, terms: tuple, rolling: int):
+        self.terms, self.hash = terms, hash(("sum", rolling))
+
+    def __hash__(self):
+        return self.hash
+
+    def __eq__(self, other):
+        return isinstance(other, _SumKey) and self.hash == other.hash and self.terms == other.terms
 
 
 # ---------------------------------------------------------------------------
@@ -302,6 +393,28 @@ def transform(roots: Sequence[Expr], rule: Callable[[Expr, list], Expr]) -> list
     return [memo[id(root)] for root in roots]
 
 
-def variables(roots: Iterable[Expr]) -> list:
-    """The variables in ``roots``, in order of first appearance."""
-    return [node for node in postorder(roots) if isinstance(node, Var)]
+def variables(expr) -> dict:
+    """The variables of an expression (or a list of them): ``{name: Var}``, in order of first
+    appearance, each with its shape.  A derivative also lists the variables of the function it
+    came from, which evaluating it accepts.
+
+    >>> import tensorcalc as tc
+    >>> x, A = tc.var("x", ("n",)), tc.var("A", ("n", "n"))
+    >>> tc.variables(x @ A @ x)
+    {'x': <Var x_i shape=('n',)>, 'A': <Var A_ij shape=('n', 'n')>}
+    """
+    items = list(expr) if isinstance(expr, (list, tuple)) else [expr]
+    found: dict = {}
+    for item in items:
+        if hasattr(item, "origin_variables"):
+            candidates = item.origin_variables()
+        else:
+            from .construct import as_expr
+
+            candidates = [n for n in postorder([as_expr(item)]) if isinstance(n, Var)]
+        for node in candidates:
+            other = found.setdefault(node.name, node)
+            if other is not node:
+                raise ShapeError(f"variables: two variables are named {node.name!r}, with shapes "
+                                 f"{other.shape} and {node.shape}")
+    return found

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import opt_einsum
 
+from .kernels import dp_is_affordable
 from .nodes import Const, Contraction, Delta, Expr, transform
 
 REPRESENTATIVE_SIZE = 64  # stands in for a named dimension when choosing a path
@@ -53,8 +54,9 @@ def _binarize_node(node: Expr, children: list) -> Expr:
     shapes = [tuple(sizes[l] for l in node.indices[p]) for p in real]
     in_real = {label for p in real for label in node.indices[p]}
     path_output = "".join(letters[l] for l in sorted(top & in_real))
+    optimizer = "dp" if dp_is_affordable(terms) else "greedy"  # dp is 2ⁿ on i,i,…,i->
     path, _ = opt_einsum.contract_path(",".join(terms) + "->" + path_output,
-                                       *shapes, shapes=True, optimize="dp")
+                                       *shapes, shapes=True, optimize=optimizer)
     work = [(node.operands[p], tuple(node.indices[p])) for p in real]
     carried = {label for ix in node.indices for label in ix}
     bare = {label for label in range(len(node.sizes)) if label not in carried}

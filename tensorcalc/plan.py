@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from .nodes import Contraction, Delta, Elementwise, Sum
-from .printing import index_notation
+from .printing import step_notation
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,11 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
     from .kernels import Kernel
 
     plan = Plan(dict(sizes))
+    symbols = {id(node): f"t{step}" for step, node in enumerate(program.nodes)
+               if node.children and id(node) not in program.folded}
     for step, node in enumerate(program.nodes):
-        if id(node) in program.folded or not node.children and not isinstance(node, Delta):
+        if id(node) in program.folded or id(node) not in program.needed or \
+                not node.children and not isinstance(node, Delta):
             continue
         shape = tuple(size_of(d, sizes) for d in node.shape)
         elements = math.prod(shape)
@@ -101,13 +104,14 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
                 plan.steps.append(PlanStep(step, "einsum", detail, shape, int(kernel.flops),
                                            max(int(kernel.largest), elements)))
             else:
-                plan.steps.append(PlanStep(step, "fill", index_notation(node), shape, elements, elements))
+                plan.steps.append(PlanStep(step, "fill", step_notation(node, symbols), shape,
+                                           elements, elements))
         elif isinstance(node, Elementwise):
-            plan.steps.append(PlanStep(step, node.fn, index_notation(node)[:48], shape, elements,
-                                       elements))
+            plan.steps.append(PlanStep(step, node.fn, step_notation(node, symbols), shape,
+                                       elements, elements))
         elif isinstance(node, Sum):
             terms = len(program.sum_terms[id(node)][0])
-            plan.steps.append(PlanStep(step, "sum", index_notation(node)[:48], shape,
+            plan.steps.append(PlanStep(step, "sum", step_notation(node, symbols), shape,
                                        elements * max(terms, 1), elements))
         elif isinstance(node, Delta):
             plan.steps.append(PlanStep(step, "δ", "dense identity", shape, elements, elements))

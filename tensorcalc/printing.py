@@ -169,6 +169,32 @@ def index_notation(expr, names=None, namer=None) -> str:
     return text
 
 
+class _Steps:
+    """A ``bound`` map for :class:`_Namer` naming every node by its step, except one."""
+
+    def __init__(self, symbols: dict, current: int):
+        self.symbols, self.current = symbols, current
+
+    def get(self, key, default=None):
+        return default if key == self.current else self.symbols.get(key, default)
+
+
+def step_notation(node, symbols: dict, width: int = 48) -> str:
+    """One step of a program in index notation, its inputs named by ``symbols`` (``id(node)`` →
+    ``"t3"``): a bounded description, however deep the expression under the step is.
+
+    >>> import tensorcalc as tc
+    >>> x = tc.var("x", (3,))
+    >>> inner = tc.sin(x)
+    >>> step_notation(tc.tanh(inner) + 1, {id(inner): "t1"})
+    'tanh(t1_i) + 1'
+    """
+    namer = _Namer(_Steps(symbols, id(node)))
+    names = [namer.fresh() for _ in range(node.ndim)]
+    text = _format(node, names, namer)[0]
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
 class _deep_enough:
     """Printing recurses once per level of nesting; allow as many levels as the expression has."""
 

@@ -68,7 +68,7 @@ def contraction_recipe(node: Contraction) -> Recipe:
     coefficient = 1.0
     for position, (op, ix) in enumerate(zip(node.operands, node.indices)):
         if isinstance(op, Const) and op.value.ndim == 0:
-            coefficient = coefficient * op.value[()]
+            coefficient = coefficient * op.value.item()  # Python: weak
         elif isinstance(op, Delta):
             a, b = root(ix[0]), root(ix[1])
             if a != b:
