@@ -15,13 +15,16 @@ g_i a_j
 from .construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
                         power, trace, transpose, var)
 from .construct import sum  # noqa: A004 - numpy's name, on purpose
+from .codegen import codegen
 from .differentiate import Derivative, grad, jacobian, vjp
-from .errors import (BindingError, DifferentiationError, MemoryLimitError, ShapeError,
+from .errors import (BindingError, DifferentiationError, MemoryLimitError, ParseError, ShapeError,
                      TensorCalcError)
-from .evaluate import Program, compile, evaluate  # noqa: A004
-from .functions import FUNCTIONS, Function, register_function
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var
+from .evaluate import Program, clear_cache, compile, evaluate  # noqa: A004
+from .functions import FUNCTIONS, Function, FunctionTableError, register_function
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, variables
+from .parser import parse
 from .printing import index_notation
+from .printers import latex, matrix_notation, to_text
 from .simplify import simplify
 
 __version__ = "0.1.0"
@@ -55,8 +58,12 @@ sign = _make_function("sign")
 __all__ = [
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
     "broadcast_to", "power", "apply_function", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
-    "evaluate", "compile", "Program", "index_notation", "exp", "log", "sin", "cos", "tanh",
+    "codegen",
+    "evaluate", "compile", "Program", "index_notation", "matrix_notation", "latex", "to_text",
+    "exp", "log", "sin", "cos", "tanh",
     "sigmoid", "softplus", "sqrt", "relu", "abs", "step", "sign", "FUNCTIONS", "Function",
     "register_function", "Expr", "Var", "Const", "Delta", "Contraction", "Elementwise", "Sum",
+    "variables", "clear_cache", "FunctionTableError",
     "TensorCalcError", "ShapeError", "BindingError", "DifferentiationError", "MemoryLimitError",
+    "parse", "ParseError",
 ]

@@ -84,6 +84,19 @@ class Algebra:
 
         return index_notation(_c().as_expr(self))
 
+    @property
+    def matrix(self) -> str:
+        """The value in matrix notation (``Aᵀx + Ax``); see :func:`tensorcalc.matrix_notation`."""
+        from .printers import matrix_notation
+
+        return matrix_notation(self)
+
+    def _repr_latex_(self) -> str:
+        """Jupyter's view: the matrix form and the index form, or ``∂f/∂x = …`` for a derivative."""
+        from .printers import repr_latex
+
+        return repr_latex(self)
+
     def __repr__(self):
         expr = _c().as_expr(self)
         return f"<{type(self).__name__} {self} shape={expr.shape}>"

@@ -19,3 +19,40 @@ class DifferentiationError(TensorCalcError, TypeError):
 
 class MemoryLimitError(TensorCalcError, MemoryError):
     """The naive (materialized Jacobian) method would need more memory than allowed."""
+
+
+class ParseError(TensorCalcError, ValueError):
+    """Text given to ``tc.parse`` could not be read, or its shapes disagree.
+
+    The message says what went wrong, then quotes the text with a caret under the
+    offending part; ``reason``, ``text``, ``position`` and ``end`` (character offsets,
+    ``None`` when no single place is at fault) stay on the exception.
+    """
+
+    def __init__(self, reason: str, text=None, position=None, end=None):
+        self.reason, self.text, self.position = reason, text, position
+        self.end = None if position is None else max(position + 1, end if end is not None else 0)
+        super().__init__(_quote(reason, text, position, self.end))
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.text, self.position, self.end))
+
+
+def _quote(reason, text, position, end, width=76):
+    """``reason``, then the text on its own line and ``^^^`` under ``text[position:end]``."""
+    if text is None:
+        return reason
+    line = text.translate({ord("\n"): " ", ord("\t"): " ", ord("\r"): " "})
+    if position is None:
+        return f"{reason}\n    {line if len(line) <= width else line[:width - 1] + '…'}"
+    start = 0
+    if len(line) > width:  # a window around the fault, so a 10⁵-character input stays readable
+        start = max(0, min(position - width // 3, len(line) - width))
+        shown = line[start:start + width]
+        if start > 0:
+            shown = "…" + shown[1:]
+        if start + width < len(line):
+            shown = shown[:-1] + "…"
+        line = shown
+    caret = " " * (position - start) + "^" * max(1, min(end, start + width) - position)
+    return f"{reason}\n    {line}\n    {caret}"

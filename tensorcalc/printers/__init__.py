@@ -1,0 +1,159 @@
+"""Matrix notation, LaTeX and parseable text: one reader of matrix forms, three spellers.
+
+>>> import tensorcalc as tc
+>>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
+>>> print(tc.matrix_notation(tc.grad(x @ A @ x, x)))
+Aᵀx + Ax
+>>> print(tc.latex(tc.grad(x @ A @ x, x)))
+A^{\\top} x + A x
+>>> print(tc.to_text(tc.grad(x @ A @ x, x)))
+A'*x + A*x
+
+:func:`~tensorcalc.printers.matrix_form.matrix_form` reads an expression of
+rank ≤ 2 into a small matrix-algebra tree (:mod:`~tensorcalc.printers.records`);
+:mod:`~tensorcalc.printers.spell` writes that tree in each notation.  An
+expression with no exact matrix form prints its index notation instead, and
+says so.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .matrix_form import matrix_form
+from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
+
+TEXT_LIMIT = 100_000  # records: to_text refuses a DAG that would print as a longer tree
+
+__all__ = ["matrix_notation", "latex", "to_text", "matrix_form", "NoTextForm", "repr_latex"]
+
+
+def _value(expr):
+    from ..construct import as_expr
+
+    return as_expr(expr)
+
+
+class _deep_enough:
+    """Reading and spelling recurse once per level of the tree: allow as many levels as it has."""
+
+    def __init__(self, expr):
+        from ..nodes import postorder
+
+        depth: dict = {}
+        for node in postorder([_value(expr)]):
+            depth[id(node)] = 1 + max((depth[id(c)] for c in node.children), default=0)
+        self.needed = 16 * depth[id(_value(expr))] + 500
+
+    def __enter__(self):
+        self.previous = sys.getrecursionlimit()
+        if self.needed > self.previous:
+            sys.setrecursionlimit(self.needed)
+
+    def __exit__(self, *exc):
+        sys.setrecursionlimit(self.previous)
+
+
+def matrix_notation(expr) -> str:
+    """The matrix form of ``expr`` in Unicode (``Aᵀx + Ax``), or ``[index form] …`` where none.
+
+    >>> import tensorcalc as tc
+    >>> W, a = tc.var("W", (3, 3)), tc.var("a", (3,))
+    >>> print(tc.matrix_notation(tc.jacobian(W @ a, W)))
+    [index form] δ_ij a_k
+
+    A subexpression used more than once is named once, after ``where``.
+    """
+    with _deep_enough(expr):
+        return UNICODE(matrix_form(_value(expr), share=True))
+
+
+def latex(expr, notation: str = "matrix") -> str:
+    """LaTeX for ``expr``, in ``"matrix"`` notation (``A^{\\top} x``) or ``"index"`` (``A_{ij} x_{j}``).
+
+    >>> import tensorcalc as tc
+    >>> A, x = tc.var("A", (3, 3)), tc.var("x", (3,))
+    >>> print(tc.latex(A @ x, notation="index"))
+    A_{ij} x_{j}
+    """
+    from ..errors import TensorCalcError
+    from ..printing import index_notation
+
+    if notation == "matrix":
+        with _deep_enough(expr):
+            return LATEX(matrix_form(_value(expr), share=True))
+    if notation == "index":
+        return index_latex(index_notation(_value(expr)))
+    raise TensorCalcError(f"latex: notation must be 'matrix' or 'index', not {notation!r}")
+
+
+def to_text(expr) -> str:
+    """``expr`` in matrixcalculus.org's input language, which ``tc.parse`` reads back.
+
+    >>> import tensorcalc as tc
+    >>> a, b = tc.var("a", (3,)), tc.var("b", (3,))
+    >>> tc.to_text(tc.einsum("i,j->ij", a, b) + 2 * tc.sigmoid(a @ b))
+    "a*b' + 2*sigmoid(a'*b)*matrix(1)"
+
+    Constant arrays and expressions with no matrix form have no text form:
+    they raise :class:`NoTextForm` rather than print something that reads back
+    as a different value.
+    """
+    from .matrix_form import tree_size
+
+    with _deep_enough(expr):
+        tree = matrix_form(_value(expr))
+        if tree_size(tree) > TEXT_LIMIT:
+            raise NoTextForm(f"to_text: written out without shared names the expression would be "
+                             f"{tree_size(tree)} terms long (the text language cannot name a "
+                             f"subexpression); use tc.matrix_notation, which names them once")
+        return TEXT(tree)
+
+
+def repr_latex(value) -> str:
+    """What Jupyter shows: ``$\\frac{\\partial f}{\\partial x} = …$`` for a derivative, else the
+    matrix form ``=`` its index form.
+
+    >>> import tensorcalc as tc
+    >>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
+    >>> print(repr_latex(A @ x))
+    $\\left[A x\\right]_{i} = A_{ij} x_{j}$
+    """
+    from ..construct import as_expr
+
+    with _deep_enough(value):
+        return _repr_latex(value, as_expr(value))
+
+
+def _repr_latex(value, expr) -> str:
+    from ..printing import _Namer, index_notation
+    from .records import IndexForm
+
+    of = getattr(value, "of", None)
+    matrix = matrix_form(expr, share=True)
+    dims = " \\times ".join(map(str, expr.shape))
+    space = "\\mathbb{R}" + (f"^{{{dims}}}" if dims else "")
+    if of is not None and getattr(value, "cotangent", None) is None:
+        if isinstance(matrix, IndexForm):  # ∂(W_il a_l)/∂W_jk = δ_ij a_k, with its indices
+            lhs, _, rhs = str(value).partition(" = ")
+            numerator, _, denominator = lhs[1:].rpartition("/∂")
+            return (f"$\\frac{{\\partial {index_latex(numerator)}}}{{\\partial {index_latex(denominator)}}}"
+                    f" = {index_latex(rhs)} \\quad \\in {space}$")
+        numerator = matrix_form(of)
+        numerator = "f" if isinstance(numerator, IndexForm) else LATEX(numerator)
+        return (f"$\\frac{{\\partial {_wrapped(numerator)}}}{{\\partial {LATEX.name(value.wrt.name)}}}"
+                f" = {LATEX(matrix)} \\quad \\in {space}$")
+    index = index_latex(index_notation(expr))
+    if isinstance(matrix, IndexForm):
+        return f"${index}$"
+    namer = _Namer()
+    names = "".join(namer.fresh() for _ in range(expr.ndim))
+    left = LATEX(matrix)
+    if names:
+        left = f"\\left[{left}\\right]_{{{names}}}"
+    return f"${left} = {index}$"
+
+
+def _wrapped(text: str) -> str:
+    return f"\\left({text}\\right)" if any(c in text for c in " +-") else text
+

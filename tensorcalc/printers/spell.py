@@ -1,0 +1,355 @@
+"""The writers: one speller per notation over the matrix-algebra tree.
+
+>>> import tensorcalc as tc
+>>> from tensorcalc.printers import matrix_form
+>>> from tensorcalc.printers.spell import UNICODE, LATEX, TEXT
+>>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
+>>> tree = matrix_form(tc.grad(x @ A @ x, x))
+>>> UNICODE(tree), LATEX(tree), TEXT(tree)
+('Aᵀx + Ax', 'A^{\\\\top} x + A x', "A'*x + A*x")
+
+A speller turns each record into ``(text, precedence)`` and parenthesizes a
+child whose precedence is below what its parent needs.  The notations differ
+only in the hooks a subclass overrides (names, marks, separators, calls).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import TensorCalcError
+from ..functions import FUNCTIONS
+from . import records as r
+
+ADD, HADAMARD, NEG, PRODUCT, POSTFIX, ATOM = range(6)
+
+
+class NoTextForm(TensorCalcError, NotImplementedError):
+    """The expression has a part the text language cannot write (a constant array, an index form)."""
+
+
+def number_text(value) -> str:
+    """The shortest text that reads back as exactly ``value`` (``2``, ``0.5``, ``0.1``)."""
+    value = float(value)
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value)
+
+
+class Speller:
+    """Unicode matrix notation: ``Aᵀx + Ax``, ``Xᵀ diag(s) X``, ``σ(−y ⊙ Xw)``."""
+
+    minus = "−"
+    transpose_mark = "ᵀ"
+    hadamard_sep = " ⊙ "
+    hadamard_least = HADAMARD + 1  # what a ⊙ operand needs (juxtaposition binds tighter here)
+    scalar_sep = " "  # between the scalar factors of a product: ``s tr(A) x``
+    ones, identity = "𝟙", "I"
+
+    def __call__(self, record: r.Record) -> str:
+        return self.spell(record)[0]
+
+    def spell(self, record: r.Record) -> tuple:
+        return getattr(self, "_" + type(record).__name__)(record)
+
+    def wrap(self, record: r.Record, least: int) -> str:
+        text, precedence = self.spell(record)
+        return self.paren(text) if precedence < least else text
+
+    # -- hooks a notation overrides -------------------------------------------------
+    def paren(self, text: str) -> str:
+        return f"({text})"
+
+    def name(self, name: str) -> str:
+        return name
+
+    def number(self, value) -> str:
+        if isinstance(value, complex):
+            return f"({value})"
+        return number_text(value)
+
+    def call(self, fn: str, argument: str) -> str:
+        row = FUNCTIONS.get(fn)
+        return row.template.format(argument) if row else f"{fn}({argument})"
+
+    def power(self, base: str, exponent: float, rank: int) -> str:
+        if rank == 2:  # a plain superscript on a matrix would read as a matrix power
+            return f"{base}^⊙{self.exponent(exponent)}"
+        if float(exponent).is_integer():
+            return base + str(int(exponent)).translate(_SUPERSCRIPT)
+        return f"{base}^{self.exponent(exponent)}"
+
+    def exponent(self, value) -> str:
+        text = number_text(value)
+        return f"({self.minus}{text[1:]})" if value < 0 else text
+
+    def juxtapose(self, pieces: list, records: list) -> str:
+        """Factors side by side: ``Aᵀx``, ``g aᵀ``, ``Aᵀ diag(c) B``."""
+        out = pieces[0]
+        for before, piece, record in zip(pieces, pieces[1:], records[1:]):
+            tight = _TIGHT.fullmatch(before) and (_TIGHT.fullmatch(piece) or piece.startswith("("))
+            ones = before == self.ones and piece.startswith(self.ones)  # 𝟙𝟙ᵀ
+            out += ("" if ones or (tight and not record.row) else " ") + piece
+        return out
+
+    def coefficient(self, number: str, body: str) -> str:
+        return number + ("" if _STARTS_TIGHT.match(body) else " ") + body
+
+    def where(self, body: str, definitions: list) -> str:
+        return body + "\n  where " + "\n        ".join(f"{n} = {d}" for n, d in definitions)
+
+    # -- the records -----------------------------------------------------------------
+    def _Symbol(self, record):
+        return self.name(record.name), ATOM
+
+    _Ref = _Symbol
+
+    def _Number(self, record):
+        value = record.value
+        if not isinstance(value, complex) and value < 0:
+            return self.minus + self.number(-value), NEG
+        return self.number(value), ATOM
+
+    def _DimSize(self, record):
+        return self.name(record.dim), ATOM
+
+    def _ConstArray(self, record):
+        return "C⟨" + "×".join(map(str, record.shape)) + "⟩", ATOM
+
+    def _Ones(self, record):
+        return self.ones, ATOM
+
+    def _Identity(self, record):
+        return self.identity, ATOM
+
+    def _IndexForm(self, record):
+        return "[index form] " + record.text, ADD
+
+    def _Transpose(self, record):
+        return self.wrap(record.arg, ATOM) + self.transpose_mark, POSTFIX
+
+    def _MatMul(self, record):
+        if r._is_ones(record):  # 𝟙𝟙ᵀ, the matrix of ones, reads as one symbol
+            return self.ones + self.ones + self.transpose_mark, ATOM
+        pieces = [self.wrap(f, PRODUCT + 1) for f in record.factors]
+        return self.juxtapose(pieces, list(record.factors)), PRODUCT
+
+    def _Hadamard(self, record):
+        return self.hadamard_sep.join(self.wrap(f, self.hadamard_least) for f in record.factors), \
+            HADAMARD
+
+    def _Times(self, record):
+        scalars = self.scalar_sep.join(self.wrap(s, POSTFIX) for s in record.scalars)
+        body = self.wrap(record.body, PRODUCT)
+        return self.juxtapose([scalars, body], [record.scalars[-1], record.body]), PRODUCT
+
+    def _Scale(self, record):
+        c, negative = record.coefficient, False
+        if not isinstance(c, complex) and c < 0:
+            c, negative = -c, True
+        if c == 1:
+            body = self.negated(record.arg) if negative else self.wrap(record.arg, PRODUCT)
+        else:
+            body = self.coefficient(self.number(c), self.wrap(record.arg, PRODUCT))
+        return (self.minus + body, NEG) if negative else (body, PRODUCT)
+
+    def negated(self, arg) -> str:
+        """The text after a leading minus (``−y ⊙ Xw``: scaling commutes, so no parentheses)."""
+        return self.wrap(arg, HADAMARD)
+
+    def _Add(self, record):
+        out = []
+        for n, term in enumerate(record.terms):
+            negative = (isinstance(term, r.Scale) and not isinstance(term.coefficient, complex)
+                        and term.coefficient < 0) or \
+                (isinstance(term, r.Number) and not isinstance(term.value, complex) and term.value < 0)
+            if n and negative:
+                flipped = r.Number(-term.value) if isinstance(term, r.Number) \
+                    else r.scale(-term.coefficient, term.arg)
+                out.append(f" {self.minus} " + self.wrap(flipped, HADAMARD))
+            else:
+                out.append((" + " if n else "") + self.wrap(term, ADD + 1 if n else ADD))
+        return "".join(out), ADD
+
+    def _Func(self, record):
+        if record.fn == "pow":
+            base = self.wrap(record.arg, ATOM)
+            return self.power(base, record.param, len(record.arg.shape)), POSTFIX
+        return self.call(record.fn, self.spell(record.arg)[0]), ATOM
+
+    def _Trace(self, record):
+        return self.call("tr", self.spell(record.arg)[0]), ATOM
+
+    def _Diag(self, record):
+        return self.call("diag", self.spell(record.arg)[0]), ATOM
+
+    _DiagPart = _Diag
+
+    def _SumAll(self, record):
+        return self.call("sum", self.spell(record.arg)[0]), ATOM
+
+    def _Where(self, record):
+        return self.where(self(record.body), [(n, self(d)) for n, d in record.definitions]), ADD
+
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+_TIGHT = re.compile(r"[A-Za-zα-ωΑ-Ω𝟙][ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*")
+_STARTS_TIGHT = re.compile(r"\(|[A-Za-zα-ωΑ-Ω𝟙](?![A-Za-z0-9_])")
+
+
+class LatexSpeller(Speller):
+    """LaTeX: ``A^{\\top} x + A x``, ``\\odot``, ``\\operatorname{tr}``, ``\\mathbf{1}``."""
+
+    minus = "-"
+    transpose_mark = "^{\\top}"
+    hadamard_sep = " \\odot "
+    ones, identity = "\\mathbf{1}", "\\mathbf{I}"
+    _CALLS = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos", "tanh": "\\tanh",
+              "sigmoid": "\\sigma"}
+    _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa", "lambda",
+              "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega"}
+
+    def paren(self, text):
+        return f"\\left({text}\\right)"
+
+    def name(self, name):
+        match = re.fullmatch(r"([A-Za-z]+?)_?(\d+)", name)
+        if match:
+            return f"{self.name(match.group(1))}_{{{match.group(2)}}}"
+        if name in self._GREEK:
+            return "\\" + name
+        return name if len(name) == 1 else "\\mathrm{" + name.replace("_", "\\_") + "}"
+
+    def number(self, value):
+        return f"({value})" if isinstance(value, complex) else number_text(value)
+
+    def call(self, fn, argument):
+        if fn == "sqrt":
+            return f"\\sqrt{{{argument}}}"
+        if fn == "abs":
+            return f"\\left|{argument}\\right|"
+        command = self._CALLS.get(fn, f"\\operatorname{{{fn}}}")
+        return f"{command}{self.paren(argument)}"
+
+    def power(self, base, exponent, rank):
+        if rank == 2:
+            return f"{base}^{{\\odot {number_text(exponent)}}}"
+        if rank == 0 and exponent == -1:
+            return f"\\frac{{1}}{{{base}}}"
+        return f"{base}^{{{number_text(exponent)}}}"
+
+    def juxtapose(self, pieces, records):
+        return " ".join(pieces)
+
+    def coefficient(self, number, body):
+        return f"{number} {body}"
+
+    def _ConstArray(self, record):
+        return "C^{\\langle " + " \\times ".join(map(str, record.shape)) + " \\rangle}", ATOM
+
+    def _IndexForm(self, record):
+        return index_latex(record.text), ADD
+
+    def where(self, body, definitions):
+        return body + " \\quad \\text{where } " + ",\\ ".join(f"{n} = {d}" for n, d in definitions)
+
+
+class TextSpeller(Speller):
+    """matrixcalculus.org's input language: ``A'*x + A*x``, ``.*``, ``.^``, ``sum``, ``eye``."""
+
+    minus = "-"
+    transpose_mark = "'"
+    hadamard_sep = " .* "
+    hadamard_least = PRODUCT + 1  # `*` and `.*` bind equally there: parenthesize products
+    ones, identity = "vector(1)", "eye"
+    scalar_sep = "*"
+
+    def call(self, fn, argument):
+        return f"{fn}({argument})"
+
+    def power(self, base, exponent, rank):
+        return f"{base}{'^' if rank == 0 else '.^'}{self.exponent(exponent)}"
+
+    def juxtapose(self, pieces, records):
+        return "*".join(pieces)
+
+    def coefficient(self, number, body):
+        return f"{number}*{body}"
+
+    def negated(self, arg):
+        text, precedence = self.spell(arg)  # `-x.^2` could be read as (-x).^2: keep powers apart
+        return self.paren(text) if precedence < HADAMARD or ("^" in text and precedence < ATOM) \
+            else text
+
+    def number(self, value):
+        if isinstance(value, complex):
+            raise NoTextForm(f"to_text: the complex constant {value} has no text form")
+        return number_text(value)
+
+    def _MatMul(self, record):
+        if r._is_ones(record):
+            return "matrix(1)", ATOM
+        return super()._MatMul(record)
+
+    def _missing(self, what):
+        raise NoTextForm(f"to_text: {what} has no form in the text language; "
+                         "use tc.matrix_notation or tc.index_notation to print it")
+
+    def _ConstArray(self, record):
+        self._missing(f"the constant array of shape {record.shape}")
+
+    def _DimSize(self, record):
+        self._missing(f"the size of the named dimension {record.dim!r}")
+
+    def _IndexForm(self, record):
+        self._missing(f"{record.text!r} (a tensor of rank ≥ 3 or an index pattern with no matrix form)")
+
+    def _Where(self, record):
+        self._missing("a named subexpression")
+
+
+UNICODE, LATEX, TEXT = Speller(), LatexSpeller(), TextSpeller()
+
+
+# ---------------------------------------------------------------------------
+# Index notation in LaTeX: the index printer's Unicode, respelled
+
+_INDEX_TOKENS = [
+    (re.compile(r"Σ_(\{[^}]*\}|[a-z]+\d*) ?"), lambda m: "\\sum_{" + m.group(1).strip("{}") + "} "),
+    (re.compile(r"_([a-z]+)(?![\w{])"), lambda m: "_{" + m.group(1) + "}"),
+    (re.compile(r"([⁰¹²³⁴⁵⁶⁷⁸⁹⁻·]+)"),
+     lambda m: "^{" + m.group(1).translate(str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻·", "0123456789-.")) + "}"),
+    (re.compile(r"\^(-?[\d.]+)"), lambda m: "^{" + m.group(1) + "}"),
+    (re.compile(r"C⟨([^⟩]*)⟩"), lambda m: "C^{\\langle " + m.group(1).replace("×", " \\times ") + " \\rangle}"),
+    (re.compile(r"(?<![A-Za-z\\])(exp|log|sin|cos|tanh)\("), lambda m: "\\" + m.group(1) + "("),
+    (re.compile(r"δ"), lambda m: "\\delta"),
+    (re.compile(r"σ\("), lambda m: "\\sigma("),
+    (re.compile(r"𝟙"), lambda m: "\\mathbf{1}"),
+    (re.compile(r"\n\s*where "), lambda m: " \\quad \\text{where } "),
+    (re.compile(r"\n\s*"), lambda m: ",\\ "),
+]
+
+
+def index_latex(text: str) -> str:
+    """The index printer's text in LaTeX: ``A_ij + A_ji`` → ``A_{ij} + A_{ji}``.
+
+    >>> index_latex("Σ_j (1 - tanh(A_ij)²) √(x_j)")
+    '\\\\sum_{j} (1 - \\\\tanh(A_{ij})^{2}) \\\\sqrt{x_{j}}'
+    """
+    for pattern, replacement in _INDEX_TOKENS:
+        text = pattern.sub(replacement, text)
+    text = _matched(text, "√(", ")", "\\sqrt{", "}")
+    return re.sub(r"\|([^|]*)\|", r"\\left|\1\\right|", text)
+
+
+def _matched(text: str, opening: str, closing: str, new_open: str, new_close: str) -> str:
+    """Replace ``opening … closing`` (parentheses balanced inside) by ``new_open … new_close``."""
+    while opening in text:
+        start = text.index(opening)
+        depth, position = 1, start + len(opening)
+        while depth and position < len(text):
+            depth += {"(": 1, ")": -1}.get(text[position], 0)
+            position += 1
+        inner = text[start + len(opening):position - 1]
+        text = text[:start] + new_open + inner + new_close + text[position:]
+    return text
