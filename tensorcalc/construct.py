@@ -125,8 +125,11 @@ def add(*terms) -> Expr:
     a time (``a + b + c …`` or Python's ``sum``) builds one flat sum rather
     than a chain 10,000 sums deep that every later pass would have to unwind.
     """
-    terms = [as_expr(t) for t in terms]
+    kept = [t for t in terms if not (isinstance(t, (int, float)) and not isinstance(t, bool) and t == 0)]
+    terms = [as_expr(t) for t in (kept or terms[:1])]  # Python's sum() starts from the number 0
     shape = broadcast_shapes("add", *(t.shape for t in terms))
+    if len(terms) == 1:
+        return broadcast_to(terms[0], shape, "add")
     flat: tuple = ()
     for term in terms:
         term = broadcast_to(term, shape, "add")

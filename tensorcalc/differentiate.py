@@ -36,7 +36,8 @@ from .algebra import Algebra
 from .construct import as_expr
 from .errors import DifferentiationError, ShapeError
 from .functions import FUNCTIONS
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
+from .operations import operation_local_jacobians, operation_vjps
 from .optimize import binarize
 from .simplify import simplify, zeros
 
@@ -68,25 +69,13 @@ class Derivative(Algebra):
         cotangent, in order of first appearance.  A program evaluating the derivative accepts
         all of them, so one dict of data serves a loss, its gradients and its Hessian blocks."""
         if self._origin is None:
-            self._origin = tuple(self._collect_origin())
-        return list(self._origin)
+            from .evaluate import lineage_variables
 
-    def _collect_origin(self):
-        found: dict = {}
-        pending = [self]
-        while pending:
-            item = pending.pop()
-            roots = [as_expr(item)]
-            if isinstance(item, Derivative):
-                for source in (item.of, item.wrt, item.cotangent):
-                    if isinstance(source, Derivative):
-                        pending.append(source)
-                    elif source is not None:
-                        roots.append(as_expr(source))
-            for node in postorder(roots):
-                if isinstance(node, Var):
-                    found.setdefault(node.name, node)
-        return list(found.values())
+            found: dict = {}
+            for node in lineage_variables([self]):
+                found.setdefault(node.name, node)
+            self._origin = tuple(found.values())
+        return list(self._origin)
 
     @property
     def shape(self):
@@ -312,6 +301,8 @@ def _local_vjp_rule(node: Expr, adjoint: Expr, n_extra: int, depends: set):
     if isinstance(node, Contraction):
         return [(op, _contraction_vjp(node, k, adjoint, n_extra))
                 for k, op in enumerate(node.operands) if id(op) in depends]
+    if isinstance(node, Operation):  # a row of the operation table: its own VJP rule
+        return operation_vjps(node, adjoint, n_extra, depends)
     return []
 
 
@@ -357,6 +348,8 @@ def _local_jacobian_rule(node: Expr, adjoint: Expr, n_extra: int, depends: set):
         for k, op in enumerate(node.operands):
             if id(op) in depends:
                 pairs.append((op, _contraction_local_jacobian(node, k)))
+    elif isinstance(node, Operation):
+        pairs.extend(operation_local_jacobians(node, depends))
     result = []
     for child, local in pairs:
         extra = _labels(n_extra, 0)

@@ -30,7 +30,8 @@ from .construct import as_expr
 from .errors import BindingError, MemoryLimitError
 from .functions import FUNCTIONS
 from .kernels import Kernel
-from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var, postorder
+from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+from .operations import OPERATIONS
 from .recipe import contraction_recipe, layout, size_of
 from .simplify import constant_value
 
@@ -62,9 +63,10 @@ class Program:
         self.variables = _unique_variables(self.nodes)
         optional, limits = [], []
         self.naive = False
+        # a derivative accepts the variables of the function it came from; one traversal for all
+        # outputs (the gradients of L parameters share one loss: L traversals would be quadratic)
+        optional.extend(lineage_variables(wrapped))
         for item in wrapped:
-            if hasattr(item, "origin_variables"):  # a derivative: accept its function's variables
-                optional.extend(item.origin_variables())
             if getattr(item, "memory_limit", None) is not None:
                 limits.append(item.memory_limit)
                 self.naive = self.naive or item.method == "naive"
@@ -308,12 +310,14 @@ class Program:
                 run = _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype)
             elif isinstance(node, Delta):
                 run = functools.partial(np.eye, size_of(node.dim, bindings), dtype=dtype)
+            elif isinstance(node, Operation):
+                run = OPERATIONS[node.name].runner(node.param)
             else:
                 run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs],
                                                  dtype)
             steps.append((step, run, [self.slot[id(i)] for i in inputs],
                           self.release.get(step, ())))
-        constants = [(slot, value.astype(np.result_type(value, dtype)) if value.ndim == 0 else value)
+        constants = [(slot, value.astype(np.result_type(value.item(), dtype)) if value.ndim == 0 else value)
                      for slot, value in self._constants]
         return steps, constants
 
@@ -381,6 +385,20 @@ class Program:
             raise BindingError(f"plan: dimensions {self.named_dims} are not bound yet; call the "
                                "program once, or use plan_for({'n': 10, ...})")
         return self.plan_for(self.last_bindings or {})
+
+
+def lineage_variables(items) -> list:
+    """The variables of ``items`` and of everything derivatives among them came from (their
+    ``of``, ``wrt`` and ``cotangent``, recursively), in one traversal."""
+    roots, seen, pending = [], set(), list(items)
+    while pending:
+        item = pending.pop()
+        if id(item) in seen or item is None:
+            continue
+        seen.add(id(item))
+        roots.append(as_expr(item))
+        pending.extend(getattr(item, name, None) for name in ("of", "wrt", "cotangent"))
+    return [node for node in postorder(roots) if isinstance(node, Var)]
 
 
 def _rebuild_program(wrapped, single, also_accept):
@@ -548,19 +566,23 @@ def _human(n: float) -> str:
 # Public entry points
 
 
-def compile(outputs, simplify: bool = True) -> Program:  # noqa: A001 - as in tc.compile
+def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A001 - as in tc.compile
     """One callable for one expression or a list of them (returning a tuple).
 
     The outputs are simplified together (naive derivatives excepted: their
     point is to materialize), so that a loss and its gradients share every
-    common subexpression, the forward pass included.
+    common subexpression, the forward pass included.  ``backend`` (``"numpy"``,
+    ``"jax"``, ``"torch"`` or ``"dask"``) runs the same planned program with
+    that library's arrays (see :mod:`tensorcalc.backends`).
     """
     single = not isinstance(outputs, (list, tuple))
     items = [outputs] if single else list(outputs)
     given = [v for v in postorder([as_expr(item) for item in items]) if isinstance(v, Var)]
     if simplify:
         items = _simplify_together(items)
-    return Program(items, single=single, also_accept=given)
+    from .backends import compile_for  # the one seam: numpy gets the Program itself
+
+    return compile_for(backend, Program(items, single=single, also_accept=given))
 
 
 def _simplify_together(items: list) -> list:

@@ -132,6 +132,10 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
     factors: list = []  # (operand, [labels])
     pending = [(op, list(ix), k in keep) for k, (op, ix) in enumerate(zip(operands, indices))]
     coefficient = 1.0
+    # a zero factor makes the product zero before anything is multiplied: 0 · (1/0) from
+    # folding would otherwise become NaN (the symbolic zero of a derivative is exact)
+    if any(is_zero(op) for op in operands):
+        return zeros(tuple(sizes[l] for l in output))
     while pending:
         op, ix, kept = pending.pop(0)
         if isinstance(op, Contraction) and not kept and \
@@ -152,7 +156,9 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
             # labels of the inner contraction that no inner operand carries stay in `sizes`
             continue
         if isinstance(op, Const) and op.value.ndim == 0:
-            coefficient = coefficient * op.value[()]
+            if not op.value.any():
+                return zeros(tuple(sizes[l] for l in output))
+            coefficient = coefficient * op.value.item()
             continue
         factors.append((op, ix))
 

@@ -228,3 +228,64 @@ def test_simplify_preserves_values(expr, seed):
     assert tc.simplify(simplified) is simplified  # simplifying twice changes nothing
     after = np.asarray(evaluate(simplified, values))
     np.testing.assert_allclose(after, before, rtol=1e-10, atol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# (c) the evaluation contract on random programs: outputs owned by the caller, second
+#     derivatives evaluated with the original function's values, float32 kept
+
+
+@MORE
+@given(trees(), st.integers(0, 2**32 - 1))
+def test_compiled_outputs_never_share_memory(expr, seed):
+    expr = tc.as_expr(expr)
+    note(f"expression: {expr}")
+    present = [v for v in VARIABLES.values() if v in postorder([expr])]
+    values = {v.name: a for v, a in zip(VARIABLES.values(), tree_values(seed).values())
+              if v in present}
+    loss = tc.sum(expr * expr)
+    outputs = [expr, expr.T if expr.ndim == 2 else expr, loss]
+    if present:
+        outputs += list(tc.grad(loss, present))
+    with np.errstate(all="ignore"):
+        results = tc.compile(outputs)(**values)
+    arrays = [r for r in results if isinstance(r, np.ndarray)]
+    for n, out in enumerate(arrays):
+        for other in arrays[n + 1:]:
+            assert not np.shares_memory(out, other)
+        for value in values.values():
+            assert not np.shares_memory(out, value)
+
+
+@given(trees(), st.integers(0, 2**32 - 1))
+def test_second_derivatives_evaluate_with_the_original_values(expr, seed):
+    expr = tc.as_expr(expr)
+    note(f"expression: {expr}")
+    present = [v for v in VARIABLES.values() if v in postorder([expr])]
+    assume(present)
+    values = {name: a for name, a in tree_values(seed).items()
+              if name in {v.name for v in present}}
+    loss = tc.sum(expr)
+    first, second = present[0], present[-1]
+    hessian_block = tc.grad(tc.grad(loss, first), second)
+    assert hessian_block.shape == first.shape + second.shape
+    with np.errstate(all="ignore"):
+        strict = tc.compile(hessian_block)(**values)  # every variable of the loss is accepted
+        lenient = tc.evaluate(hessian_block, {**values, "unrelated": 1.0})
+    np.testing.assert_array_equal(np.asarray(strict), np.asarray(lenient))
+
+
+@given(trees(), st.integers(0, 2**32 - 1))
+def test_float32_inputs_give_float32_values_and_gradients(expr, seed):
+    expr = tc.as_expr(expr)
+    note(f"expression: {expr}")
+    present = [v for v in VARIABLES.values() if v in postorder([expr])]
+    assume(present)
+    values = {name: a.astype(np.float32) for name, a in tree_values(seed).items()
+              if name in {v.name for v in present}}
+    assume(all(isinstance(n, tc.Const) is False or n.value.ndim == 0 for n in postorder([expr])))
+    loss = tc.sum(expr)
+    with np.errstate(all="ignore"):
+        results = tc.compile([expr, loss, *tc.grad(loss, present)])(**values)
+    for result in results:
+        assert np.asarray(result).dtype == np.float32, type(result)
