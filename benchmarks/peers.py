@@ -3,6 +3,7 @@
     .venv/bin/pip install jax jaxlib autograd torch==2.13.0   # once (a CPU build of torch)
     .venv/bin/python benchmarks/peers.py            # small, medium and large sizes
     .venv/bin/python benchmarks/peers.py --quick    # small and medium only
+    .venv/bin/python benchmarks/peers.py --jax-backend --threads 1   # tc's jax backend vs jax
 
 The workloads and data are those of ``vs_numpy.py``.  Each system computes
 the loss and the gradient of every parameter in one call, in float64:
@@ -162,12 +163,87 @@ def table(rows, systems: list) -> str:
     return markdown_table(headers, body)
 
 
+# ---------------------------------------------------------------------------
+# tc.compile(..., backend="jax") against jax.jit(jax.value_and_grad) and jax.jit(jax.hessian)
+
+
+def jax_backend_workloads(quick: bool) -> list:
+    """The MLP at widths 128-1024, least squares and logistic regression (loss + gradients),
+    and the Hessian of xᵀAx ("hessian" workloads: ``(label, n)``)."""
+    from workloads import least_squares, logistic_regression, mlp
+
+    widths = (128, 256) if quick else (128, 256, 512, 1024)
+    return ([mlp(w) for w in widths] + [least_squares(1000, 500)]
+            + ([] if quick else [least_squares(4000, 2000)])
+            + [logistic_regression(5000, 100)]
+            + [("Hessian xᵀAx", n) for n in ((1000,) if quick else (1000, 2000))])
+
+
+def _jax_backend_calls(workload):
+    """``(tensorcalc on jax, jax.jit, expected values)`` for one workload, all checked."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    if isinstance(workload, tuple):  # the Hessian of xᵀAx: nested grad vs jax.hessian
+        _, n = workload
+        rng = np.random.default_rng(0)
+        A_np, x_np = rng.standard_normal((n, n)), rng.standard_normal(n)
+        A, x = tc.var("A", ("n", "n")), tc.var("x", ("n",))
+        program = tc.compile(tc.grad(tc.grad(x @ A @ x, x), x), backend="jax")
+        hessian = jax.jit(jax.hessian(lambda x, A: x @ A @ x))
+        Aj, xj = jnp.asarray(A_np), jnp.asarray(x_np)
+        ours = lambda: jax.block_until_ready(program(A=Aj, x=xj))  # noqa: E731
+        theirs = lambda: jax.block_until_ready(hessian(xj, Aj))  # noqa: E731
+        return ours, theirs, [A_np + A_np.T], lambda out: [np.asarray(out)]
+    loss, params = workload.tc_loss()
+    program = tc.compile([loss, *tc.grad(loss, params)], backend="jax")
+    data = {k: jnp.asarray(v) for k, v in workload.data.items()}
+    ours = lambda: jax.block_until_ready(program(**data))  # noqa: E731
+    theirs, _ = jax_system(workload)
+    expected = workload.numpy_grad(**workload.data)
+    return ours, theirs, list(expected), lambda out: [np.asarray(o) for o in out]
+
+
+def jax_backend_table(quick: bool, budget: float, quiet) -> str:
+    rows = []
+    for workload in jax_backend_workloads(quick):
+        ours, theirs, expected, to_numpy = _jax_backend_calls(workload)
+        label = workload[0] if isinstance(workload, tuple) else workload.name
+        size = f"n {workload[1]}" if isinstance(workload, tuple) else workload.size
+        check_close(f"{label} {size}: tensorcalc on jax vs numpy", to_numpy(ours()), expected)
+        reference = theirs()
+        check_close(f"{label} {size}: jax vs numpy", to_numpy(reference) if isinstance(
+            workload, tuple) else [np.asarray(reference[0]), *map(np.asarray, reference[1])],
+            expected)
+        best = time_interleaved({"ours": ours, "jax": theirs}, budget=budget, quiet=quiet)
+        rows.append([label, size, format_time(best["jax"]), format_time(best["ours"]),
+                     format_ratio(best["ours"], best["jax"])])
+        print(f"  measured {label}, {size}", file=sys.stderr, flush=True)
+    return markdown_table(["workload", "size", "jax.jit(value_and_grad / hessian)",
+                           'tc.compile(backend="jax")', "ratio (tc ÷ jax)"], rows)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small and medium sizes only")
+    parser.add_argument("--jax-backend", action="store_true",
+                        help='only tc.compile(..., backend="jax") against jax.jit of '
+                             "jax.value_and_grad (and jax.hessian)")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.2)
     budget = args.budget
     started = time.perf_counter()
+    if args.jax_backend:
+        quiet = QuietWaiter(total=args.wait)
+        _, found, _ = versions()
+        result = jax_backend_table(args.quick, budget, quiet)
+        print("Loss + all gradients (Hessian: the n × n matrix) per call, float64, jax's CPU "
+              "backend; best of repeats; compilation not timed\n")
+        print(machine_description(found))
+        print()
+        print(result)
+        print_closing_lines(quiet, started)
+        return
     systems, found, notes = versions()
     quiet = QuietWaiter(total=args.wait)
     rows = []

@@ -20,8 +20,14 @@ from .differentiate import Derivative, grad, jacobian, vjp
 from .errors import (BindingError, DifferentiationError, MemoryLimitError, ParseError, ShapeError,
                      TensorCalcError)
 from .evaluate import Program, clear_cache, compile, evaluate  # noqa: A004
+from .explain import Explanation, explain
 from .functions import FUNCTIONS, Function, FunctionTableError, register_function
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, variables
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, variables
+from .operations import (OPERATIONS, SingularMatrixError, det, diag, eye, inv, logdet, logsumexp,
+                         matrix_power, maximum, minimum, softmax, solve)
+from .operations import max, min  # noqa: A004 - numpy's names, on purpose
+from .operations import NormNotImplemented, norm, norm1, norm2
+from .second_order import hessian, hvp, jvp
 from .parser import parse
 from .printing import index_notation
 from .printers import latex, matrix_notation, to_text
@@ -54,6 +60,15 @@ relu = _make_function("relu")
 abs = _make_function("abs")  # noqa: A001 - numpy's name
 step = _make_function("step")
 sign = _make_function("sign")
+log1p = _make_function("log1p")
+expm1 = _make_function("expm1")
+tan = _make_function("tan")
+arcsin = _make_function("arcsin")
+arccos = _make_function("arccos")
+arctan = _make_function("arctan")
+sinh = _make_function("sinh")
+cosh = _make_function("cosh")
+erf = _make_function("erf")
 
 __all__ = [
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
@@ -65,5 +80,9 @@ __all__ = [
     "register_function", "Expr", "Var", "Const", "Delta", "Contraction", "Elementwise", "Sum",
     "variables", "clear_cache", "FunctionTableError",
     "TensorCalcError", "ShapeError", "BindingError", "DifferentiationError", "MemoryLimitError",
-    "parse", "ParseError",
+    "parse", "ParseError", "explain", "Explanation",
+    "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
+    "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
+    "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "erf", "norm", "norm1", "norm2", "NormNotImplemented",
 ]

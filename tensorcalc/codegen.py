@@ -45,7 +45,7 @@ from .errors import TensorCalcError
 from .evaluate import compile as compile_program
 from .functions import FUNCTIONS
 from .kernels import Kernel
-from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var
+from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from .optimize import REPRESENTATIVE_SIZE
 from .printing import index_notation
 
@@ -76,6 +76,15 @@ SOURCES = {
     "abs": lambda x, p: f"np.abs({x})",
     "step": lambda x, p: f"np.heaviside({x}, 0.0)",
     "sign": lambda x, p: f"np.sign({x})",
+    "log1p": lambda x, p: f"np.log1p({x})",
+    "expm1": lambda x, p: f"np.expm1({x})",
+    "tan": lambda x, p: f"np.tan({x})",
+    "arcsin": lambda x, p: f"np.arcsin({x})",
+    "arccos": lambda x, p: f"np.arccos({x})",
+    "arctan": lambda x, p: f"np.arctan({x})",
+    "sinh": lambda x, p: f"np.sinh({x})",
+    "cosh": lambda x, p: f"np.cosh({x})",
+    "erf": lambda x, p: f"np.vectorize(__import__('math').erf, otypes=[float])({x})",
     "pow": _power,
 }
 
@@ -181,18 +190,20 @@ class _Code:
         return self.text if self.level >= level else f"({self.text})"
 
 
-def _transposed(code: _Code, permutation: tuple) -> _Code:
+def _transposed(code: _Code, permutation: tuple, functional: bool = False) -> _Code:
     if permutation == tuple(range(len(permutation))):
         return code
+    if functional:  # a function call: every backend's namespace has transpose(x, axes)
+        return _Code(f"np.transpose({code.text}, {permutation})")
     if permutation == (1, 0):
         return _Code(code.atom() + ".T")
     return _Code(f"{code.atom()}.transpose{permutation}")
 
 
-def _broadcast(code: _Code, term: str, result: str) -> _Code:
+def _broadcast(code: _Code, term: str, result: str, functional: bool = False) -> _Code:
     """``code`` (axes ``term``) viewed with axes in ``result`` order, size 1 where missing."""
     order = [c for c in result if c in term]
-    code = _transposed(code, tuple(term.index(c) for c in order))
+    code = _transposed(code, tuple(term.index(c) for c in order), functional)
     if not term:
         return code
     first = min(result.index(c) for c in term)
@@ -212,8 +223,9 @@ class _Function:
     """Writes the body of one generated function, one statement per step of ``program``."""
 
     def __init__(self, program, name: str, sizes: dict, output_names, checks: bool,
-                 accept=()):
+                 accept=(), functional: bool = False):
         self.program = program
+        self.functional = functional
         self.name = _identifier(name, "function name")
         if name in _RESERVED:
             raise CodegenError(f"codegen: the function cannot be named {name!r}, which the "
@@ -227,7 +239,10 @@ class _Function:
                 raise CodegenError(f"codegen: variable {variable.name!r} has a name the generated "
                                    "code uses for itself; rename the variable")
         self.names = _Names([v.name for v in variables] + [v.name for v in program.optional] +
-                            list(accept))
+                            list(accept) + (["_constants"] if functional else []))
+        if functional and "_constants" in program.variables:
+            raise CodegenError("codegen: variable '_constants' has a name the generated code uses "
+                               "for itself; rename the variable")
         self.plan_sizes = {d: int(sizes.get(d, REPRESENTATIVE_SIZE)) for d in program.named_dims}
         self.dims: dict = {}  # dimension name -> local variable holding its size
         self.code: dict = {}  # id(node) -> _Code of its value
@@ -390,6 +405,11 @@ class _Function:
             text = _number(value[()])
             self._set(node, _Code(text, ATOM if not text.startswith("-") else SUM), None)
             return
+        if self.functional:  # the backend's own array, handed in through the globals
+            name = self.names.claim("c")
+            self.lines.append(f"{name} = _constants[{self.program.slot[id(node)]}]")
+            self._set(node, _Code(name), name)
+            return
         if value.size > MAX_CONSTANT_SIZE:
             raise CodegenError(f"codegen: a constant of shape {value.shape} ({value.size} entries) "
                                f"is too large to write out (at most {MAX_CONSTANT_SIZE}); pass it "
@@ -421,6 +441,19 @@ class _Function:
         elif isinstance(node, Delta):
             self.lines.append(f"{name} = np.eye({self._dim(node.dim)}, dtype={self._dtype()})")
             self._set(node, _Code(name), name)
+        elif isinstance(node, Operation):  # a row of the operation table with a numpy form
+            from .operations import OPERATIONS
+
+            source = OPERATIONS[node.name].source
+            if source is None or (node.name == "solve" and node.operands[0].ndim != 2):
+                raise CodegenError(f"codegen: the operation {node.name!r} (shape {node.shape}) "
+                                   "has no numpy source form yet; evaluate it with tc.compile")
+            codes = [self.code[id(op)].atom() for op in node.operands]
+            self.lines.append(f"{name} = {source(codes, node.param)}")
+            self._set(node, _Code(name), name)
+        else:  # a node type this writer does not know: refuse rather than miscompute
+            raise CodegenError(f"codegen: cannot generate code for a {type(node).__name__} node "
+                               f"({index_notation(node)})")
 
     def _sum(self, node: Sum) -> str:
         terms, constant = self.program.sum_terms[id(node)]
@@ -482,7 +515,7 @@ class _Function:
         if diagonal:
             self._diagonal(node, name, result, carried, unique, roots)
         elif len(carried) != len(roots):  # a broadcast: a read-only view
-            expanded = _broadcast(result, carried, roots)
+            expanded = _broadcast(result, carried, roots, self.functional)
             self.lines.append(f"{name} = np.broadcast_to({expanded.text}, "
                               f"{self._shape(node.shape)})")
             self._set(node, _Code(name), ("read-only", name))
@@ -517,7 +550,14 @@ class _Function:
                 self.lines.append(f"{temporary} = {value.text}")
                 value = _Code(temporary)
             dtype = f"{value.text}.dtype"
-            value = _broadcast(value, carried, unique)
+            value = _broadcast(value, carried, unique, self.functional)
+        if self.functional:  # no in-place writes: the backend's place_diagonal primitive
+            if not carried:  # a number: a 0-d array of the working dtype
+                value = _Code(f"np.full((), {value.text}, dtype={dtype})")
+            self.lines.append(f"{name} = np.place_diagonal({value.text}, {roots!r}, {unique!r}, "
+                              f"{self._shape(node.shape)})  # the δ: onto the diagonal")
+            self._set(node, _Code(name), name)
+            return
         self.lines.append(f"{name} = np.zeros({self._shape(node.shape)}, dtype={dtype})")
         self.lines.append(f"np.einsum({roots + '->' + unique!r}, {name})[...] = {value.text}"
                           "  # the δ: onto the diagonal")
@@ -542,10 +582,10 @@ class _Function:
                 keep = set(output) | set("".join(terms))
                 result = "".join(dict.fromkeys(c for t in picked for c in t if c in keep))
             if len(picked) == 1:
-                code, is_view = _unary(picked_codes[0], picked[0], result)
+                code, is_view = _unary(picked_codes[0], picked[0], result, self.functional)
                 owner = picked_owners[0] if is_view else None
             else:
-                code, owner = _pairwise(picked, picked_codes, result), None
+                code, owner = _pairwise(picked, picked_codes, result, self.functional), None
             if not last:
                 temporary = self.names.temporary()
                 formula = _formula(picked_codes, picked, result)
@@ -562,6 +602,13 @@ class _Function:
     def _return(self) -> str:
         returned_owners: list = []
         parts = []
+        if self.functional:  # values as they are: the backend decides ownership and scalars
+            parts = [f"np.full((), {self.code[id(output)].text}, dtype={self._dtype()})"
+                     if isinstance(output, Const) and output.ndim == 0 else
+                     self.code[id(output)].text for output in self.program.outputs]
+            if self.program.single:
+                return f"return {parts[0]}"
+            return f"return {', '.join(parts)}" + ("," if len(parts) == 1 else "")
         for output in self.program.outputs:
             code = self.code[id(output)]
             owner = self.owner[id(output)]
@@ -648,7 +695,7 @@ def _relabel(recipe) -> tuple:
     return terms, carried, unique, roots
 
 
-def _unary(code: _Code, term: str, result: str) -> tuple:
+def _unary(code: _Code, term: str, result: str, functional: bool = False) -> tuple:
     """One operand: ``(code, is a view)`` for a diagonal, a sum over axes or a transpose."""
     if term == result:
         return code, True
@@ -662,11 +709,14 @@ def _unary(code: _Code, term: str, result: str) -> tuple:
     if summed:
         axis = "" if len(summed) == len(term) else \
             f"axis={summed[0]}" if len(summed) == 1 else f"axis={summed}"
-        code = _Code(f"{code.atom()}.sum({axis})")
-    return _transposed(code, tuple(kept.index(c) for c in result)), not summed
+        if functional:
+            code = _Code(f"np.sum({code.text}{', ' + axis if axis else ''})")
+        else:
+            code = _Code(f"{code.atom()}.sum({axis})")
+    return _transposed(code, tuple(kept.index(c) for c in result), functional), not summed
 
 
-def _pairwise(terms: list, codes: list, result: str) -> _Code:
+def _pairwise(terms: list, codes: list, result: str, functional: bool = False) -> _Code:
     """Two operands: ``@``, ``np.tensordot``, a broadcasting multiply, or ``np.einsum``."""
     (a, b), (x, y) = terms, codes
     if len(set(a)) != len(a) or len(set(b)) != len(b):
@@ -675,15 +725,15 @@ def _pairwise(terms: list, codes: list, result: str) -> _Code:
     a_kept = "".join(c for c in a if c in b or c in result)
     b_kept = "".join(c for c in b if c in a or c in result)
     if a_kept != a:
-        x, _ = _unary(x, a, a_kept)
+        x, _ = _unary(x, a, a_kept, functional)
         a = a_kept
     if b_kept != b:
-        y, _ = _unary(y, b, b_kept)
+        y, _ = _unary(y, b, b_kept, functional)
         b = b_kept
     summed = [c for c in a if c in b and c not in result]
     if not summed:  # Hadamard, outer, scaling: one broadcasting multiply
-        return _Code(f"{_broadcast(x, a, result).operand(PRODUCT)} * "
-                     f"{_broadcast(y, b, result).operand(PRODUCT + 1)}", PRODUCT)
+        return _Code(f"{_broadcast(x, a, result, functional).operand(PRODUCT)} * "
+                     f"{_broadcast(y, b, result, functional).operand(PRODUCT + 1)}", PRODUCT)
     batch = [c for c in result if c in a and c in b]
     only_a = [c for c in a if c not in b]
     only_b = [c for c in b if c not in a]
@@ -694,9 +744,12 @@ def _pairwise(terms: list, codes: list, result: str) -> _Code:
             (a, x, only_a), (b, y, only_b) = (b, y, only_b), (a, x, only_a)
             order = "".join(batch) + "".join(only_a) + "".join(only_b)
         if order == result:
-            left = _transposed(x, tuple(a.index(c) for c in batch + only_a + summed))
-            right = _transposed(y, tuple(b.index(c) for c in batch + summed + only_b))
-            return _Code(f"{left.operand(PRODUCT)} @ {right.operand(PRODUCT + 1)}", PRODUCT)
+            left = _transposed(x, tuple(a.index(c) for c in batch + only_a + summed), functional)
+            right = _transposed(y, tuple(b.index(c) for c in batch + summed + only_b), functional)
+            if not functional or (left is x and right is y):
+                return _Code(f"{left.operand(PRODUCT)} @ {right.operand(PRODUCT + 1)}", PRODUCT)
+    if functional:  # einsum: XLA turns it into one dot_general; a transpose it would copy
+        return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
     if not batch:
         axes = ([a.index(c) for c in summed], [b.index(c) for c in summed])
         produced = only_a + only_b
@@ -705,7 +758,7 @@ def _pairwise(terms: list, codes: list, result: str) -> _Code:
             call = _Code(f"np.tensordot({x.text}, {y.text}, axes={len(summed)})")
         else:
             call = _Code(f"np.tensordot({x.text}, {y.text}, axes=({axes[0]}, {axes[1]}))")
-        return _transposed(call, tuple(produced.index(c) for c in result))
+        return _transposed(call, tuple(produced.index(c) for c in result), functional)
     return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
 
 
@@ -735,7 +788,7 @@ def _derivative_name(item) -> str:
 
 
 def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_names=None,
-             checks: bool = True, accept=()) -> tuple:
+             checks: bool = True, accept=(), functional: bool = False) -> tuple:
     """``(source, function_name)``: one straight-line numpy function computing ``program``.
 
     >>> import numpy as np, tensorcalc as tc
@@ -760,14 +813,26 @@ def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_n
     ``accept`` adds keyword parameters that default to ``None`` and are not
     read.  ``sizes`` (names → ints) are the sizes the contraction order is
     planned for.
+
+    ``functional=True`` writes code for an array namespace other than numpy's
+    (see :mod:`tensorcalc.backends`): ``np`` then names that namespace, nothing
+    is written in place (a δ's diagonal goes through ``np.place_diagonal``),
+    transposes and sums are function calls (``np.transpose``, ``np.sum``),
+    array constants are read from the global ``_constants`` (node slot →
+    array), and outputs are returned as they are (0-d arrays, no copies).
     """
-    function = _Function(program, name, dict(sizes or {}), output_names, checks, accept)
+    function = _Function(program, name, dict(sizes or {}), output_names, checks, accept,
+                         functional)
     return function.write(), function.name
 
 
-def load(source: str, function_name: str):
-    """The function that :func:`generate` wrote, compiled (with numpy and :data:`HELPERS`)."""
-    namespace = {"np": np}
+def load(source: str, function_name: str, namespace=None, constants=None):
+    """The function that :func:`generate` wrote, compiled (with numpy and :data:`HELPERS`).
+
+    ``namespace`` (a functional function's array namespace) and ``constants``
+    (its ``_constants``) stand in for numpy in the function's globals.
+    """
+    namespace = {"np": np if namespace is None else namespace, "_constants": constants}
     exec(compile(HELPERS + "\n\n" + source, f"<tensorcalc.codegen {function_name}>", "exec"),
          namespace)
     return namespace[function_name]

@@ -40,11 +40,15 @@ def as_expr(value) -> Expr:
     raise ExprTypeError(f"cannot use {type(value).__name__} {value!r} in a tensorcalc expression")
 
 
-def var(name: str, shape=()) -> Var:
-    """A variable: ``var("W", (3, 3))`` or with named dimensions ``var("X", ("d", "B"))``."""
+def var(name: str, shape=(), symmetric: bool = False, diagonal: bool = False) -> Var:
+    """A variable: ``var("W", (3, 3))`` or with named dimensions ``var("X", ("d", "B"))``;
+    ``symmetric=True`` or ``diagonal=True`` declare a structured square matrix (see
+    :mod:`tensorcalc.structured`)."""
     if isinstance(shape, (int, str)):
         shape = (shape,)
-    return Var(name, tuple(shape))
+    if symmetric and diagonal:
+        raise ShapeError(f"var {name!r}: pass diagonal=True alone (a diagonal matrix is symmetric)")
+    return Var(name, tuple(shape), "diagonal" if diagonal else "symmetric" if symmetric else None)
 
 
 def const(value) -> Const:
@@ -151,7 +155,16 @@ def apply_function(name: str, x, param=None) -> Expr:
 
 
 def power(base, exponent) -> Expr:
-    """``base ** exponent`` for a constant exponent, or a positive constant base."""
+    """``base ** exponent``: an elementwise power for a constant exponent, else
+    ``exp(exponent · log base)``, real for a positive base only (NaN elsewhere).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x, y = tc.var("x", (2,)), tc.var("y", (2,))
+    >>> tc.evaluate(x ** y, x=np.array([2.0, 3.0]), y=np.array([1.0, 2.0]))
+    array([2., 9.])
+    >>> tc.evaluate(tc.grad(tc.sum(x ** y), y), x=np.array([2.0, 3.0]), y=np.array([1.0, 2.0]))
+    array([1.38629436, 9.8875106 ])
+    """
     base, exponent_expr = as_expr(base), as_expr(exponent)
     if isinstance(exponent_expr, Const) and exponent_expr.is_scalar:
         value = exponent_expr.value
@@ -164,9 +177,9 @@ def power(base, exponent) -> Expr:
                 f"power: {base.value[()]!r} ** x needs a positive base when the exponent x is an "
                 "expression (it is computed as exp(x log base))")
         return apply_function("exp", scale(float(np.log(base.value)), exponent_expr))
-    raise DifferentiationError(
-        f"power: exponent of shape {exponent_expr.shape} must be a scalar constant "
-        "(for x ** y with both variable and x > 0, write tc.exp(y * tc.log(x)))")
+    # both variable: x ** y = exp(y log x), real (and differentiable) for x > 0 only
+    broadcast_shapes("power", base.shape, exponent_expr.shape)
+    return apply_function("exp", product("power", exponent_expr, apply_function("log", base)))
 
 
 # ---------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from .errors import DifferentiationError, ShapeError
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
 from .operations import operation_local_jacobians, operation_vjps
+from .structured import project_all
 from .optimize import binarize
 from .simplify import simplify, zeros
 
@@ -108,7 +109,8 @@ def _is_expression(value) -> bool:
 # Public entry points
 
 
-def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT):
+def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT,
+         convention: str = "symmetric"):
     """The derivative of ``f`` with respect to ``wrt`` (a variable, or a tuple/list of them).
 
     A scalar ``f`` gives a result of ``wrt``'s own shape; a non-scalar ``f``
@@ -120,9 +122,15 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
     A_ij + A_ji
 
     ``method="naive"`` chains materialized local Jacobians (same values, far
-    more memory; refused past ``memory_limit`` bytes).
+    more memory; refused past ``memory_limit`` bytes).  ``convention`` says what the
+    derivative with respect to a symmetric matrix is (see :mod:`tensorcalc.structured`).
     """
     of = f if isinstance(f, Derivative) else as_expr(f)  # a Derivative keeps its lineage
+    wrts = wrt if isinstance(wrt, (list, tuple)) else [wrt]
+    if any(_is_expression(w) and not isinstance(as_expr(w), (Var, Const)) for w in wrts):
+        from .explain import grad_wrt_intermediate  # ∂L/∂z for a subexpression z of L
+
+        return grad_wrt_intermediate(of, wrt, method=method, memory_limit=memory_limit)
     f = as_expr(f)
     variables, single = _as_variables("grad", wrt, f)
     _require_real("grad", f)
@@ -133,6 +141,7 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
     seed = _identity_seed(f) if n_extra else Const(1.0)
     if method == "naive":
         results = reverse_sweep(f, seed, n_extra, variables, materialize=True)
+        results = project_all(results, variables, n_extra, convention, simplified=False)
         derivatives = [Derivative(r, of, v, method="naive", memory_limit=memory_limit)
                        for r, v in zip(results, variables)]
         from .evaluate import check_naive_memory
@@ -140,7 +149,8 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
         for d in derivatives:
             check_naive_memory(d)
     else:
-        results = _sweep_and_simplify(f, seed, n_extra, variables)
+        results = project_all(_sweep_and_simplify(f, seed, n_extra, variables), variables,
+                              n_extra, convention)  # symmetric/diagonal variables (structured.py)
         derivatives = [Derivative(r, of, v, memory_limit=memory_limit)
                        for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
@@ -158,9 +168,10 @@ def check_memory_limit(operation: str, memory_limit):
     return int(memory_limit)
 
 
-def jacobian(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT):
+def jacobian(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT,
+             convention: str = "symmetric"):
     """The generalized Jacobian ``∂f/∂wrt`` of shape ``f.shape + wrt.shape`` (same as :func:`grad`)."""
-    return grad(f, wrt, method=method, memory_limit=memory_limit)
+    return grad(f, wrt, method=method, memory_limit=memory_limit, convention=convention)
 
 
 def vjp(f, wrt, cotangent):
@@ -183,7 +194,7 @@ def vjp(f, wrt, cotangent):
                          "they must be equal")
     variables, single = _as_variables("vjp", wrt, f)
     _require_real("vjp", f, cotangent)
-    results = _sweep_and_simplify(f, cotangent, 0, variables)
+    results = project_all(_sweep_and_simplify(f, cotangent, 0, variables), variables, 0, "symmetric")
     derivatives = [Derivative(r, of, v, cotangent=cotangent) for r, v in zip(results, variables)]
     return derivatives[0] if single else tuple(derivatives)
 

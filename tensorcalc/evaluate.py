@@ -32,6 +32,7 @@ from .functions import FUNCTIONS
 from .kernels import Kernel
 from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .operations import OPERATIONS
+from .structured import check_value
 from .recipe import contraction_recipe, layout, size_of
 from .simplify import constant_value
 
@@ -196,13 +197,16 @@ class Program:
                                        f"{owners[dim]!r} but {size} in variable {variable.name!r}")
                 else:
                     owners.setdefault(dim, variable.name)
+            if variable.structure is not None:  # symmetric/diagonal: the value must be so
+                check_value(variable, array)
             arrays[variable.name] = array
         unbound = [d for d in self.named_dims if d not in bindings]
         if unbound:
             raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
                                "passed in; pass a variable that has it")
         if len(arrays) == len(values) == len(self.variables) and \
-                all(arrays[name] is values[name] for name in self.variables):
+                all(arrays[name] is values[name] for name in self.variables) and \
+                not any(v.structure for v in self.variables.values()):  # values checked each call
             self._last_binding = (tuple(a.shape for a in arrays.values()),
                                   tuple(a.dtype for a in arrays.values()),
                                   _plan_key(bindings, arrays))

@@ -60,6 +60,7 @@ class Function:
     template: str
     domain: tuple = (-2.0, 2.0)
     has_param: bool = False
+    bounded: bool = False  # the domain is the function's own (arcsin): tests squash arguments into it
 
 
 FUNCTIONS: dict = {}
@@ -126,6 +127,22 @@ def _softplus(x):
     return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
 
+def _erf(x):
+    # numpy only (scipy is not a dependency): erf x = 2/√π e^(−x²) Σ_n 2ⁿ x^(2n+1) / (2n+1)!!,
+    # a series of positive terms (no cancellation; relative error ~1e-15, checked against
+    # math.erf); |x| ≥ 6 rounds to ±1 in float64
+    x = np.asarray(x, dtype=np.result_type(x, np.float64))
+    a = np.minimum(np.abs(x), 6.0)
+    term = a.copy()
+    total = a.copy()
+    for n in range(1, 400):
+        term = term * (2.0 * a * a) / (2 * n + 1)
+        total = total + term
+        if np.all(term <= 1e-17 * total):
+            break
+    return np.sign(x) * np.minimum(1.0, 2.0 / np.sqrt(np.pi) * np.exp(-a * a) * total)
+
+
 _ROWS = [
     Function("exp", lambda x, p: np.exp(x), lambda x, p: _f("exp")(x), "exp({})"),
     Function("log", lambda x, p: np.log(x), lambda x, p: _f("pow")(x, -1.0), "log({})", (0.2, 3.0)),
@@ -143,6 +160,23 @@ _ROWS = [
     Function("abs", lambda x, p: np.abs(x), lambda x, p: _f("sign")(x), "|{}|"),
     Function("step", lambda x, p: np.heaviside(x, 0.0), lambda x, p: None, "step({})"),
     Function("sign", lambda x, p: np.sign(x), lambda x, p: None, "sign({})"),
+    Function("log1p", lambda x, p: np.log1p(x), lambda x, p: _f("pow")(1.0 + x, -1.0),
+             "log1p({})", (-0.5, 3.0), bounded=True),
+    Function("expm1", lambda x, p: np.expm1(x), lambda x, p: _f("exp")(x), "expm1({})"),
+    Function("tan", lambda x, p: np.tan(x), lambda x, p: 1.0 + _f("pow")(_f("tan")(x), 2.0),
+             "tan({})", (-1.2, 1.2), bounded=True),
+    Function("arcsin", lambda x, p: np.arcsin(x),
+             lambda x, p: _f("pow")(1.0 - _f("pow")(x, 2.0), -0.5), "arcsin({})", (-0.9, 0.9),
+             bounded=True),
+    Function("arccos", lambda x, p: np.arccos(x),
+             lambda x, p: -_f("pow")(1.0 - _f("pow")(x, 2.0), -0.5), "arccos({})", (-0.9, 0.9),
+             bounded=True),
+    Function("arctan", lambda x, p: np.arctan(x),
+             lambda x, p: _f("pow")(1.0 + _f("pow")(x, 2.0), -1.0), "arctan({})"),
+    Function("sinh", lambda x, p: np.sinh(x), lambda x, p: _f("cosh")(x), "sinh({})"),
+    Function("cosh", lambda x, p: np.cosh(x), lambda x, p: _f("sinh")(x), "cosh({})"),
+    Function("erf", lambda x, p: _erf(x),
+             lambda x, p: (2.0 / np.sqrt(np.pi)) * _f("exp")(-_f("pow")(x, 2.0)), "erf({})"),
     Function("pow", lambda x, p: x ** p,
              lambda x, p: None if p == 0 else p * _f("pow")(x, p - 1.0), "{}^{}",
              (0.2, 3.0), has_param=True),

@@ -8,6 +8,7 @@ Every expression is one of
 * :class:`Contraction` – an einsum: a product of operands over labelled indices,
   summed over every index that is not in the output,
 * :class:`Elementwise` – one row of the function table applied to every entry,
+* :class:`Operation` – one row of the operation table (``inv``, ``det``, ``logsumexp``, …),
 * :class:`Sum` – the sum of terms of one shape.
 
 Nodes are *hash-consed*: constructing a node that is structurally equal to a
@@ -30,6 +31,7 @@ from typing import Callable, Iterable, Sequence, Union
 import numpy as np
 
 from .algebra import Algebra
+from .canonical import order_operands
 from .errors import ShapeError
 
 Dim = Union[int, str]
@@ -120,16 +122,26 @@ def _rebuild_dag(flat: list) -> "Expr":
 class Var(Expr):
     """A named input tensor; ``tc.var("W", (3, "n"))``."""
 
-    __slots__ = ("name",)
+    __slots__ = ("name", "structure")
 
-    def __new__(cls, name: str, shape: Shape):
+    def __new__(cls, name: str, shape: Shape, structure=None):
         if not isinstance(name, str) or not name.isidentifier():
             raise ShapeError(f"var: name {name!r} must be a Python identifier")
         shape = tuple(check_dim(d, f"var {name!r}") for d in shape)
-        return _intern(cls, ("var", name, shape), lambda n: n._set(name=name, shape=shape, children=()))
+        if structure is not None:  # "symmetric" or "diagonal" (see tensorcalc.structured)
+            from .structured import check_structure
+
+            check_structure(name, shape, structure)
+        return _intern(cls, ("var", name, shape, structure),
+                       lambda n: n._set(name=name, shape=shape, structure=structure, children=()))
 
     def _args(self):
-        return (self.name, self.shape)
+        return (self.name, self.shape, self.structure)
+
+    @property
+    def symmetric(self) -> bool:
+        """Declared with ``symmetric=True`` (see :mod:`tensorcalc.structured`)."""
+        return self.structure == "symmetric"
 
     @classmethod
     def _from_parts(cls, args, children):
@@ -230,6 +242,7 @@ class Contraction(Expr):
                 known = sizes.setdefault(label, dim)
                 if known != dim:
                     raise ShapeError(f"contraction: index {label} has sizes {known} and {dim}")
+        operands, indices = order_operands(operands, indices, output)  # one order for A B, B A
         order: dict = {}
         for label in output:
             order.setdefault(label, len(order))
@@ -298,6 +311,38 @@ class Elementwise(Expr):
     def rebuild(self, children):
         (arg,) = children
         return Elementwise(self.fn, arg, self.param)
+
+
+class Operation(Expr):
+    """A row of the operation table :mod:`tensorcalc.operations` over its operands:
+    ``inv(X)``, ``det(X)``, ``solve(A, b)``, ``logsumexp(x)``, …
+
+    ``param`` is the row's hashable parameter (the axes of a reduction), else ``None``.
+    """
+
+    __slots__ = ("name", "param", "operands")
+
+    def __new__(cls, name: str, operands, param=None):
+        from .operations import OPERATIONS, operation_shape
+
+        operands = tuple(operands)
+        if name not in OPERATIONS:
+            raise ShapeError(f"operation: unknown operation {name!r}")
+        shape = operation_shape(name, operands, param)
+        key = ("operation", name, param, operands)
+        return _intern(cls, key, lambda n: n._set(name=name, param=param, operands=operands,
+                                                  shape=shape, children=operands))
+
+    def _args(self):
+        return (self.name, self.param)
+
+    @classmethod
+    def _from_parts(cls, args, children):
+        name, param = args
+        return cls(name, children, param)
+
+    def rebuild(self, children):
+        return Operation(self.name, children, self.param)
 
 
 class Sum(Expr):

@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .nodes import Contraction, Delta, Elementwise, Sum
+from .nodes import Contraction, Delta, Elementwise, Operation, Sum
 from .printing import step_notation
 
 
@@ -115,6 +115,12 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
                                        elements * max(terms, 1), elements))
         elif isinstance(node, Delta):
             plan.steps.append(PlanStep(step, "δ", "dense identity", shape, elements, elements))
+        elif isinstance(node, Operation):  # linear algebra: about n³ per matrix of the batch
+            first = node.operands[0]
+            size = math.prod(size_of(d, sizes) for d in first.shape)
+            flops = size * size_of(first.shape[-1], sizes) if first.ndim >= 2 else size
+            plan.steps.append(PlanStep(step, node.name, step_notation(node, symbols), shape,
+                                       int(flops), max(elements, size)))
     plan.peak_bytes = program.predicted_bytes(sizes)
     if with_naive:
         naive = _naive_program(program)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from .functions import format_call
-from .nodes import Const, Contraction, Delta, Elementwise, Sum, Var, postorder
+from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 
 _NAMES = "ijklmnpqrstuvwxyzabcdefgh"
 
@@ -25,16 +25,18 @@ _NAMES = "ijklmnpqrstuvwxyzabcdefgh"
 class _Namer:
     """Hands out index names that are not in use yet; ``bound`` maps shared nodes to symbols."""
 
-    def __init__(self, bound=None):
+    def __init__(self, bound=None, avoid=()):
         self.count = 0
         self.bound = bound or {}
+        self.avoid = set(avoid)  # variables' names: an index never reads as a variable
 
     def fresh(self) -> str:
-        n = self.count
-        self.count += 1
-        if n < len(_NAMES):
-            return _NAMES[n]
-        return f"{_NAMES[n % len(_NAMES)]}{n // len(_NAMES)}"
+        while True:
+            n = self.count
+            self.count += 1
+            name = _NAMES[n] if n < len(_NAMES) else f"{_NAMES[n % len(_NAMES)]}{n // len(_NAMES)}"
+            if name not in self.avoid:
+                return name
 
 
 def _number(value) -> str:
@@ -68,14 +70,22 @@ def _format(node, names: list, namer: _Namer) -> tuple:
     if isinstance(node, Elementwise):
         argument, kind = _format(node.arg, names, namer)
         return format_call(node.fn, argument, node.param, kind == "atom"), "atom"
+    if isinstance(node, Operation):  # its row spells it: X⁻¹_ij, det(X), log|X|
+        from .operations import OPERATIONS
+
+        return OPERATIONS[node.name].index(node, names, namer, _format)
     if isinstance(node, Sum):
         parts = []
+        start = highest = namer.count  # each term names its summed indices from the same letter
         for n, term in enumerate(node.terms):
+            namer.count = start
             text, _ = _format(term, names, namer)
+            highest = max(highest, namer.count)
             if n and text.startswith("-"):
                 parts.append(" - " + text[1:].lstrip())
             else:
                 parts.append((" + " if n else "") + text)
+        namer.count = highest
         return "".join(parts), "sum"
     return _format_contraction(node, names, namer)
 
@@ -153,7 +163,7 @@ def index_notation(expr, names=None, namer=None) -> str:
     after ``where`` (a DAG printed as a tree can be exponentially long).
     """
     shared = _shared_names(expr)
-    namer = namer or _Namer()
+    namer = namer or _Namer(avoid=_variable_names([expr]))
     namer.bound.update((id(node), symbol) for node, symbol in shared)
     if names is None:
         names = [namer.fresh() for _ in range(expr.ndim)]
@@ -161,12 +171,16 @@ def index_notation(expr, names=None, namer=None) -> str:
         text = _format(expr, list(names), namer)[0]
         definitions = []
         for node, symbol in shared:
-            local = _Namer({k: v for k, v in namer.bound.items() if k != id(node)})
+            local = _Namer({k: v for k, v in namer.bound.items() if k != id(node)}, namer.avoid)
             axes = [local.fresh() for _ in range(node.ndim)]
             definitions.append(f"{symbol}{_subscript(axes)} = {_format(node, axes, local)[0]}")
     if definitions:
         text += "\n  where " + "\n        ".join(definitions)
     return text
+
+
+def _variable_names(roots) -> set:
+    return {node.name for node in postorder(roots) if isinstance(node, Var)}
 
 
 class _Steps:
@@ -218,17 +232,17 @@ def derivative_notation(derivative) -> str:
     from .construct import as_expr
 
     expr = derivative.expr
-    if derivative.cotangent is not None or derivative.method == "naive":
+    if derivative.cotangent is not None:
         return index_notation(expr)
-    namer = _Namer()
-    names = [namer.fresh() for _ in range(expr.ndim)]
     of, wrt = as_expr(derivative.of), derivative.wrt
+    namer = _Namer(avoid=_variable_names([expr, of]))
+    names = [namer.fresh() for _ in range(expr.ndim)]
     of_names, wrt_names = names[:of.ndim], names[of.ndim:]
     rhs = index_notation(expr, names, namer)
     if _shared_names(of):
         return f"∂f/∂{wrt.name}{_subscript(wrt_names)} = {rhs}"
     with _deep_enough(of):
         of_text, kind = _format(of, of_names, namer)
-    if kind != "atom" or of_names:
-        of_text = f"({of_text})" if kind != "atom" or not isinstance(of, Var) else of_text
+    if kind != "atom" or of_names or " " in of_text:  # ∂(A_kl X_lk)/∂X_ij, never ∂A_kl X_lk/∂X
+        of_text = of_text if isinstance(of, Var) and kind == "atom" else f"({of_text})"
     return f"∂{of_text}/∂{wrt.name}{_subscript(wrt_names)} = {rhs}"

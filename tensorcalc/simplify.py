@@ -26,8 +26,12 @@ from typing import Sequence
 import numpy as np
 import opt_einsum
 
+from .canonical import reading_key, signature
+from .identities import elementwise as rewrite_elementwise
+from .identities import factor_shared_operands, identity_constant, merge_factors
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
+from .operations import rewrite
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
 MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long chains of
@@ -86,7 +90,7 @@ def _simplify_all(roots: Sequence[Expr]) -> list:
     for node in order:
         children = [memo[id(child)] for child in node.children]
         shared = [consumers.get(id(child), 0) > 1 for child in node.children]
-        memo[id(node)] = _simplify_node(node, children, shared)
+        memo[id(node)] = rewrite(_simplify_node(node, children, shared))  # operations' rules
     return [memo[id(root)] for root in roots]
 
 
@@ -106,7 +110,9 @@ def _simplify_node(node: Expr, children: list, shared=()) -> Expr:
         return simplify_sum(children)
     if isinstance(node, Elementwise):
         return simplify_elementwise(node.fn, children[0], node.param)
-    return node
+    if isinstance(node, Const):
+        return identity_constant(node.value) or node
+    return node.rebuild(children) if children else node
 
 
 # ---------------------------------------------------------------------------
@@ -164,6 +170,8 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
 
     if coefficient == 0 or any(is_zero(op) for op, _ in factors):
         return zeros(tuple(sizes[l] for l in output))
+
+    factors = merge_factors(factors)  # xᵃ xᵇ = xᵃ⁺ᵇ, exp(u) σ(−u) = σ(u)
 
     # a square summed over all its indices is a dot product: Σ x² = x·x, one BLAS call
     if any(_is_summed_square(op, ix, output) for op, ix in factors):
@@ -284,10 +292,16 @@ def simplify_sum(terms) -> Expr:
         if value is not None:
             constant = coefficient * value if constant is None else constant + coefficient * value
             continue
-        entry = groups.setdefault(id(core), [core, 0.0])
+        # like terms up to renaming, operand order *and* which products are kept as shared
+        # nodes: (X²)ᵀ kept from the forward pass and X_ki X_jk flattened are one term
+        entry = groups.setdefault(_like_term_key(core), [core, 0.0])
         entry[1] += coefficient
     result = []
-    for core, coefficient in groups.values():
+    # one order for the terms, whatever order they came in: positive coefficients first
+    ordered = sorted(groups.values(),
+                     key=lambda e: (bool(np.real(e[1]) < 0), reading_key(e[0]), signature(e[0])))
+    ordered = factor_shared_operands([(core, c) for core, c in ordered if c != 0])
+    for core, coefficient in ordered:
         if coefficient == 0:
             continue
         if coefficient == 1:
@@ -304,6 +318,14 @@ def simplify_sum(terms) -> Expr:
     if len(result) == 1:
         return result[0]
     return Sum(result)
+
+
+def _like_term_key(core: Expr) -> Expr:
+    """The fully flattened form of a product: equal for like terms however they were built."""
+    if not isinstance(core, Contraction) or not any(isinstance(op, Contraction) for op in core.operands):
+        return core
+    flat = simplify_contraction(core.operands, core.indices, core.output, core.sizes)
+    return flat
 
 
 # ---------------------------------------------------------------------------
@@ -324,4 +346,9 @@ def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
     if is_zero(arg):
         with np.errstate(all="ignore"):
             return filled(FUNCTIONS[fn].numpy(np.float64(0.0), param)[()], arg.shape)
+    if fn == "pow" and isinstance(arg, Elementwise) and arg.fn == "pow" and float(param).is_integer():
+        return simplify_elementwise("pow", arg.arg, arg.param * param)  # (xᵃ)ⁿ = xᵃⁿ, n an integer
+    rewritten = rewrite_elementwise(fn, arg, param)
+    if rewritten is not None:
+        return rewritten
     return Elementwise(fn, arg, param)

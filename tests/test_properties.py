@@ -5,7 +5,9 @@
     equals ``np.einsum`` and the Jacobian with respect to every operand passes
     the finite-difference projection check.
 (b) Random expression trees over a few variables mixing contractions (``@``,
-    einsum, sum), ``+``, ``*`` and rows of the function table: the gradient of
+    einsum, sum), ``+``, ``*``, rows of the function table and of the operation table
+    (``inv``, ``solve``, ``logdet`` of well-conditioned ``A Aᵀ + 3I``, ``softmax``,
+    ``logsumexp``): the gradient of
     ``sum(u * expr)`` passes the finite-difference check, the naive method
     agrees, and ``tc.simplify`` preserves the value.
 
@@ -93,8 +95,10 @@ def apply_row(name, arg, param):
     """A row of the table applied to ``arg``, moved into the row's domain when it is bounded
     below: ``f(low + softplus(arg))`` keeps log, sqrt and negative powers real and finite."""
     row = tc.FUNCTIONS[name]
-    low = row.domain[0]
-    if low >= 0:
+    low, high = row.domain
+    if row.bounded:  # arcsin, log1p, tan: squash into the row's own domain
+        arg = low + (high - low) * tc.sigmoid(arg)
+    elif low >= 0:
         arg = low + tc.softplus(arg)
     return tc.apply_function(name, arg, param if row.has_param else None)
 
@@ -141,19 +145,27 @@ def _einsum(equation, *shapes):
     return lambda draw, shape, depth: tc.einsum(equation, *(build(draw, s, depth) for s in shapes))
 
 
+def _spd(a):
+    """A well-conditioned matrix from any matrix expression: ``A Aᵀ + 3I``."""
+    return a @ a.T + 3.0 * tc.eye(N)
+
+
 _COMMON = [_function, _function, _binary(lambda a, b: a + b), _binary(lambda a, b: a - b),
            _binary(lambda a, b: a * b), _scaled, _binary(lambda a, b: a * b, S, None)]
 # operations producing each shape (the shared ones first); a function row is listed twice so
 # that most trees go through the function table
 OPERATIONS = {
     S: _COMMON + [_unary(tc.sum, V), _unary(tc.sum, M), _binary(lambda a, b: a @ b, V, V),
-                  _unary(tc.trace, M), _einsum("i,ij,j->", V, M, V)],
+                  _unary(tc.trace, M), _einsum("i,ij,j->", V, M, V),
+                  _unary(lambda a: tc.logdet(_spd(a)), M), _unary(tc.logsumexp, V)],
     V: _COMMON + [_binary(lambda a, b: a @ b, M, V), _binary(lambda a, b: a @ b, V, M),
                   _sum_axis, _unary(tc.diagonal, M), _einsum("ij,i->j", M, V),
-                  _einsum("ij,ji->i", M, M)],
+                  _einsum("ij,ji->i", M, M), _unary(tc.softmax, V),
+                  _binary(lambda a, v: tc.solve(_spd(a), v), M, V)],
     M: _COMMON + [_binary(lambda a, b: a @ b), _unary(lambda a: a.T, M), _einsum("i,j->ij", V, V),
                   _binary(lambda a, b: a + b, M, V), _binary(lambda a, b: a * b, M, V),
-                  _einsum("ij,kj->ik", M, M), _einsum("i,ij->ij", V, M)],
+                  _einsum("ij,kj->ik", M, M), _einsum("i,ij->ij", V, M),
+                  _unary(lambda a: tc.inv(_spd(a)), M)],
 }
 
 

@@ -358,7 +358,7 @@ def test_einsum_accepts_numpy_sublist_form():
 
 
 def test_unknown_function_names_the_closest_rows():
-    with pytest.raises(tc.FunctionTableError, match=r"unknown function 'tahn'.*did you mean 'tanh'"):
+    with pytest.raises(tc.FunctionTableError, match=r"unknown function 'tahn'.*did you mean .*'tanh'"):
         tc.apply_function("tahn", tc.var("x", (2,)))
     assert isinstance(tc.FunctionTableError("x"), ValueError)
 

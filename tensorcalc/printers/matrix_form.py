@@ -32,8 +32,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..nodes import Const, Contraction, Delta, Elementwise, Sum, Var, postorder
-from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm,
+from ..nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
                       add, hadamard, matmul, times, transpose, transposes, walk)
 
@@ -83,6 +83,11 @@ def _read(node, memo) -> Record:
         return add(*(memo[id(term)] for term in node.terms))
     if isinstance(node, Contraction):
         return read_contraction(node, [memo[id(op)] for op in node.operands])
+    if isinstance(node, Operation):
+        if node.ndim > 2:
+            raise NoMatrixForm(f"{node.name} of rank {node.ndim}")
+        return MatrixOp(node.name, tuple(memo[id(op)] for op in node.operands), node.param,
+                        node.shape)
     raise NoMatrixForm(type(node).__name__)
 
 
@@ -303,5 +308,7 @@ def _rebuild(node: Record, children: list) -> Record:
         return Scale(node.coefficient, children[0])
     if isinstance(node, Func):
         return Func(node.fn, children[0], node.param)
+    if isinstance(node, MatrixOp):
+        return MatrixOp(node.name, tuple(children), node.param, node.shape)
     return type(node)(children[0])
 

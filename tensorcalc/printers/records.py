@@ -250,6 +250,19 @@ class Func(Record):
 
 
 @_record
+class MatrixOp(Record):
+    """A row of the operation table (``X⁻¹``, ``det(X)``, ``A⁻¹b``); its row spells it."""
+    name: str
+    args: tuple
+    param: object
+    shape: tuple
+
+    @property
+    def children(self):
+        return self.args
+
+
+@_record
 class Trace(Record):
     """``tr(X)``."""
     arg: Record

@@ -126,6 +126,13 @@ class Speller:
         return "[index form] " + record.text, ADD
 
     def _Transpose(self, record):
+        if isinstance(record.arg, r.MatrixOp):  # X⁻ᵀ: an operation row may spell its transpose
+            from ..operations import OPERATIONS
+
+            spelled = OPERATIONS[record.arg.name].spell(self.notation, self.wrap, record.arg,
+                                                        transposed=True)
+            if spelled is not None:
+                return spelled
         return self.wrap(record.arg, ATOM) + self.transpose_mark, POSTFIX
 
     def _MatMul(self, record):
@@ -180,6 +187,13 @@ class Speller:
     def _Trace(self, record):
         return self.call("tr", self.spell(record.arg)[0]), ATOM
 
+    notation = "unicode"  # which of an operation row's spellings this speller uses
+
+    def _MatrixOp(self, record):
+        from ..operations import OPERATIONS
+
+        return OPERATIONS[record.name].spell(self.notation, self.wrap, record)
+
     def _Diag(self, record):
         return self.call("diag", self.spell(record.arg)[0]), ATOM
 
@@ -201,6 +215,7 @@ class LatexSpeller(Speller):
     """LaTeX: ``A^{\\top} x + A x``, ``\\odot``, ``\\operatorname{tr}``, ``\\mathbf{1}``."""
 
     minus = "-"
+    notation = "latex"
     transpose_mark = "^{\\top}"
     hadamard_sep = " \\odot "
     ones, identity = "\\mathbf{1}", "\\mathbf{I}"
@@ -258,6 +273,7 @@ class TextSpeller(Speller):
     """matrixcalculus.org's input language: ``A'*x + A*x``, ``.*``, ``.^``, ``sum``, ``eye``."""
 
     minus = "-"
+    notation = "text"
     transpose_mark = "'"
     hadamard_sep = " .* "
     hadamard_least = PRODUCT + 1  # `*` and `.*` bind equally there: parenthesize products

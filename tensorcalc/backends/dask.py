@@ -1,0 +1,86 @@
+"""The dask backend: dask arrays in and out, lazy until ``.compute()``.
+
+>>> import numpy as np, tensorcalc as tc
+>>> da = __import__("pytest").importorskip("dask.array")
+>>> A, x = tc.var("A", ("n", "n")), tc.var("x", ("n",))
+>>> f = tc.compile(x @ A @ x, backend="dask")
+>>> value = f(A=da.ones((4, 4), chunks=2), x=da.ones(4, chunks=2))
+>>> type(value).__name__, float(value.compute())
+('Array', 16.0)
+
+The generated function builds a dask graph: each contraction goes through
+``dask.array``'s ``einsum``, ``tensordot`` or ``@``, chunk by chunk, so the
+operands may be larger than memory, and ``.compute()`` runs the graph with
+whatever scheduler is current: a ``dask.distributed.Client`` created in the
+session (``Client("tcp://scheduler:8786")``) is picked up by ``.compute()``
+with no change here.  Numpy inputs are wrapped as one-chunk dask arrays;
+pass ``da.from_array(x, chunks=...)`` (or ``da.from_zarr``, ...) to chunk them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Backend, Namespace
+
+
+class DaskBackend(Backend):
+    name = "dask"
+    extra = "dask"
+
+    def __init__(self):
+        import dask.array as da  # here, not at import: the module is importable without dask
+
+        self.da = da
+        self.array_type = (da.Array,)
+        super().__init__()
+
+    def make_namespace(self):
+        return Namespace(self.da, heaviside=np.heaviside,  # a ufunc: dask dispatches it itself
+                         einsum=self.einsum, linalg=self._linalg())
+
+    def _linalg(self) -> Namespace:
+        """dask's linalg wants square chunks (solve, inv) and has no det: the matrices (the
+        last two axes) are rechunked square, or whole for det and slogdet."""
+        da = self.da
+
+        def square(a):  # equal square blocks (whole when the size does not divide)
+            size = max(a.chunksize[-2:])
+            size = size if a.shape[-1] % size == 0 else a.shape[-1]
+            return a.rechunk(a.chunksize[:-2] + (size, size))
+
+        def solve(a, b):
+            a = square(a)
+            return da.linalg.solve(a, b.rechunk((a.chunks[0],) + b.chunks[1:]))
+
+        def whole(a, function):
+            a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
+            return a.map_blocks(function, drop_axis=[a.ndim - 2, a.ndim - 1], dtype=a.dtype)
+
+        return Namespace(da.linalg, solve=solve, inv=lambda a: da.linalg.inv(square(a)),
+                         det=lambda a: whole(a, np.linalg.det),
+                         slogdet=lambda a: (whole(a, lambda b: np.linalg.slogdet(b)[0]),
+                                            whole(a, lambda b: np.linalg.slogdet(b)[1])))
+
+    def einsum(self, subscripts: str, *operands):
+        """``dask.array.einsum``, with the axes of a repeated index (a diagonal, ``ii->i``)
+        chunked alike first: dask aligns chunks across operands, not within one."""
+        terms = subscripts.split("->")[0].split(",")
+        aligned = []
+        for term, operand in zip(terms, operands):
+            if len(set(term)) != len(term):
+                first = {}
+                for axis, letter in enumerate(term):
+                    first.setdefault(letter, operand.chunks[axis])
+                operand = operand.rechunk(tuple(first[letter] for letter in term))
+            aligned.append(operand)
+        return self.da.einsum(subscripts, *aligned)
+
+    def from_numpy(self, array):
+        return self.da.from_array(array, chunks=array.shape or ())
+
+    def constant(self, value):
+        return self.da.from_array(value, chunks=value.shape)
+
+
+BACKEND = DaskBackend

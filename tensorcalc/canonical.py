@@ -1,0 +1,133 @@
+"""Canonical order: structural signatures, and the operand order of a contraction.
+
+>>> import tensorcalc as tc
+>>> X = tc.var("X", (3, 3))
+>>> tc.einsum("jk,ki->ij", X, X) is tc.einsum("li,jl->ij", X, X)
+True
+
+Hash-consing makes structurally equal nodes one object, but a product's operands
+come in the order they were written: ``X_jk X_ki`` and ``X_li X_jl`` are the same
+product of the same factors, renamed and reordered.  :func:`order_operands`
+puts a contraction's operands in one order before its labels are renumbered:
+scalar constants first (they print as the coefficient), then by the first output
+axis each operand carries (so ``A_ij x_j`` reads in output order), then by a
+structural :func:`signature`; operands still tied (the same node twice) are
+permuted to the smallest renumbered index pattern.  Then like terms up to
+renaming *and* order are one node, and the simplifier collects them.
+
+Signatures are deterministic (a digest of the structure, never ``id`` or a
+salted ``hash``), so printed orders are the same in every run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+import threading
+import weakref
+
+_SIGNATURES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+_MAX_PERMUTATIONS = 120  # tied operands beyond this keep their sorted order
+
+
+def _digest(*parts) -> int:
+    return int.from_bytes(hashlib.blake2b(repr(parts).encode(), digest_size=8).digest(), "big")
+
+
+def signature(node) -> int:
+    """A deterministic structural digest of ``node`` (memoized; iterative, so deep DAGs are fine)."""
+    with _LOCK:
+        known = _SIGNATURES.get(node)
+    if known is not None:
+        return known
+    order, stack, seen = [], [(node, False)], set()
+    with _LOCK:
+        while stack:
+            current, expanded = stack.pop()
+            if expanded:
+                order.append(current)
+                continue
+            if id(current) in seen or current in _SIGNATURES:
+                continue
+            seen.add(id(current))
+            stack.append((current, True))
+            stack.extend((child, False) for child in current.children)
+        for current in order:
+            _SIGNATURES[current] = _own_signature(current)
+        return _SIGNATURES[node]
+
+
+def _own_signature(node) -> int:
+    from .nodes import Const
+
+    children = tuple(_SIGNATURES[child] for child in node.children)
+    if isinstance(node, Const):
+        value = node.value
+        body = hashlib.blake2b(value.tobytes(), digest_size=8).hexdigest()
+        return _digest("Const", value.dtype.str, value.shape, body)
+    return _digest(type(node).__name__, node._args(), children)
+
+
+def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:
+    """``(operands, indices)`` in the canonical order (see the module docstring)."""
+    if len(operands) < 2:
+        return operands, indices
+    from .nodes import Const
+
+    position = {label: n for n, label in enumerate(output)}
+    keys = []
+    for op, ix in zip(operands, indices):
+        scalar = isinstance(op, Const) and op.value.ndim == 0
+        first = min((position[label] for label in ix if label in position), default=len(output))
+        keys.append((0 if scalar else 1, first, op.ndim, reading_key(op, 1, _FACTOR_RANK),
+                     signature(op)))
+    order = sorted(range(len(operands)), key=keys.__getitem__)
+    groups = [list(group) for _, group in itertools.groupby(order, key=keys.__getitem__)]
+    tied = [g for g in groups if len(g) > 1]
+    if tied and math.prod(math.factorial(len(g)) for g in tied) <= _MAX_PERMUTATIONS:
+        best, best_pattern = order, None
+        for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
+            candidate = [k for group in choice for k in group]
+            pattern = _pattern([indices[k] for k in candidate], output)
+            if best_pattern is None or pattern < best_pattern:
+                best, best_pattern = candidate, pattern
+        order = best
+    return tuple(operands[k] for k in order), tuple(indices[k] for k in order)
+
+
+_RANK = {"Var": 0, "Elementwise": 1, "Operation": 1, "Contraction": 2, "Sum": 3, "Const": 4,
+         "Delta": 5}
+# inside a product, a product operand reads first: (x A) y is xᵀAy, not yᵀ(Aᵀx)
+_FACTOR_RANK = {**_RANK, "Contraction": -1}
+
+
+def reading_key(node, depth: int = 2, ranks: dict = _RANK) -> tuple:
+    """A sort key that reads well: variables first, by name; then functions of them, products,
+    sums, constants; children compared ``depth`` levels down (a signature breaks the rest).
+
+    >>> import tensorcalc as tc
+    >>> A = tc.var("A", (2, 2))
+    >>> reading_key(A) < reading_key(A.T) < reading_key(A + A.T)
+    True
+    """
+    kind = type(node).__name__
+    text = getattr(node, "name", None) or getattr(node, "fn", None) or ""
+    pattern = (node.indices, node.output) if kind == "Contraction" else ()
+    children = tuple(reading_key(child, depth - 1, ranks) for child in node.children[:4]) \
+        if depth > 0 else ()
+    return (ranks.get(kind, 6), str(text).lower(), str(text), children, pattern)
+
+
+def _pattern(indices: list, output: tuple) -> tuple:
+    """The index tuples renumbered by first appearance, output first (as Contraction does)."""
+    number: dict = {}
+    for label in output:
+        number.setdefault(label, len(number))
+    pattern = []
+    for ix in indices:
+        for label in ix:
+            number.setdefault(label, len(number))
+        pattern.append(tuple(number[label] for label in ix))
+    return tuple(pattern)

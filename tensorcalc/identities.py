@@ -1,0 +1,202 @@
+"""Exact rewrites of recurring forms, so results read as the textbook writes them.
+
+>>> import tensorcalc as tc
+>>> t = tc.var("t", (3,))
+>>> print(tc.simplify(1 / (1 + tc.exp(-t))))
+σ(t_i)
+>>> print(tc.simplify(tc.exp(t) / (1 + tc.exp(t))))
+σ(t_i)
+>>> print(tc.simplify(tc.log(1 + tc.exp(t))))
+softplus(t_i)
+>>> print(tc.simplify(tc.sin(t) * tc.cos(t) ** -2 * tc.sin(t)))
+sin(t_i)² cos(t_i)⁻²
+
+Each rule is an identity of real numbers wherever both sides are defined:
+
+* ``(1 + exp(u))⁻¹ = σ(−u)`` and ``exp(u) σ(−u) = σ(u)``;
+* ``log(1 + exp(u)) = softplus(u)`` and ``log σ(u) = −softplus(−u)``;
+* powers of one base in an entrywise product merge: ``xᵃ xᵇ = xᵃ⁺ᵇ`` (so ``x x⁻¹ = 1``:
+  the two sides differ only where ``x = 0``, where ``x⁻¹`` is not defined);
+* a constant identity matrix is the Kronecker δ.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .nodes import Const, Delta, Elementwise, Sum
+
+
+def _ones_and_exp(arg):
+    """``u`` when ``arg`` is ``1 + exp(u)``, else ``None``."""
+    from .simplify import constant_value
+
+    if not isinstance(arg, Sum) or len(arg.terms) != 2:
+        return None
+    first, second = arg.terms
+    value = constant_value(first)
+    if value is None or value.ndim != 0 or value[()] != 1:
+        return None
+    if isinstance(second, Elementwise) and second.fn == "exp":
+        return second.arg
+    return None
+
+
+def negate(expr):
+    """``−expr``, simplified (a canonical node: ``negate(negate(u)) is u``)."""
+    from .simplify import simplify_contraction
+
+    labels = tuple(range(expr.ndim))
+    return simplify_contraction([Const(-1.0), expr], [(), labels], labels, dict(enumerate(expr.shape)))
+
+
+def elementwise(fn: str, arg, param):
+    """A simpler form of ``fn(arg)`` (``arg`` simplified), or ``None``."""
+    from .simplify import simplify_elementwise
+
+    if fn == "pow" and param == -1.0:
+        u = _ones_and_exp(arg)
+        if u is not None:
+            return simplify_elementwise("sigmoid", negate(u), None)
+    if fn == "log":
+        u = _ones_and_exp(arg)
+        if u is not None:
+            return simplify_elementwise("softplus", u, None)
+        if isinstance(arg, Elementwise) and arg.fn == "sigmoid":
+            return negate(simplify_elementwise("softplus", negate(arg.arg), None))
+    return None
+
+
+def merge_factors(factors: list) -> list:
+    """Entrywise products over the same indices: merge powers of one base, ``exp(u) σ(−u) = σ(u)``.
+
+    ``factors`` is ``[(operand, labels)]``; the result is a new list.
+    """
+    if len(factors) < 2:
+        return factors
+    powers: dict = {}  # (id(base), labels) -> [base, exponent, first position]
+    rest = []
+    for position, (op, ix) in enumerate(factors):
+        base, exponent = (op.arg, op.param) if isinstance(op, Elementwise) and op.fn == "pow" \
+            else (op, 1.0)
+        if isinstance(base, (Const, Delta)) or len(set(ix)) != len(ix):
+            rest.append((position, op, ix))
+            continue
+        entry = powers.setdefault((id(base), tuple(ix)), [base, 0.0, position, 0])
+        entry[1] += exponent
+        entry[3] += 1
+    if all(count == 1 for *_, count in powers.values()):
+        merged = factors
+    else:
+        from .simplify import simplify_elementwise
+
+        placed = list(rest)
+        for (_, ix), (base, exponent, position, count) in powers.items():
+            if exponent == 0:
+                continue  # x x⁻¹ = 1
+            op = base if exponent == 1 else simplify_elementwise("pow", base, exponent)
+            placed.append((position, op, list(ix)))
+        merged = [(op, list(ix)) for _, op, ix in sorted(placed, key=lambda p: p[0])]
+    return _exp_times_sigmoid(merged)
+
+
+def _exp_times_sigmoid(factors: list) -> list:
+    """``exp(u) σ(−u) → σ(u)`` over the same indices."""
+    from .simplify import simplify_elementwise
+
+    exps = {(id(op.arg), tuple(ix)): n for n, (op, ix) in enumerate(factors)
+            if isinstance(op, Elementwise) and op.fn == "exp"}
+    if not exps:
+        return factors
+    for n, (op, ix) in enumerate(factors):
+        if not (isinstance(op, Elementwise) and op.fn == "sigmoid"):
+            continue
+        u = negate(op.arg)
+        m = exps.get((id(u), tuple(ix)))
+        if m is not None and m != n:
+            result = [pair for k, pair in enumerate(factors) if k not in (n, m)]
+            result.insert(min(n, m), (simplify_elementwise("sigmoid", u, None), list(ix)))
+            return _exp_times_sigmoid(result)
+    return factors
+
+
+def identity_constant(value: np.ndarray):
+    """``δ`` when a constant is an identity matrix (so it prints as δ or I, not ``C⟨3×3⟩``)."""
+    if value.ndim == 2 and value.shape[0] == value.shape[1] and value.shape[0] > 0 \
+            and np.array_equal(value, np.eye(value.shape[0])):
+        return Delta(value.shape[0])
+    return None
+
+
+def factor_shared_operands(pairs: list) -> list:
+    """Sum terms sharing every operand but one become one product over the sum of the rest.
+
+    ``pairs`` is ``[(core, coefficient)]``; ``c₁ P D₁ + c₂ P D₂ = P (c₁D₁ + c₂D₂)`` when the
+    products agree on every other operand *and* on its indices.  So ``AX + AᵀX`` is
+    ``(A + Aᵀ)X`` and ``X_ki a_k X_kj + X_ki b_k X_kj`` is ``X_ki (a + b)_k X_kj``: one
+    contraction instead of two, which is also what the logistic Hessian needs.
+
+    >>> import tensorcalc as tc
+    >>> A, X = tc.var("A", (3, 3)), tc.var("X", (3, 3))
+    >>> print(tc.simplify(A @ X + A.T @ X).matrix)
+    (A + Aᵀ) X
+    """
+    if not 2 <= len(pairs) <= 32:
+        return pairs
+    pairs = list(pairs)
+    changed = True
+    while changed:
+        changed = False
+        for a in range(len(pairs)):
+            for b in range(a + 1, len(pairs)):
+                merged = _factor_pair(pairs[a], pairs[b])
+                if merged is not None:
+                    pairs[a] = (merged, 1.0)
+                    del pairs[b]
+                    changed = True
+                    break
+            if changed:
+                break
+    return pairs
+
+
+def _factor_pair(first, second):
+    from .nodes import Contraction
+    from .simplify import simplify_contraction, simplify_sum
+
+    from .simplify import _like_term_key
+
+    (t1, c1), (t2, c2) = first, second
+    t1, t2 = _like_term_key(t1), _like_term_key(t2)  # kept shared products, flattened
+    if not (isinstance(t1, Contraction) and isinstance(t2, Contraction)) or t1 is t2:
+        return None
+    if len(t1.operands) != len(t2.operands) or len(t1.operands) < 2 or t1.output != t2.output \
+            or t1.sizes != t2.sizes:
+        return None
+    unmatched = list(zip(t2.operands, t2.indices))
+    left = []
+    for op, ix in zip(t1.operands, t1.indices):
+        for n, (other, other_ix) in enumerate(unmatched):
+            if other is op and other_ix == ix:
+                del unmatched[n]
+                break
+        else:
+            left.append((op, ix))
+    if len(left) != 1 or len(unmatched) != 1:
+        return None
+    (d1, ix1), (d2, ix2) = left[0], unmatched[0]
+    if set(ix1) != set(ix2) or len(set(ix1)) != len(ix1) or len(set(ix2)) != len(ix2):
+        return None
+    if isinstance(d1, (Const, Delta)) or isinstance(d2, (Const, Delta)):
+        return None
+    shared = [(op, ix) for op, ix in zip(t1.operands, t1.indices) if (op, ix) != left[0]]
+    if len(shared) != len(t1.operands) - 1:
+        return None  # the differing operand also occurs as a shared one: keep it simple
+    labels = tuple(sorted(set(ix1)))
+    sizes = dict(enumerate(t1.sizes))
+    local = {label: sizes[label] for label in labels}
+    parts = [simplify_contraction([Const(c), d], [(), ix], labels, local)
+             for d, ix, c in ((d1, ix1, c1), (d2, ix2, c2))]
+    middle = simplify_sum(parts)
+    return simplify_contraction([op for op, _ in shared] + [middle],
+                                [ix for _, ix in shared] + [labels], t1.output, sizes)

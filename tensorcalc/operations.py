@@ -1,0 +1,982 @@
+"""The table of matrix operations: one row per operation, as :mod:`tensorcalc.functions` is
+for elementwise functions.
+
+>>> import numpy as np, tensorcalc as tc
+>>> X = tc.var("X", ("n", "n"))
+>>> print(tc.grad(tc.logdet(X), X))
+∂log|X|/∂X_ij = X⁻¹_ji
+>>> print(tc.matrix_notation(tc.grad(tc.det(X), X)))
+det(X) X⁻ᵀ
+>>> float(tc.evaluate(tc.logdet(X), X=2 * np.eye(3)))  # log 8
+2.0794415416798357
+
+A row (:class:`OperationRow`) holds everything tensorcalc knows about an
+operation: its shape rule (a :class:`~tensorcalc.errors.ShapeError` naming the
+operation and the sizes), how numpy computes it (``solve`` and ``slogdet``
+rather than ``inv`` and ``det`` where possible; leading axes are a batch), its
+vector-Jacobian product *as an expression* (so derivatives print, simplify,
+nest and compile like any other), and its spellings in index notation, matrix
+notation, LaTeX and parseable text.  The node type is
+:class:`~tensorcalc.nodes.Operation`; evaluation, differentiation (both
+methods: the naive method's local Jacobian is the VJP rule seeded with δ),
+simplification and printing each call the row.
+
+Rules, from the Matrix Cookbook (Petersen & Pedersen, 2012), eq. numbers there:
+
+* ``d(X⁻¹) = −X⁻¹ dX X⁻¹`` (59), so the adjoint of ``X`` is ``−X⁻ᵀ G X⁻ᵀ``;
+* ``∂det X/∂X = det(X) X⁻ᵀ`` (49); ``∂log|det X|/∂X = X⁻ᵀ`` (57);
+* ``x = A⁻¹b``: ``b̄ = A⁻ᵀ x̄`` (a solve with ``Aᵀ``), ``Ā = −b̄ xᵀ``;
+* ``∂logsumexp(x)/∂x = softmax(x)``; softmax's VJP is ``s ⊙ (g − Σ g s)``;
+* ``max``/``min`` over axes and ``maximum``/``minimum``: the subgradient at ties is
+  **split equally** among the tied entries (``∂max(a, a)/∂a = 1/2``), which keeps
+  ``max(x) = −min(−x)`` and the symmetry ``maximum(a, b) = maximum(b, a)`` in the
+  derivatives too.  (PyTorch's ``amax`` splits equally as well; ``jnp.max`` too.)
+
+A singular matrix at evaluation raises :class:`SingularMatrixError`, naming the operation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from .errors import ShapeError, TensorCalcError
+
+
+class SingularMatrixError(TensorCalcError, ValueError):
+    """``inv``, ``solve`` or ``logdet`` met a singular matrix at evaluation."""
+
+
+@dataclass(frozen=True)
+class OperationRow:
+    """One row of the operation table.
+
+    * ``shape(shapes, param)`` → the result's shape (a ``ShapeError`` otherwise);
+    * ``numpy(arrays, param)`` → the value;
+    * ``vjp(node, k, adjoint, n_extra)`` → the adjoint of operand ``k`` (shape
+      ``adjoint.shape[:n_extra] + operand.shape``), or ``None`` where it is zero;
+    * ``index(node, names, namer, fmt)`` → ``(text, kind)`` in index notation;
+    * ``spell(notation, wrap, record)`` → ``(text, precedence)`` for ``"unicode"``,
+      ``"latex"`` or ``"text"`` (``wrap(child, least)`` spells a child);
+    * ``source(codes, param)`` → numpy source for :func:`tensorcalc.codegen`, or ``None``.
+    """
+
+    name: str
+    shape: Callable
+    numpy: Callable
+    vjp: Callable
+    index: Callable
+    spell: Callable
+    source: Optional[Callable] = None
+
+    def runner(self, param):
+        """The evaluation step: a function of the operands' arrays."""
+        function = self.numpy
+        return lambda *arrays: function(arrays, param)
+
+
+OPERATIONS: dict = {}
+
+
+def operation_shape(name: str, operands, param) -> tuple:
+    return OPERATIONS[name].shape(tuple(op.shape for op in operands), param)
+
+
+def _row(*args, **kwargs) -> OperationRow:
+    row = OperationRow(*args, **kwargs)
+    OPERATIONS[row.name] = row
+    return row
+
+
+# ---------------------------------------------------------------------------
+# Building the rules: einsums over labelled axes ("*" the adjoint's extra axes, "~" a batch)
+
+
+def _ein(spec: str, operands, n_extra: int = 0, n_batch: int = 0, coefficient: float = 1.0):
+    """``einsum(spec)`` as a contraction; ``*`` expands to the ``n_extra`` leading axes of an
+    adjoint and ``~`` to ``n_batch`` batch axes, so one rule serves every case."""
+    from .nodes import Const, Contraction
+
+    def expand(term):
+        labels = []
+        for ch in term:
+            if ch == "*":
+                labels += [("extra", a) for a in range(n_extra)]
+            elif ch == "~":
+                labels += [("batch", a) for a in range(n_batch)]
+            else:
+                labels.append(ch)
+        return tuple(labels)
+
+    inputs, output = spec.split("->")
+    indices = [expand(term) for term in inputs.split(",")]
+    operands = list(operands)
+    sizes: dict = {}
+    for op, ix in zip(operands, indices):
+        sizes.update(zip(ix, op.shape))
+    if coefficient != 1.0:
+        operands.append(Const(coefficient))
+        indices.append(())
+    return Contraction(operands, indices, expand(output), sizes)
+
+
+def _transpose_last(x):
+    """``x`` with its last two axes swapped (a batch of transposes)."""
+    from .construct import transpose
+
+    n = x.ndim
+    return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _square(name: str, shape: tuple) -> tuple:
+    if len(shape) < 2:
+        raise ShapeError(f"{name}: needs a square matrix (or a stack of them in the last two "
+                         f"axes), got shape {shape}")
+    if shape[-1] != shape[-2]:
+        raise ShapeError(f"{name}: needs a square matrix, got shape {shape}: axis -2 has size "
+                         f"{shape[-2]} and axis -1 has size {shape[-1]}")
+    return shape[:-2]
+
+
+def _singular(name: str, shape) -> SingularMatrixError:
+    return SingularMatrixError(f"{name}: the matrix of shape {shape} is singular (its determinant "
+                               "is 0), so it has no inverse")
+
+
+# ---------------------------------------------------------------------------
+# Printing helpers
+
+
+def _subscript(names):
+    from .printing import _subscript as subscript
+
+    return subscript(list(names))
+
+
+def _matrix_text(op, namer, fmt, bare: bool = False) -> str:
+    """How an operand of ``inv``/``det`` reads inside index notation: ``X``, ``(A + B)``
+    (``bare``: no parentheses, inside ``det(…)``)."""
+    from .nodes import Var
+
+    symbol = namer.bound.get(id(op))
+    if symbol is not None:
+        return symbol
+    if isinstance(op, Var):
+        return op.name
+    from .printers.matrix_form import matrix_form
+    from .printers.records import IndexForm
+    from .printers.spell import UNICODE
+
+    record = matrix_form(op)
+    if not isinstance(record, IndexForm):
+        text = UNICODE(record)
+        return text if bare or text.isidentifier() else f"({text})"
+    names = [namer.fresh() for _ in range(op.ndim)]
+    return "[" + fmt(op, names, namer)[0] + "]"
+
+
+def _spell_call(notation, latex_name, name, texts):
+    if notation == "latex":
+        return f"{latex_name}\\left({', '.join(texts)}\\right)"
+    return f"{name}({', '.join(texts)})"
+
+
+def _no_text(what):
+    from .printers.spell import NoTextForm
+
+    raise NoTextForm(f"to_text: {what} has no form in the text language; use tc.matrix_notation "
+                     "or tc.latex to print it")
+
+
+def _precedences():
+    from .printers import spell
+
+    return spell
+
+
+# ---------------------------------------------------------------------------
+# inv, det, logdet, solve
+
+
+def _inv_numpy(arrays, param):
+    (x,) = arrays
+    try:
+        return np.linalg.inv(x)
+    except np.linalg.LinAlgError:
+        raise _singular("inv", x.shape) from None
+
+
+def _inv_vjp(node, k, adjoint, n_extra):  # X̄ = −Yᵀ G Yᵀ with Y = X⁻¹
+    return _ein("*~ab,~ac,~db->*~cd", [adjoint, node, node], n_extra, node.ndim - 2, -1.0)
+
+
+def _inv_index(node, names, namer, fmt):
+    return _matrix_text(node.operands[0], namer, fmt) + "⁻¹" + _subscript(names), "atom"
+
+
+def _inv_spell(notation, wrap, record, transposed=False):
+    p = _precedences()
+    (arg,) = record.args
+    if notation == "text":
+        return f"inv({wrap(arg, p.ADD)})" + ("'" if transposed else ""), p.POSTFIX
+    if notation == "latex":
+        mark = "^{-\\top}" if transposed else "^{-1}"
+    else:
+        mark = "⁻ᵀ" if transposed else "⁻¹"
+    return wrap(arg, p.ATOM) + mark, p.POSTFIX
+
+
+_row("inv", lambda shapes, p: (_square("inv", shapes[0]), shapes[0])[1], _inv_numpy, _inv_vjp,
+     _inv_index, _inv_spell, lambda codes, p: f"np.linalg.inv({codes[0]})")
+
+
+def _det_vjp(node, k, adjoint, n_extra):  # X̄ = g det(X) X⁻ᵀ
+    from .nodes import Operation
+
+    (x,) = node.operands
+    return _ein("*~,~,~dc->*~cd", [adjoint, node, Operation("inv", [x])], n_extra, node.ndim)
+
+
+def _det_index(node, names, namer, fmt):
+    return f"det({_matrix_text(node.operands[0], namer, fmt, bare=True)})" + _subscript(names), "atom"
+
+
+def _det_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    p = _precedences()
+    text = wrap(record.args[0], p.ADD)
+    return (f"\\det({text})" if notation == "latex" else f"det({text})"), p.ATOM
+
+
+_row("det", lambda shapes, p: _square("det", shapes[0]), lambda arrays, p: np.linalg.det(arrays[0]),
+     _det_vjp, _det_index, _det_spell, lambda codes, p: f"np.linalg.det({codes[0]})")
+
+
+def _logdet_numpy(arrays, param):
+    (x,) = arrays
+    sign, value = np.linalg.slogdet(x)
+    if np.any(sign == 0):
+        raise SingularMatrixError(f"logdet: the matrix of shape {x.shape} is singular "
+                                  "(its determinant is 0), so log|det X| is -inf")
+    return value
+
+
+def _logdet_vjp(node, k, adjoint, n_extra):  # X̄ = g X⁻ᵀ
+    from .nodes import Operation
+
+    (x,) = node.operands
+    return _ein("*~,~dc->*~cd", [adjoint, Operation("inv", [x])], n_extra, node.ndim)
+
+
+def _logdet_index(node, names, namer, fmt):
+    return f"log|{_matrix_text(node.operands[0], namer, fmt, bare=True)}|" + _subscript(names), "atom"
+
+
+def _logdet_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    p = _precedences()
+    text = wrap(record.args[0], p.ADD)
+    if notation == "latex":
+        return f"\\log\\lvert {text}\\rvert", p.ATOM
+    return (f"logdet({text})" if notation == "text" else f"log|{text}|"), p.ATOM
+
+
+_row("logdet", lambda shapes, p: _square("logdet", shapes[0]), _logdet_numpy, _logdet_vjp,
+     _logdet_index, _logdet_spell, lambda codes, p: f"np.linalg.slogdet({codes[0]})[1]")
+
+
+def _solve_shape(shapes, param):
+    a, b = shapes
+    batch = _square("solve", a)
+    vector = len(b) == len(a) - 1
+    if not (vector or len(b) == len(a)) or tuple(b[:len(batch)]) != batch or b[len(batch)] != a[-1]:
+        raise ShapeError(f"solve: A of shape {a} and b of shape {b} do not fit: b must have shape "
+                         f"{batch + (a[-1],)} (a vector) or {batch + (a[-1], 'm')} (a matrix)")
+    return tuple(b)
+
+
+def _solve_numpy(arrays, param):
+    a, b = arrays
+    vector = b.ndim == a.ndim - 1
+    try:
+        result = np.linalg.solve(a, b[..., None] if vector else b)
+    except np.linalg.LinAlgError:
+        raise SingularMatrixError(f"solve: the matrix A of shape {a.shape} is singular, so "
+                                  f"A x = b (b of shape {b.shape}) has no unique solution") from None
+    return result[..., 0] if vector else result
+
+
+def _solve_vjp(node, k, adjoint, n_extra):
+    from .nodes import Operation
+
+    a, b = node.operands
+    n_batch = a.ndim - 2
+    vector = b.ndim == a.ndim - 1
+    if n_extra == 0:  # b̄ = A⁻ᵀ x̄, itself a solve: no inverse is formed
+        b_bar = Operation("solve", [_transpose_last(a), adjoint])
+    else:  # a Jacobian's extra axes do not fit a solve's batch: contract with A⁻¹
+        b_bar = _ein("*~a" + ("" if vector else "m") + ",~ac->*~c" + ("" if vector else "m"),
+                     [adjoint, Operation("inv", [a])], n_extra, n_batch)
+    if k == 1:
+        return b_bar
+    spec = "*~c,~d->*~cd" if vector else "*~cm,~dm->*~cd"  # Ā = −b̄ xᵀ
+    return _ein(spec, [b_bar, node], n_extra, n_batch, -1.0)
+
+
+def _solve_index(node, names, namer, fmt):
+    a, b = node.operands
+    return f"({_matrix_text(a, namer, fmt)}⁻¹{_matrix_text(b, namer, fmt)})" + _subscript(names), \
+        "atom"
+
+
+def _solve_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    p = _precedences()
+    a, b = record.args
+    if notation == "text":
+        return f"inv({wrap(a, p.ADD)})*{wrap(b, p.PRODUCT + 1)}", p.PRODUCT
+    mark = "^{-1} " if notation == "latex" else "⁻¹"
+    return wrap(a, p.ATOM) + mark + wrap(b, p.PRODUCT + 1), p.PRODUCT
+
+
+def _solve_source(codes, param):
+    return f"np.linalg.solve({codes[0]}, {codes[1]})"  # 2-D A: numpy reads a 1-D b as a vector
+
+
+_row("solve", _solve_shape, _solve_numpy, _solve_vjp, _solve_index, _solve_spell, _solve_source)
+
+
+# ---------------------------------------------------------------------------
+# Reductions: logsumexp, softmax, max, min (param: the sorted tuple of reduced axes)
+
+
+def _kept(shape, axes):
+    return tuple(d for a, d in enumerate(shape) if a not in axes)
+
+
+def _labels(x, axes, n_extra):
+    """Labels for ``x``'s axes, the kept ones, and the adjoint's extra axes."""
+    full = tuple(("x", a) for a in range(x.ndim))
+    kept = tuple(("x", a) for a in range(x.ndim) if a not in axes)
+    extra = tuple(("extra", a) for a in range(n_extra))
+    return full, kept, extra
+
+
+def _spread(adjoint, weights, x, axes, n_extra):
+    """``adjoint`` (over the kept axes) broadcast back over ``x``'s axes, times ``weights``."""
+    from .nodes import Contraction
+
+    full, kept, extra = _labels(x, axes, n_extra)
+    sizes = {**dict(zip(extra + kept, adjoint.shape)), **dict(zip(full, x.shape))}
+    return Contraction([adjoint, weights], [extra + kept, full], extra + full, sizes)
+
+
+def _max_shift(x, axes):
+    m = np.max(x, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+def _logsumexp_numpy(arrays, axes):
+    (x,) = arrays
+    m = _max_shift(x, axes)
+    with np.errstate(divide="ignore"):
+        total = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
+    return np.squeeze(total, axis=axes)
+
+
+def _softmax_numpy(arrays, axes):
+    (x,) = arrays
+    e = np.exp(x - _max_shift(x, axes))
+    return e / np.sum(e, axis=axes, keepdims=True)
+
+
+def _logsumexp_vjp(node, k, adjoint, n_extra):
+    from .nodes import Operation
+
+    (x,) = node.operands
+    return _spread(adjoint, Operation("softmax", [x], node.param), x, node.param, n_extra)
+
+
+def _softmax_vjp(node, k, adjoint, n_extra):  # s ⊙ (g − Σ_axes g s)
+    from .construct import add, scale
+    from .nodes import Contraction
+
+    (x,) = node.operands
+    full, kept, extra = _labels(x, node.param, n_extra)
+    sizes = {**dict(zip(extra + full, adjoint.shape)), **dict(zip(full, x.shape))}
+    inner = Contraction([adjoint, node], [extra + full, full], extra + kept, sizes)
+    back = Contraction([inner], [extra + kept], extra + full, sizes)
+    centred = add(adjoint, scale(-1.0, back))
+    return Contraction([node, centred], [full, extra + full], extra + full, sizes)
+
+
+def _reduction_index(label):
+    def index(node, names, namer, fmt):
+        (x,) = node.operands
+        axes = node.param
+        if label == "softmax":
+            full = list(names)
+            reduced = [names[a] for a in axes]
+        else:
+            given = iter(names)
+            full = [namer.fresh() if a in axes else next(given) for a in range(x.ndim)]
+            reduced = [full[a] for a in axes]
+        inner = fmt(x, full, namer)[0]
+        return f"{label}{_subscript(reduced)}({inner})", "atom"
+    return index
+
+
+def _reduction_spell(name, latex_name, text_name=None):
+    def spell(notation, wrap, record, transposed=False):
+        if transposed:
+            return None
+        p = _precedences()
+        (arg,) = record.args
+        if notation == "text" and text_name is None:
+            _no_text(f"{name}(…)")
+        texts = [wrap(arg, p.ADD)]
+        if len(record.param) != len(arg.shape):  # not every axis: say which
+            axes = record.param
+            texts.append(f"axis={axes[0] if len(axes) == 1 else axes}")
+        return _spell_call(notation, latex_name, text_name or name, texts), p.ATOM
+    return spell
+
+
+def _reduced_shape(name):
+    return lambda shapes, axes: _kept(shapes[0], axes)
+
+
+def _logsumexp_source(codes, axes):
+    return (f"(lambda m: np.squeeze(np.log(np.sum(np.exp({codes[0]} - m), axis={axes}, "
+            f"keepdims=True)) + m, axis={axes}))(np.max({codes[0]}, axis={axes}, keepdims=True))")
+
+
+def _softmax_source(codes, axes):
+    return (f"(lambda e: e / np.sum(e, axis={axes}, keepdims=True))"
+            f"(np.exp({codes[0]} - np.max({codes[0]}, axis={axes}, keepdims=True)))")
+
+
+_row("logsumexp", _reduced_shape("logsumexp"), _logsumexp_numpy, _logsumexp_vjp,
+     _reduction_index("logsumexp"), _reduction_spell("logsumexp", "\\operatorname{logsumexp}"),
+     _logsumexp_source)
+_row("softmax", lambda shapes, axes: shapes[0], _softmax_numpy, _softmax_vjp,
+     _reduction_index("softmax"), _reduction_spell("softmax", "\\operatorname{softmax}"),
+     _softmax_source)
+
+
+def _extreme_numpy(kind):
+    reduce = np.max if kind == "max" else np.min
+    return lambda arrays, axes: reduce(arrays[0], axis=axes)
+
+
+def _extreme_vjp(kind):
+    def vjp(node, k, adjoint, n_extra):
+        from .nodes import Operation
+
+        (x,) = node.operands
+        weights = Operation(f"{kind}_weights", [x], node.param)
+        return _spread(adjoint, weights, x, node.param, n_extra)
+    return vjp
+
+
+def _weights_numpy(kind):
+    reduce = np.max if kind == "max" else np.min
+
+    def weights(arrays, axes):  # the tied extremes share the subgradient equally
+        (x,) = arrays
+        hit = (x == reduce(x, axis=axes, keepdims=True)).astype(x.dtype)
+        return hit / np.sum(hit, axis=axes, keepdims=True)
+    return weights
+
+
+def _axes_source(axes):
+    return f"axis={axes}" if axes else "axis=None"
+
+
+for _kind in ("max", "min"):
+    _row(_kind, _reduced_shape(_kind), _extreme_numpy(_kind), _extreme_vjp(_kind),
+         _reduction_index(_kind), _reduction_spell(_kind, f"\\{_kind}"),
+         (lambda kind: lambda codes, axes: f"np.{kind}({codes[0]}, axis={axes})")(_kind))
+    # the weights of the subgradient: 1/(number of ties) where x attains its extreme, else 0;
+    # piecewise constant, so its own derivative is zero
+    _row(f"{_kind}_weights", lambda shapes, axes: shapes[0], _weights_numpy(_kind),
+         lambda node, k, adjoint, n_extra: None, _reduction_index(f"arg{_kind}"),
+         _reduction_spell(f"arg{_kind}", f"\\operatorname{{arg{_kind}}}"),
+         (lambda kind: lambda codes, axes: (
+             f"(lambda hit: hit / np.sum(hit, axis={axes}, keepdims=True))"
+             f"(({codes[0]} == np.{kind}({codes[0]}, axis={axes}, keepdims=True))"
+             f".astype({codes[0]}.dtype))"))(_kind))
+
+
+# ---------------------------------------------------------------------------
+# maximum, minimum (elementwise, two operands of one shape)
+
+
+def _pairwise_vjp(kind):
+    def vjp(node, k, adjoint, n_extra):
+        from .construct import apply_function
+        from .nodes import Contraction
+
+        a, b = node.operands
+        sign = apply_function("sign", a - b)  # sign(0) = 0: a tie splits the adjoint equally
+        first = (kind == "maximum") == (k == 0)
+        weight = 0.5 + 0.5 * sign if first else 0.5 - 0.5 * sign
+        axes = tuple(range(n_extra, n_extra + node.ndim))
+        extra = tuple(range(n_extra))
+        return Contraction([adjoint, weight], [extra + axes, axes], extra + axes,
+                           dict(zip(extra + axes, adjoint.shape)))
+    return vjp
+
+
+def _pairwise_index(kind):
+    def index(node, names, namer, fmt):
+        a, b = (fmt(op, list(names), namer)[0] for op in node.operands)
+        return f"{kind}({a}, {b})", "atom"
+    return index
+
+
+def _pairwise_spell(kind):
+    def spell(notation, wrap, record, transposed=False):
+        if transposed:
+            return None
+        p = _precedences()
+        texts = [wrap(arg, p.ADD) for arg in record.args]
+        if notation == "text":
+            _no_text(f"{kind}(a, b)")
+        return _spell_call(notation, f"\\{kind}", kind, texts), p.ATOM
+    return spell
+
+
+def _same_shapes(name):
+    def shape(shapes, param):
+        if shapes[0] != shapes[1]:
+            raise ShapeError(f"{name}: operand shapes {shapes[0]} and {shapes[1]} differ")
+        return shapes[0]
+    return shape
+
+
+for _kind, _short in (("maximum", "max"), ("minimum", "min")):
+    _row(_kind, _same_shapes(_kind), (lambda f: lambda arrays, p: f(*arrays))(getattr(np, _kind)),
+         _pairwise_vjp(_kind), _pairwise_index(_short), _pairwise_spell(_short),
+         (lambda kind: lambda codes, p: f"np.{kind}({codes[0]}, {codes[1]})")(_kind))
+
+
+# ---------------------------------------------------------------------------
+# Differentiation hooks (called from tensorcalc.differentiate)
+
+
+def operation_vjps(node, adjoint, n_extra: int, depends: set) -> list:
+    """``(operand, adjoint of operand)`` pairs for one operation node."""
+    row = OPERATIONS[node.name]
+    pairs = []
+    for k, op in enumerate(node.operands):
+        if id(op) in depends:
+            contribution = row.vjp(node, k, adjoint, n_extra)
+            if contribution is not None:
+                pairs.append((op, contribution))
+    return pairs
+
+
+def operation_local_jacobians(node, depends: set) -> list:
+    """``(operand, ∂node/∂operand)`` for the naive method: the VJP rule seeded with δ."""
+    from .differentiate import _identity_seed
+
+    return operation_vjps(node, _identity_seed(node), node.ndim, depends)
+
+
+# ---------------------------------------------------------------------------
+# Public constructors
+
+
+def inv(x):
+    """The matrix inverse ``X⁻¹`` (of the last two axes; leading axes are a batch).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> X = tc.var("X", (2, 2))
+    >>> print(tc.matrix_notation(tc.grad(tc.sum(tc.inv(X)), X)))
+    −X⁻ᵀ𝟙𝟙ᵀX⁻ᵀ
+    >>> tc.evaluate(tc.inv(X), X=np.diag([2.0, 4.0]))
+    array([[0.5 , 0.  ],
+           [0.  , 0.25]])
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    return Operation("inv", [as_expr(x)])
+
+
+def det(x):
+    """The determinant (of the last two axes).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> X = tc.var("X", (2, 2))
+    >>> tc.evaluate(tc.grad(tc.det(X), X), X=np.diag([2.0, 4.0]))  # det(X) X⁻ᵀ
+    array([[4., 0.],
+           [0., 2.]])
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    return Operation("det", [as_expr(x)])
+
+
+def logdet(x):
+    """``log|det X|`` computed by ``slogdet`` (no overflow); its gradient is ``X⁻ᵀ``.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> X = tc.var("X", (2, 2))
+    >>> float(tc.evaluate(tc.logdet(X), X=np.diag([-1e200, 1e200])))  # det overflows; this does not
+    921.0340371976183
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    return Operation("logdet", [as_expr(x)])
+
+
+def solve(a, b):
+    """``A⁻¹b`` without forming ``A⁻¹``; ``b`` is a vector or a matrix (or batches of them).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> A, b = tc.var("A", (2, 2)), tc.var("b", (2,))
+    >>> print(tc.matrix_notation(tc.solve(A, b)))
+    A⁻¹b
+    >>> tc.evaluate(tc.solve(A, b), A=np.diag([2.0, 4.0]), b=np.array([1.0, 1.0]))
+    array([0.5 , 0.25])
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    return Operation("solve", [as_expr(a), as_expr(b)])
+
+
+def matrix_power(x, k: int):
+    """``X^k`` for an integer ``k`` as products (``k < 0`` through ``inv``; ``k = 0`` is ``I``).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> X = tc.var("X", (2, 2))
+    >>> print(tc.matrix_notation(tc.matrix_power(X, 3)))
+    XXX
+    """
+    from .construct import as_expr, matmul
+    from .nodes import Delta
+
+    x = as_expr(x)
+    if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
+        raise ShapeError(f"matrix_power: the exponent must be an int, got {k!r}")
+    if x.ndim != 2:
+        raise ShapeError(f"matrix_power: needs a square matrix, got shape {x.shape}")
+    _square("matrix_power", x.shape)
+    if k == 0:
+        return Delta(x.shape[0])
+    base = inv(x) if k < 0 else x
+    result = base
+    for _ in range(abs(int(k)) - 1):
+        result = matmul(result, base)
+    return result
+
+
+def eye(n):
+    """The identity matrix over dimension ``n`` (a δ: never built as a dense matrix).
+
+    >>> import tensorcalc as tc
+    >>> x = tc.var("x", ("n",))
+    >>> print(tc.simplify(tc.eye("n") @ x))
+    x_i
+    """
+    from .nodes import Delta
+
+    return Delta(n)
+
+
+def diag(v):
+    """The diagonal matrix with the vector ``v`` on its diagonal (``δ_ij v_j``); see
+    :func:`tensorcalc.diagonal` for the diagonal of a matrix.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> v = tc.var("v", (2,))
+    >>> print(tc.matrix_notation(tc.diag(v)))
+    diag(v)
+    >>> tc.evaluate(tc.diag(v), v=np.array([1.0, 2.0]))
+    array([[1., 0.],
+           [0., 2.]])
+    """
+    from .construct import as_expr
+    from .nodes import Contraction, Delta
+
+    v = as_expr(v)
+    if v.ndim != 1:
+        raise ShapeError(f"diag: needs a vector, got shape {v.shape} (for the diagonal of a "
+                         "matrix use tc.diagonal)")
+    n = v.shape[0]
+    return Contraction([Delta(n), v], [(0, 1), (1,)], (0, 1), {0: n, 1: n})
+
+
+def _axes(name, x, axis, default):
+    from .construct import _normalize_axes
+
+    if axis is default is None:
+        return tuple(range(x.ndim))
+    return tuple(sorted(_normalize_axes(name, x, axis))) if x.ndim else ()
+
+
+def logsumexp(x, axis=None):
+    """``log Σ exp(x)`` over ``axis`` (all axes by default), max-shifted: finite for any finite x.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x = tc.var("x", (3,))
+    >>> float(tc.evaluate(tc.logsumexp(x), x=np.array([1000.0, 1000.0, -1000.0])))
+    1000.6931471805599
+    >>> print(tc.grad(tc.logsumexp(x), x).expr)
+    softmax_i(x_i)
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    x = as_expr(x)
+    return Operation("logsumexp", [x], _axes("logsumexp", x, axis, None))
+
+
+def softmax(x, axis=-1):
+    """``exp(x) / Σ exp(x)`` over ``axis`` (the last by default; a tuple or ``None`` for all).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x = tc.var("x", (2,))
+    >>> tc.evaluate(tc.softmax(x), x=np.array([1000.0, -1000.0]))
+    array([1., 0.])
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    x = as_expr(x)
+    axes = tuple(range(x.ndim)) if axis is None else _axes("softmax", x, axis, -1)
+    return Operation("softmax", [x], axes)
+
+
+def max(x, axis=None):  # noqa: A001 - numpy's name
+    """The largest entry over ``axis`` (all by default); at ties the gradient is split equally.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x = tc.var("x", (3,))
+    >>> tc.evaluate(tc.grad(tc.max(x), x), x=np.array([2.0, 2.0, 1.0]))
+    array([0.5, 0.5, 0. ])
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    x = as_expr(x)
+    return Operation("max", [x], _axes("max", x, axis, None))
+
+
+def min(x, axis=None):  # noqa: A001 - numpy's name
+    """The smallest entry over ``axis`` (all by default); at ties the gradient is split equally.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x = tc.var("x", (3,))
+    >>> float(tc.evaluate(tc.min(x), x=np.array([2.0, -1.0, 1.0])))
+    -1.0
+    """
+    from .construct import as_expr
+    from .nodes import Operation
+
+    x = as_expr(x)
+    return Operation("min", [x], _axes("min", x, axis, None))
+
+
+def _pairwise(kind, a, b):
+    from .construct import as_expr, broadcast_shapes, broadcast_to
+    from .nodes import Operation
+
+    a, b = as_expr(a), as_expr(b)
+    shape = broadcast_shapes(kind, a.shape, b.shape)
+    return Operation(kind, [broadcast_to(a, shape, kind), broadcast_to(b, shape, kind)])
+
+
+def maximum(a, b):
+    """The entrywise maximum (numpy broadcasting); at a tie each operand gets half the gradient.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> a, b = tc.var("a", (2,)), tc.var("b", (2,))
+    >>> tc.evaluate(tc.grad(tc.sum(tc.maximum(a, b)), a), a=np.array([1.0, 3.0]), b=np.array([1.0, 2.0]))
+    array([0.5, 1. ])
+    """
+    return _pairwise("maximum", a, b)
+
+
+def minimum(a, b):
+    """The entrywise minimum (numpy broadcasting); at a tie each operand gets half the gradient.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> a = tc.var("a", (2,))
+    >>> tc.evaluate(tc.minimum(a, 0.0), a=np.array([-1.0, 3.0]))
+    array([-1.,  0.])
+    """
+    return _pairwise("minimum", a, b)
+
+
+# ---------------------------------------------------------------------------
+# Simplification rules (called once per simplified node from tensorcalc.simplify); each is an
+# exact identity.  log(det X) is *not* rewritten to logdet X: logdet is log|det X|, which
+# differs wherever det X < 0, and nothing here knows the sign.
+
+
+def rewrite(node):
+    """``node`` after the operation table's exact rewrites (``X X⁻¹ = I``, ``det(Xᵀ) = det X``,
+    ``(Xᵀ)⁻¹ = (X⁻¹)ᵀ``, ``(X⁻¹)⁻¹ = X``) and the ordering of symmetric operands' indices."""
+    from .nodes import Contraction, Operation
+
+    if isinstance(node, Operation):
+        return _rewrite_operation(node)
+    if isinstance(node, Contraction) and node.operands:
+        from .structured import canonical
+
+        node = _cancel_inverses(node)
+        if isinstance(node, Contraction):
+            node = canonical(node)
+    return node
+
+
+def _transposed_matrix(x):
+    """``X`` when ``x`` is ``Xᵀ`` (a one-operand contraction swapping two axes), else ``None``."""
+    from .nodes import Contraction
+
+    if isinstance(x, Contraction) and len(x.operands) == 1 and x.indices == ((1, 0),) \
+            and x.output == (0, 1) and len(x.sizes) == 2:
+        return x.operands[0]
+    return None
+
+
+def _rewrite_operation(node):
+    from .construct import transpose
+    from .nodes import Operation
+
+    if node.name in ("inv", "det", "logdet") and node.ndim <= 2 and node.operands[0].ndim == 2:
+        (x,) = node.operands
+        inner = _transposed_matrix(x)
+        if inner is not None:
+            if node.name == "inv":  # (Xᵀ)⁻¹ = (X⁻¹)ᵀ
+                return transpose(Operation("inv", [inner]))
+            return Operation(node.name, [inner])  # det(Xᵀ) = det X
+        if node.name == "inv" and isinstance(x, Operation) and x.name == "inv":
+            return x.operands[0]  # (X⁻¹)⁻¹ = X
+    return node
+
+
+def _cancel_inverses(node):
+    """``Σ_b X_ab (X⁻¹)_bc = δ_ac`` and ``Σ_b (X⁻¹)_ab X_bc = δ_ac`` inside a contraction."""
+    from .nodes import Delta, Operation
+    from .simplify import simplify_contraction
+
+    counts: dict = {}
+    for ix in node.indices:
+        for label in ix:
+            counts[label] = counts.get(label, 0) + 1
+    output = set(node.output)
+    for k, (op, ix) in enumerate(zip(node.operands, node.indices)):
+        if not (isinstance(op, Operation) and op.name == "inv" and op.ndim == 2):
+            continue
+        x = op.operands[0]
+        for j, (other, jx) in enumerate(zip(node.operands, node.indices)):
+            if j == k or other is not x or len(set(jx)) != 2 or len(set(ix)) != 2:
+                continue
+            for shared, tied in (((jx[1], ix[0]), (jx[0], ix[1])), ((ix[1], jx[0]), (ix[0], jx[1]))):
+                label = shared[0]
+                if shared[0] == shared[1] and label not in output and counts[label] == 2:
+                    operands = [o for n, o in enumerate(node.operands) if n not in (j, k)]
+                    indices = [i for n, i in enumerate(node.indices) if n not in (j, k)]
+                    sizes = {l: d for l, d in enumerate(node.sizes) if l != label}
+                    result = simplify_contraction(operands + [Delta(x.shape[0])],
+                                                  indices + [tied], node.output, sizes)
+                    return rewrite(result)
+    return node
+
+
+# ---------------------------------------------------------------------------
+# Norms: built from the rows above and the elementwise table (so their derivatives are too)
+
+
+class NormNotImplemented(TensorCalcError, NotImplementedError):
+    """A norm that would need an SVD (nuclear, spectral), which tensorcalc does not have yet."""
+
+
+def norm(x, ord=None):  # noqa: A002 - numpy's name
+    """A vector or matrix norm, as ``numpy.linalg.norm``.
+
+    Vectors: ``ord`` 2 (``None``), 1, ``inf``, ``-inf`` or any ``p > 0``; ``inf`` is
+    ``max |x_i|`` (a tie splits the subgradient equally, see :func:`max`).  Matrices:
+    ``"fro"`` (``None``), 1 (largest column sum), ``inf`` (largest row sum); ``"nuc"``, 2 and
+    −2 need an SVD and raise :class:`NormNotImplemented`.  At ``x = 0`` the 2-norm's gradient is
+    not defined (NaN).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x = tc.var("x", (2,))
+    >>> [float(tc.evaluate(tc.norm(x, p), x=np.array([3.0, -4.0]))) for p in (None, 1, np.inf)]
+    [5.0, 7.0, 4.0]
+    >>> tc.evaluate(tc.grad(tc.norm(x), x), x=np.array([3.0, -4.0]))  # x / |x|
+    array([ 0.6, -0.8])
+    """
+    from .construct import as_expr, sum as total
+    from .functions import _f
+
+    x = as_expr(x)
+    magnitude = _f("abs")(x)
+    if x.ndim == 1:
+        if ord is None or ord == 2:
+            return _f("sqrt")(total(x * x))
+        if ord == 1:
+            return total(magnitude)
+        if ord == np.inf:
+            return max(magnitude)
+        if ord == -np.inf:
+            return min(magnitude)
+        if isinstance(ord, (int, float)) and not isinstance(ord, bool) and ord > 0:
+            return _f("pow")(total(_f("pow")(magnitude, float(ord))), 1.0 / ord)
+        raise ShapeError(f"norm: ord={ord!r} is not a vector norm (use 1, 2, inf, -inf or p > 0)")
+    if x.ndim == 2:
+        if ord is None or ord == "fro":
+            return _f("sqrt")(total(x * x))
+        if ord == 1:
+            return max(total(magnitude, axis=0))
+        if ord == np.inf:
+            return max(total(magnitude, axis=1))
+        if ord in ("nuc", 2, -2):
+            raise NormNotImplemented(f"norm: ord={ord!r} of a matrix needs its singular values "
+                                     "(an SVD), which tensorcalc does not have yet; use 'fro', 1 "
+                                     "or inf")
+        raise ShapeError(f"norm: ord={ord!r} is not a matrix norm (use 'fro', 1 or inf)")
+    raise ShapeError(f"norm: needs a vector or a matrix, got shape {x.shape}")
+
+
+def norm1(x):
+    """``Σ |x_i|`` over every entry (matrixcalculus.org's ``norm1``).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> float(tc.evaluate(tc.norm1(tc.var("x", (2,))), x=np.array([3.0, -4.0])))
+    7.0
+    """
+    from .construct import as_expr, sum as total
+    from .functions import _f
+
+    return total(_f("abs")(as_expr(x)))
+
+
+def norm2(x):
+    """The Euclidean norm of a vector (matrixcalculus.org's ``norm2``); for a matrix use
+    ``tc.norm(X, "fro")``.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> float(tc.evaluate(tc.norm2(tc.var("x", (2,))), x=np.array([3.0, -4.0])))
+    5.0
+    """
+    from .construct import as_expr
+
+    x = as_expr(x)
+    if x.ndim != 1:
+        raise ShapeError(f"norm2: needs a vector, got shape {x.shape}; for a matrix use "
+                         "tc.norm(X, 'fro') (Frobenius) — the spectral norm needs an SVD")
+    return norm(x)

@@ -1,0 +1,124 @@
+"""Structured variables: symmetric and diagonal matrices.
+
+>>> import numpy as np, tensorcalc as tc
+>>> x, S = tc.var("x", ("n",)), tc.var("S", ("n", "n"), symmetric=True)
+>>> print(tc.matrix_notation(tc.hessian(x @ S @ x, x)))
+2S
+>>> B = tc.var("B", ("n", "n"))
+>>> f = tc.trace(S @ B)  # f = Σ S_ij B_ji: the unconstrained gradient is G = Bᵀ
+>>> B_value = np.array([[1.0, 2.0], [0.0, 0.0]])
+>>> tc.evaluate(tc.grad(f, S), S=np.eye(2), B=B_value)  # sym(G) = (Bᵀ + B)/2
+array([[1., 1.],
+       [1., 0.]])
+>>> tc.evaluate(tc.grad(f, S, convention="cookbook"), S=np.eye(2), B=B_value)  # G + Gᵀ − diag(G)
+array([[1., 2.],
+       [2., 0.]])
+
+A symmetric variable ``S`` stands for a point of the space of symmetric matrices:
+
+* the simplifier knows ``Sᵀ = S``: inside a contraction the two indices of a
+  symmetric operand are put in a canonical order, so ``S_ij x_j + S_ji x_j``
+  collects into ``2 S_ij x_j``;
+* evaluation checks that the value passed is symmetric (a ``BindingError`` with the
+  largest asymmetry otherwise); a diagonal variable must be zero off its diagonal;
+* the **gradient** of a scalar ``f`` with respect to ``S`` follows one stated
+  convention.  Let ``G`` be the gradient of any extension of ``f`` to all matrices
+  (what the reverse sweep computes; it depends on how ``f`` is written, its
+  symmetric part does not):
+
+  - ``convention="symmetric"`` (the default): ``sym(G) = (G + Gᵀ)/2``, the gradient
+    in the space of symmetric matrices under the Frobenius inner product, so that
+    ``f(S + εE) ≈ f(S) + ε⟨sym(G), E⟩`` for every *symmetric* direction ``E``: what
+    gradient descent on ``S`` needs (Srinivasan & Panda, "What is the gradient of a
+    scalar function of a symmetric matrix?", 2023, arXiv:2205.06276);
+  - ``convention="cookbook"``: ``G + Gᵀ − diag(G)``, the Matrix Cookbook's §2.8.2
+    (Petersen & Pedersen, 2012), the derivative with respect to the ``n(n+1)/2`` independent entries
+    ``S_ij, i ≤ j`` laid out as a matrix.  Its off-diagonal entries are twice those
+    of ``sym(G)``; the diagonal ones agree.
+
+  For a diagonal variable both conventions give ``diag(G)`` (the off-diagonal
+  entries are not free).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import BindingError, DifferentiationError, ShapeError
+
+STRUCTURES = ("symmetric", "diagonal")
+CONVENTIONS = ("symmetric", "cookbook")
+
+
+def check_structure(name: str, shape: tuple, structure) -> None:
+    if structure not in STRUCTURES:
+        raise ShapeError(f"var {name!r}: structure must be one of {STRUCTURES}, not {structure!r}")
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ShapeError(f"var {name!r}: a {structure} variable must be a square matrix, got "
+                         f"shape {shape}")
+
+
+def check_value(variable, array: np.ndarray) -> None:
+    """A ``BindingError`` unless ``array`` has the variable's structure (to rounding)."""
+    scale = float(np.max(np.abs(array), initial=0.0))
+    tolerance = 64 * np.finfo(array.dtype).eps * (1.0 + scale)
+    if variable.structure == "symmetric":
+        asymmetry = float(np.max(np.abs(array - array.T), initial=0.0))
+        if asymmetry > tolerance:
+            raise BindingError(f"evaluate: variable {variable.name!r} is symmetric but its value "
+                               f"is not: max |S - Sᵀ| = {asymmetry:.3g} (tolerance "
+                               f"{tolerance:.3g}); pass (S + S.T) / 2")
+    elif variable.structure == "diagonal":
+        off = float(np.max(np.abs(array - np.diag(np.diagonal(array))), initial=0.0))
+        if off > tolerance:
+            raise BindingError(f"evaluate: variable {variable.name!r} is diagonal but its value "
+                               f"has off-diagonal entries up to {off:.3g} in magnitude")
+
+
+def canonical(node):
+    """``node`` with each structured operand's two indices in increasing label order."""
+    from .nodes import Contraction, Var
+
+    for _ in range(4):  # renumbering can move other labels: a few passes settle it
+        swap = [k for k, (op, ix) in enumerate(zip(node.operands, node.indices))
+                if isinstance(op, Var) and op.structure is not None and ix[0] > ix[1]]
+        if not swap:
+            break
+        indices = [ix[::-1] if k in swap else ix for k, ix in enumerate(node.indices)]
+        node = Contraction(node.operands, indices, node.output, dict(enumerate(node.sizes)))
+        if len(node.operands) == 1 and node.indices[0] == node.output \
+                and len(node.sizes) == len(node.output):
+            return node.operands[0]  # Sᵀ is S
+    return node
+
+
+def project_all(results: list, variables: list, n_extra: int, convention: str,
+                simplified: bool = True) -> list:
+    """:func:`project` each result onto its variable's structure (the hook of ``grad``)."""
+    if convention not in CONVENTIONS:
+        raise DifferentiationError(f"grad: convention must be one of {CONVENTIONS}, not "
+                                   f"{convention!r}")
+    return [project(r, v, n_extra, convention, simplified) for r, v in zip(results, variables)]
+
+
+def project(gradient, wrt, n_extra: int, convention: str, simplified: bool = True):
+    """The derivative with respect to a structured ``wrt`` under ``convention`` (see above);
+    ``gradient`` has ``n_extra`` leading axes before ``wrt``'s two."""
+    from .nodes import Contraction, Delta
+    from .simplify import simplify as simplify_expr
+
+    simplify = simplify_expr if simplified else (lambda e: e)
+    structure = getattr(wrt, "structure", None)
+    if structure is None:
+        return gradient
+    extra = tuple(range(n_extra))
+    i, j = n_extra, n_extra + 1
+    sizes = dict(zip(extra + (i, j), gradient.shape))
+    diagonal = Contraction([gradient, Delta(wrt.shape[0])], [extra + (i, j), (i, j)],
+                           extra + (i, j), sizes)
+    if structure == "diagonal":
+        return simplify(diagonal)
+    transposed = Contraction([gradient], [extra + (j, i)], extra + (i, j), sizes)
+    if convention == "symmetric":
+        return simplify(0.5 * (gradient + transposed))
+    return simplify(gradient + transposed - diagonal)
