@@ -2,10 +2,10 @@
 ``tc.codegen`` and ``tc.explain``.
 
 >>> main(["grad", "x'*A*x", "--wrt", "x"])
-f(x, A) = x'*A*x  with x: (n,), A: (n, n)
+f(A, x) = x'*A*x  with A: (n, n), x: (n,)
 ∂f/∂x  shape (n,)
-  index:  x_j A_ji + x_k A_ik
-  matrix: Aᵀx + Ax
+  index:  (A_ij + A_ji) x_j
+  matrix: (A + Aᵀ) x
 0
 
 Subcommands: ``grad``, ``jacobian``, ``hessian`` (print derivatives in index
@@ -286,7 +286,7 @@ def describe(item: Item) -> dict:
     >>> f = tc.parse("x'*A*x")
     >>> record = describe(Item("∂f/∂x", ("x",), tc.grad(f, "x")))
     >>> record["shape"], record["index"], record["matrix"], record["latex"]
-    (['n'], 'x_j A_ji + x_k A_ik', 'Aᵀx + Ax', 'A^{\\\\top} x + A x')
+    (['n'], '(A_ij + A_ji) x_j', '(A + Aᵀ) x', '\\\\left(A + A^{\\\\top}\\\\right) x')
     """
     expr = tc.as_expr(item.derivative)
     matrix = _matrix_form(expr)

@@ -156,7 +156,7 @@ def explain(f, wrt, names: Optional[dict] = None, sizes: Optional[dict] = None,
     >>> h = tc.tanh(z1)
     >>> e = tc.explain(W2 @ h, W1, names={"z1": z1, "h": h})
     >>> [s.index for s in e.of_kind("forward")]
-    ['z1_i = W1_ij x_j', 'h_i = tanh(z1_i)', 'L = W2_i h_i']
+    ['z1_i = W1_ij x_j', 'h_i = tanh(z1_i)', 'L = h_i W2_i']
     >>> print(e.of_kind("result")[0].index, "=", e.of_kind("result")[0].matrix)
     ∂L/∂W1_jk = dz1_j x_k = dz1 xᵀ
 
@@ -165,7 +165,12 @@ def explain(f, wrt, names: Optional[dict] = None, sizes: Optional[dict] = None,
     (3 where absent); ``values`` are example values for counting non-zeros (random otherwise);
     ``level`` is 1 (forward, result, cost), 2 (every step) or 3 (every node's incoming gradient).
     """
-    f, target = as_expr(f), as_expr(wrt)
+    f = as_expr(f)
+    if isinstance(wrt, str):  # a variable's name, as tc.grad accepts
+        from .differentiate import _variable_named
+
+        wrt = _variable_named("explain", wrt, f)
+    target = as_expr(wrt)
     order = postorder([f])
     parents: dict = {}
     for node in order:

@@ -9,7 +9,7 @@
 >>> print(tc.simplify(tc.log(1 + tc.exp(t))))
 softplus(t_i)
 >>> print(tc.simplify(tc.sin(t) * tc.cos(t) ** -2 * tc.sin(t)))
-sin(t_i)² cos(t_i)⁻²
+cos(t_i)⁻² sin(t_i)²
 
 Each rule is an identity of real numbers wherever both sides are defined:
 
@@ -91,13 +91,26 @@ def merge_factors(factors: list) -> list:
         from .simplify import simplify_elementwise
 
         placed = list(rest)
-        for (_, ix), (base, exponent, position, count) in powers.items():
+        for (_, labels), (base, exponent, position, count) in powers.items():
+            if not exact_exponent(exponent):  # 2⁶⁰ − 1 is not a float: keep the factors apart
+                for k, (op, ix) in enumerate(factors):
+                    own = op.arg if isinstance(op, Elementwise) and op.fn == "pow" else op
+                    if own is base and tuple(ix) == labels:
+                        placed.append((k, op, list(ix)))
+                continue
+            ix = labels
             if exponent == 0:
                 continue  # x x⁻¹ = 1
             op = base if exponent == 1 else simplify_elementwise("pow", base, exponent)
             placed.append((position, op, list(ix)))
         merged = [(op, list(ix)) for _, op, ix in sorted(placed, key=lambda p: p[0])]
     return _exp_times_sigmoid(merged)
+
+
+def exact_exponent(exponent: float) -> bool:
+    """An exponent small enough that sums and products of such exponents are exact in float64
+    (the parity of an integer exponent decides the sign of a negative base)."""
+    return abs(exponent) < 2.0 ** 50 and float(exponent * 4).is_integer()
 
 
 def _exp_times_sigmoid(factors: list) -> list:

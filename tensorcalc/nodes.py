@@ -446,7 +446,7 @@ def variables(expr) -> dict:
     >>> import tensorcalc as tc
     >>> x, A = tc.var("x", ("n",)), tc.var("A", ("n", "n"))
     >>> tc.variables(x @ A @ x)
-    {'x': <Var x_i shape=('n',)>, 'A': <Var A_ij shape=('n', 'n')>}
+    {'A': <Var A_ij shape=('n', 'n')>, 'x': <Var x_i shape=('n',)>}
     """
     items = list(expr) if isinstance(expr, (list, tuple)) else [expr]
     found: dict = {}

@@ -3,7 +3,7 @@
 >>> import numpy as np, tensorcalc as tc
 >>> f = tc.parse("x'*A*x")
 >>> {name: v.shape for name, v in tc.variables(f).items()}
-{'x': ('n',), 'A': ('n', 'n')}
+{'A': ('n', 'n'), 'x': ('n',)}
 >>> float(tc.evaluate(f, x=np.array([1.0, 2.0]), A=np.eye(2)))
 5.0
 

@@ -28,7 +28,7 @@ import opt_einsum
 
 from .canonical import reading_key, signature
 from .identities import elementwise as rewrite_elementwise
-from .identities import factor_shared_operands, identity_constant, merge_factors
+from .identities import exact_exponent, factor_shared_operands, identity_constant, merge_factors
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
 from .operations import rewrite
@@ -346,7 +346,8 @@ def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
     if is_zero(arg):
         with np.errstate(all="ignore"):
             return filled(FUNCTIONS[fn].numpy(np.float64(0.0), param)[()], arg.shape)
-    if fn == "pow" and isinstance(arg, Elementwise) and arg.fn == "pow" and float(param).is_integer():
+    if fn == "pow" and isinstance(arg, Elementwise) and arg.fn == "pow" and float(param).is_integer() \
+            and exact_exponent(arg.param * param) and exact_exponent(arg.param):
         return simplify_elementwise("pow", arg.arg, arg.param * param)  # (xᵃ)ⁿ = xᵃⁿ, n an integer
     rewritten = rewrite_elementwise(fn, arg, param)
     if rewritten is not None:

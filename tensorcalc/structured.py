@@ -30,7 +30,7 @@ A symmetric variable ``S`` stands for a point of the space of symmetric matrices
     in the space of symmetric matrices under the Frobenius inner product, so that
     ``f(S + εE) ≈ f(S) + ε⟨sym(G), E⟩`` for every *symmetric* direction ``E``: what
     gradient descent on ``S`` needs (Srinivasan & Panda, "What is the gradient of a
-    scalar function of a symmetric matrix?", 2023, arXiv:2205.06276);
+    scalar function of a symmetric matrix?");
   - ``convention="cookbook"``: ``G + Gᵀ − diag(G)``, the Matrix Cookbook's §2.8.2
     (Petersen & Pedersen, 2012), the derivative with respect to the ``n(n+1)/2`` independent entries
     ``S_ij, i ≤ j`` laid out as a matrix.  Its off-diagonal entries are twice those

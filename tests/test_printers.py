@@ -183,7 +183,7 @@ PATTERNS = [
     (x @ A, "Aᵀx", "A'*x"),
     (x @ A @ y, "xᵀAy", "x'*A*y"),
     (A * B, "A ⊙ B", "A .* B"),
-    (A * B.T, "A ⊙ Bᵀ", "A .* B'"),
+    (A * B.T, "Bᵀ ⊙ A", "B' .* A"),
     (x * y, "x ⊙ y", "x .* y"),
     (tc.einsum("ki,k,kj->ij", A, c, B), "Aᵀ diag(c) B", "A'*diag(c)*B"),
     (tc.einsum("ij,j,jk->ik", A, c, B), "A diag(c) B", "A*diag(c)*B"),
@@ -223,7 +223,7 @@ PATTERNS = [
     ((A @ x - y) ** 2, "(Ax − y)²", "(A*x - y).^2"),
     (-(x ** 2), "−x²", "-(x.^2)"),
     ((-x) ** 2, "(−x)²", "(-x).^2"),
-    (tc.sigmoid(-t * (X @ w)), "σ(−t ⊙ Xw)", "sigmoid(-t .* (X*w))"),
+    (tc.sigmoid(-t * (X @ w)), "σ(−Xw ⊙ t)", "sigmoid(-(X*w) .* t)"),
     (A @ (B * W), "A(B ⊙ W)", "A*(B .* W)"),
     ((A @ B) * W, "AB ⊙ W", "(A*B) .* W"),
     (tc.mean(X, axis=0), "0.2Xᵀ𝟙", "0.2*X'*vector(1)"),
@@ -265,7 +265,7 @@ def logistic_loss():
 
 
 DERIVATIVES = [
-    (lambda: tc.grad(x @ A @ x, x), "Aᵀx + Ax"),
+    (lambda: tc.grad(x @ A @ x, x), "(A + Aᵀ) x"),
     (lambda: tc.grad(tc.grad(x @ A @ x, x), x), "A + Aᵀ"),
     (lambda: tc.grad(x @ A @ x, A), "x xᵀ"),
     (lambda: tc.grad(a @ x, x), "a"),
@@ -274,12 +274,12 @@ DERIVATIVES = [
     (lambda: tc.grad(tc.sum((A @ x - y) ** 2), x), "2Aᵀ(Ax − y)"),
     (lambda: tc.grad(tc.trace(A @ W), W), "Aᵀ"),
     (lambda: tc.grad(tc.trace(W.T @ A), W), "A"),
-    (lambda: tc.grad(tc.trace(W @ A @ W.T), W), "WAᵀ + WA"),
+    (lambda: tc.grad(tc.trace(W @ A @ W.T), W), "W(Aᵀ + A)"),
     (lambda: tc.grad(a @ W @ y, W), "a yᵀ"),
     (lambda: tc.grad(a @ W.T @ y, W), "y aᵀ"),
     (lambda: tc.grad(tc.sum(tc.sigmoid(x)), x), "σ(x) ⊙ (𝟙 − σ(x))"),
     (lambda: tc.grad(tc.grad(tc.sum(tc.softplus(X @ w)), w), w), "Xᵀ diag(s ⊙ (𝟙 − s)) X\n  where s = σ(Xw)"),
-    (lambda: tc.grad(logistic_loss(), w), "−Xᵀ((𝟙 + s)⁻¹ ⊙ s ⊙ t)\n  where s = exp(−t ⊙ Xw)"),
+    (lambda: tc.grad(logistic_loss(), w), "−Xᵀ(t ⊙ σ(−t ⊙ Xw))"),
     (lambda: tc.vjp(tc.tanh(W @ G), W, tc.var("H", (n, m))), "(H ⊙ (𝟙𝟙ᵀ − tanh(WG)^⊙2)) Gᵀ"),
 ]
 
@@ -302,7 +302,7 @@ def test_hessian_prints_exactly_the_terms_the_expression_has():
 
 
 def test_print_of_the_issue_example():
-    assert tc.grad(x @ A @ x, "x").matrix in ("Aᵀx + Ax", "Ax + Aᵀx")
+    assert tc.grad(x @ A @ x, "x").matrix == "(A + Aᵀ) x"
 
 
 # ---------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def test_latex_index_notation():
     assert tc.latex(tc.jacobian(W @ a, W), notation="index") == "\\delta_{ij} a_{k}"
     assert tc.latex(tc.jacobian(W @ a, W)) == "\\delta_{ij} a_{k}"
     assert tc.latex(tc.const(np.ones(2)) * tc.var("v", (2,)), notation="index") == \
-        "C^{\\langle 2 \\rangle}_{i} v_{i}"
+        "v_{i} C^{\\langle 2 \\rangle}_{i}"
     with pytest.raises(tc.TensorCalcError, match="notation must be"):
         tc.latex(x, notation="numpy")
 
@@ -339,7 +339,7 @@ def test_latex_index_notation():
 def test_repr_latex():
     shown = tc.grad(x @ A @ x, x)._repr_latex_()
     assert shown == ("$\\frac{\\partial \\left(x^{\\top} A x\\right)}{\\partial x} = "
-                     "A^{\\top} x + A x \\quad \\in \\mathbb{R}^{3}$")
+                     "\\left(A + A^{\\top}\\right) x \\quad \\in \\mathbb{R}^{3}$")
     assert (A @ x)._repr_latex_() == "$\\left[A x\\right]_{i} = A_{ij} x_{j}$"
     assert (a @ y)._repr_latex_() == "$a^{\\top} y = a_{i} y_{i}$"
     assert tc.jacobian(W @ a, W)._repr_latex_() == (

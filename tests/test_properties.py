@@ -197,6 +197,8 @@ def near_a_kink(expr, values) -> bool:
             left = (f0 - row.numpy(points - h, node.param)) / h
         if not np.all(np.abs(right - left) < 1e-2 * (1 + np.abs(right) + np.abs(left))):
             return True
+        if np.any(np.abs(right) > 1e3):  # a jump seen from both sides: sign(x - c) at x = c
+            return True
     return False
 
 

@@ -3,11 +3,11 @@
 >>> import tensorcalc as tc
 >>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
 >>> print(tc.matrix_notation(tc.grad(x @ A @ x, x)))
-Aᵀx + Ax
+(A + Aᵀ) x
 >>> print(tc.latex(tc.grad(x @ A @ x, x)))
-A^{\\top} x + A x
+\\left(A + A^{\\top}\\right) x
 >>> print(tc.to_text(tc.grad(x @ A @ x, x)))
-A'*x + A*x
+(A + A')*x
 
 :func:`~tensorcalc.printers.matrix_form.matrix_form` reads an expression of
 rank ≤ 2 into a small matrix-algebra tree (:mod:`~tensorcalc.printers.records`);

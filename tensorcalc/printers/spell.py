@@ -6,7 +6,7 @@
 >>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
 >>> tree = matrix_form(tc.grad(x @ A @ x, x))
 >>> UNICODE(tree), LATEX(tree), TEXT(tree)
-('Aᵀx + Ax', 'A^{\\\\top} x + A x', "A'*x + A*x")
+('(A + Aᵀ) x', '\\\\left(A + A^{\\\\top}\\\\right) x', "(A + A')*x")
 
 A speller turns each record into ``(text, precedence)`` and parenthesizes a
 child whose precedence is below what its parent needs.  The notations differ
