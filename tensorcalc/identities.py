@@ -213,3 +213,123 @@ def _factor_pair(first, second):
     middle = simplify_sum(parts)
     return simplify_contraction([op for op, _ in shared] + [middle],
                                 [ix for _, ix in shared] + [labels], t1.output, sizes)
+
+
+# ---------------------------------------------------------------------------
+# Distributing products over sums, kept only when it cancels something
+
+_EXPAND_BUDGET = 16  # monomials: beyond this a sum is left as it is
+_expanding = [0]  # > 0 while an expansion is being tried (no nested attempts)
+
+
+def expand_if_shorter(terms: list):
+    """``terms`` (simplified, of one sum) fully distributed and collected, when that reads
+    shorter: ``s ⊙ (1 − y) − y ⊙ (1 − s)`` is ``s − y``, the output-layer gradient of
+    sigmoid + cross-entropy.  ``None`` when nothing is gained (or the expansion is too big).
+
+    >>> import tensorcalc as tc
+    >>> s, y = tc.var("s", (3,)), tc.var("y", (3,))
+    >>> print(tc.simplify(s * (1 - y) - y * (1 - s)))
+    s_i - y_i
+    """
+    from .nodes import Contraction
+
+    if _expanding[0] or not any(isinstance(t, Contraction) and
+                                any(isinstance(op, Sum) for op in t.operands) for t in terms):
+        return None
+    from .simplify import simplify_sum
+
+    _expanding[0] += 1
+    try:
+        pieces = _fully_expand_all(terms, _EXPAND_BUDGET)
+        if pieces is None:
+            return None
+        candidate = simplify_sum(pieces)
+    finally:
+        _expanding[0] -= 1
+    before = sum(_local_cost(t) for t in terms)
+    return candidate if _cancels(candidate, pieces) and _local_cost(candidate) <= before else None
+
+
+def _cancels(candidate, pieces: list) -> bool:
+    """Collecting the distributed terms merged or cancelled some: the expansion paid off.
+    (Distributing alone, as σ(1 − σ) → σ − σ² or 2Aᵀ(Ax − y) → 2AᵀAx − 2Aᵀy, reads no better.)"""
+    from .simplify import is_zero
+
+    after = 0 if is_zero(candidate) else len(candidate.terms) if isinstance(candidate, Sum) else 1
+    return after < len(pieces)
+
+
+def distribute_if_shorter(node):
+    """A product with a sum among its operands, distributed over it, when that reads shorter
+    (``s ⊙ t ⊙ ((1 − y) ⊙ t⁻¹ − y ⊙ s⁻¹)`` is ``s ⊙ (1 − y) − y ⊙ t``); else ``None``."""
+    from .nodes import Contraction
+
+    if _expanding[0] or not isinstance(node, Contraction) or \
+            not any(isinstance(op, Sum) for op in node.operands):
+        return None
+    _expanding[0] += 1
+    try:
+        pieces = _fully_expand(node, _EXPAND_BUDGET)
+        if pieces is None or len(pieces) < 2:
+            return None
+        from .simplify import simplify_sum
+
+        candidate = simplify_sum(pieces)
+    finally:
+        _expanding[0] -= 1
+    return candidate if _cancels(candidate, pieces) and _local_cost(candidate) <= _local_cost(node) \
+        else None
+
+
+def _distribute(node):
+    """The terms of ``node`` distributed over its first distributable sum operand."""
+    from .simplify import simplify_contraction
+
+    for k, (op, ix) in enumerate(zip(node.operands, node.indices)):
+        if isinstance(op, Sum) and len(set(ix)) == len(ix) and len(op.terms) <= _EXPAND_BUDGET:
+            operands = list(node.operands)
+            pieces = []
+            for term in op.terms:
+                operands[k] = term
+                pieces.append(simplify_contraction(operands, node.indices, node.output,
+                                                   dict(enumerate(node.sizes))))
+            return pieces
+    return None
+
+
+def _fully_expand(expr, budget: int):
+    from .nodes import Contraction
+
+    if budget <= 0:
+        return None
+    if isinstance(expr, Sum):
+        pieces: list = []
+        for term in expr.terms:
+            sub = _fully_expand(term, budget - len(pieces))
+            if sub is None:
+                return None
+            pieces.extend(sub)
+        return pieces
+    if isinstance(expr, Contraction):
+        distributed = _distribute(expr)
+        if distributed is not None:
+            return _fully_expand_all(distributed, budget)
+    return [expr]
+
+
+def _fully_expand_all(terms: list, budget: int):
+    pieces: list = []
+    for term in terms:
+        sub = _fully_expand(term, budget - len(pieces))
+        if sub is None:
+            return None
+        pieces.extend(sub)
+    return pieces
+
+
+def _local_cost(expr, depth: int = 4) -> int:
+    """Nodes of ``expr`` as a tree, ``depth`` levels down: how long it reads, roughly."""
+    if depth == 0:
+        return 1
+    return 1 + sum(_local_cost(child, depth - 1) for child in expr.children)

@@ -28,7 +28,8 @@ import opt_einsum
 
 from .canonical import reading_key, signature
 from .identities import elementwise as rewrite_elementwise
-from .identities import exact_exponent, factor_shared_operands, identity_constant, merge_factors
+from .identities import (exact_exponent, expand_if_shorter,
+                         factor_shared_operands, identity_constant, merge_factors)
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
 from .operations import rewrite
@@ -317,7 +318,8 @@ def simplify_sum(terms) -> Expr:
         return zeros(shape)
     if len(result) == 1:
         return result[0]
-    return Sum(result)
+    expanded = expand_if_shorter(result)  # s(1 − y) − y(1 − s) = s − y
+    return expanded if expanded is not None else Sum(result)
 
 
 def _like_term_key(core: Expr) -> Expr:
