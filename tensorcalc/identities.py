@@ -77,8 +77,7 @@ def merge_factors(factors: list) -> list:
     powers: dict = {}  # (id(base), labels) -> [base, exponent, first position]
     rest = []
     for position, (op, ix) in enumerate(factors):
-        base, exponent = (op.arg, op.param) if isinstance(op, Elementwise) and op.fn == "pow" \
-            else (op, 1.0)
+        base, exponent = _as_power(op)
         if isinstance(base, (Const, Delta)) or len(set(ix)) != len(ix):
             rest.append((position, op, ix))
             continue
@@ -94,8 +93,7 @@ def merge_factors(factors: list) -> list:
         for (_, labels), (base, exponent, position, count) in powers.items():
             if not exact_exponent(exponent):  # 2⁶⁰ − 1 is not a float: keep the factors apart
                 for k, (op, ix) in enumerate(factors):
-                    own = op.arg if isinstance(op, Elementwise) and op.fn == "pow" else op
-                    if own is base and tuple(ix) == labels:
+                    if _as_power(op)[0] is base and tuple(ix) == labels:
                         placed.append((k, op, list(ix)))
                 continue
             ix = labels
@@ -105,6 +103,16 @@ def merge_factors(factors: list) -> list:
             placed.append((position, op, list(ix)))
         merged = [(op, list(ix)) for _, op, ix in sorted(placed, key=lambda p: p[0])]
     return _exp_times_sigmoid(merged)
+
+
+def _as_power(op):
+    """``(base, exponent)``: ``xᵖ`` is ``(x, p)``, ``√x`` is ``(x, ½)`` (x ≥ 0 where √x is defined),
+    anything else is itself to the first power."""
+    if isinstance(op, Elementwise) and op.fn == "pow":
+        return op.arg, op.param
+    if isinstance(op, Elementwise) and op.fn == "sqrt":
+        return op.arg, 0.5
+    return op, 1.0
 
 
 def exact_exponent(exponent: float) -> bool:

@@ -351,6 +351,8 @@ def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
     if fn == "pow" and isinstance(arg, Elementwise) and arg.fn == "pow" and float(param).is_integer() \
             and exact_exponent(arg.param * param) and exact_exponent(arg.param):
         return simplify_elementwise("pow", arg.arg, arg.param * param)  # (xᵃ)ⁿ = xᵃⁿ, n an integer
+    if fn == "pow" and isinstance(arg, Elementwise) and arg.fn == "sqrt" and float(param).is_integer():
+        return simplify_elementwise("pow", arg.arg, param / 2)  # (√u)ⁿ = u^(n/2) where √u is defined
     rewritten = rewrite_elementwise(fn, arg, param)
     if rewritten is not None:
         return rewritten
