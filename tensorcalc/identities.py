@@ -260,12 +260,23 @@ def expand_if_shorter(terms: list):
 
 
 def _cancels(candidate, pieces: list) -> bool:
-    """Collecting the distributed terms merged or cancelled some: the expansion paid off.
-    (Distributing alone, as σ(1 − σ) → σ − σ² or 2Aᵀ(Ax − y) → 2AᵀAx − 2Aᵀy, reads no better.)"""
-    from .simplify import is_zero
+    """Collecting the distributed terms merged or cancelled some *as like terms*: the expansion
+    paid off.  (Distributing alone, as σ(1 − σ) → σ − σ² or 2Aᵀ(Ax − y) → 2AᵀAx − 2Aᵀy, reads
+    no better; factoring the pieces back together does not count.)"""
+    from .simplify import _like_term_key, _split_coefficient, constant_value, is_zero
 
-    after = 0 if is_zero(candidate) else len(candidate.terms) if isinstance(candidate, Sum) else 1
-    return after < len(pieces)
+    totals: dict = {}
+    for piece in pieces:
+        if is_zero(piece):
+            continue
+        if constant_value(piece) is not None:
+            key = "constant"
+            coefficient = 1.0
+        else:
+            coefficient, core = _split_coefficient(piece)
+            key = _like_term_key(core)
+        totals[key] = totals.get(key, 0.0) + coefficient
+    return sum(1 for c in totals.values() if c != 0) < len(pieces)
 
 
 def distribute_if_shorter(node):
@@ -274,8 +285,8 @@ def distribute_if_shorter(node):
     from .nodes import Contraction
 
     if _expanding[0] or not isinstance(node, Contraction) or \
-            not any(isinstance(op, Sum) for op in node.operands):
-        return None
+            not any(isinstance(op, Sum) for op in node.operands) or _inverses(node, 3) == 0:
+        return None  # without a negative power nothing can cancel x · x⁻¹: not worth trying
     _expanding[0] += 1
     try:
         pieces = _fully_expand(node, _EXPAND_BUDGET)
@@ -286,15 +297,31 @@ def distribute_if_shorter(node):
         candidate = simplify_sum(pieces)
     finally:
         _expanding[0] -= 1
-    return candidate if _cancels(candidate, pieces) and _local_cost(candidate) <= _local_cost(node) \
-        else None
+    cheaper = _local_cost(candidate) <= _local_cost(node)
+    if cheaper and (_cancels(candidate, pieces) or _inverses(candidate) < _inverses(node)):
+        return candidate  # like terms cancelled, or x · x⁻¹ did: softmax ⊙ (−y ⊙ softmax⁻¹ + …)
+    return None
+
+
+def _inverses(expr, depth: int = 4) -> int:
+    """Negative powers in ``expr`` as a tree, ``depth`` levels down."""
+    own = int(isinstance(expr, Elementwise) and expr.fn == "pow" and expr.param < 0)
+    if depth == 0:
+        return own
+    return own + sum(_inverses(child, depth - 1) for child in expr.children)
 
 
 def _distribute(node):
     """The terms of ``node`` distributed over its first distributable sum operand."""
     from .simplify import simplify_contraction
 
-    for k, (op, ix) in enumerate(zip(node.operands, node.indices)):
+    # a sum that is the base of a power inside another operand goes last: distributing the
+    # other first lets t · t⁻¹ cancel (σ(1 − σ)((1 − σ)⁻¹ + …) keeps its (1 − σ) to cancel)
+    bases = {id(_as_power(inner)[0]) for op in node.operands if isinstance(op, Sum)
+             for term in op.terms for inner in ([term] + list(getattr(term, "operands", ())))}
+    candidates = sorted(range(len(node.operands)), key=lambda k: id(node.operands[k]) in bases)
+    for k in candidates:
+        op, ix = node.operands[k], node.indices[k]
         if isinstance(op, Sum) and len(set(ix)) == len(ix) and len(op.terms) <= _EXPAND_BUDGET:
             operands = list(node.operands)
             pieces = []

@@ -28,7 +28,7 @@ import opt_einsum
 
 from .canonical import reading_key, signature
 from .identities import elementwise as rewrite_elementwise
-from .identities import (exact_exponent, expand_if_shorter,
+from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
                          factor_shared_operands, identity_constant, merge_factors)
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
@@ -180,6 +180,8 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
         squares = [(op.arg, ix) for op, ix in factors if _is_summed_square(op, ix, output)]
         factors = plain + [pair for pair in squares for _ in range(2)]
 
+    factors = _squeeze_size_one(factors, sizes, output)
+
     # 2. eliminate deltas by renaming summed indices
     changed = True
     while changed:
@@ -234,7 +236,31 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
             return Contraction((Const(value),), (tuple(kept),), output,
                                {l: sizes[l] for l in output})
 
-    return Contraction(ops, ixs, output, sizes)
+    product = Contraction(ops, ixs, output, sizes)
+    distributed = distribute_if_shorter(product)  # σ(1 − σ)((1 − σ)⁻¹ … ) = σ − y, when it cancels
+    return distributed if distributed is not None else product
+
+
+def _squeeze_size_one(factors: list, sizes: dict, output) -> list:
+    """A summed index of size 1 is just index 0: push it inside entrywise functions, where it
+    meets the broadcast that made it and vanishes (softmax's ``Σ_m … 𝟙_m`` from keepdims), and
+    drop it when nothing carries it any more (a factor of 1)."""
+    size_one = {label for label, dim in sizes.items() if dim == 1 and label not in output}
+    if not size_one:
+        return factors
+    squeezed = []
+    for op, ix in factors:
+        drop = [p for p, label in enumerate(ix) if label in size_one]
+        if drop and isinstance(op, Elementwise) and len(set(ix)) == len(ix):
+            keep = tuple(p for p in range(len(ix)) if p not in drop)
+            inner = simplify_contraction([op.arg], [tuple(range(len(ix)))], keep,
+                                         dict(enumerate(op.shape)))
+            op, ix = simplify_elementwise(op.fn, inner, op.param), [ix[p] for p in keep]
+        squeezed.append((op, ix))
+    carried = {label for _, ix in squeezed for label in ix}
+    for label in size_one - carried:
+        del sizes[label]
+    return squeezed
 
 
 def _is_summed_square(op: Expr, ix, output) -> bool:
@@ -326,8 +352,13 @@ def _like_term_key(core: Expr) -> Expr:
     """The fully flattened form of a product: equal for like terms however they were built."""
     if not isinstance(core, Contraction) or not any(isinstance(op, Contraction) for op in core.operands):
         return core
-    flat = simplify_contraction(core.operands, core.indices, core.output, core.sizes)
-    return flat
+    from .identities import _expanding
+
+    _expanding[0] += 1  # a key only: no expansion attempts inside
+    try:
+        return simplify_contraction(core.operands, core.indices, core.output, core.sizes)
+    finally:
+        _expanding[0] -= 1
 
 
 # ---------------------------------------------------------------------------
