@@ -27,6 +27,7 @@ from .operations import (OPERATIONS, SingularMatrixError, det, diag, eye, inv, l
                          matrix_power, maximum, minimum, softmax, solve)
 from .operations import max, min  # noqa: A004 - numpy's names, on purpose
 from .operations import NormNotImplemented, norm, norm1, norm2
+from .operations import kron, reshape, vec
 from .second_order import hessian, hvp, jvp
 from .parser import parse
 from .printing import index_notation
@@ -84,5 +85,5 @@ __all__ = [
     "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
-    "erf", "norm", "norm1", "norm2", "NormNotImplemented",
+    "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",
 ]

@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import DifferentiationError, ShapeError, TensorCalcError
 from .functions import lookup
-from .nodes import Const, Contraction, Elementwise, Expr, Sum, Var, check_dim
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, check_dim
 
 
 class ExprTypeError(TensorCalcError, TypeError):
@@ -190,9 +190,16 @@ def einsum(subscripts: str, *operands) -> Expr:
     """numpy's einsum, as an expression: ``einsum("ij,j->i", W, a)``.
 
     Supports implicit output (``"ij,jk"``), ``...`` with broadcasting of the
-    ellipsis axes, traces (``"ii->"``) and diagonals (``"ii->i"``).  Unlike
+    ellipsis axes, traces (``"ii->"``), diagonals (``"ii->i"``) and, unlike numpy, an output
+    index that repeats (``"i->ii"``, the diagonal embedding ``δ_ij v_j``).  Unlike
     numpy, a letter never broadcasts from size 1: the same letter must have
     the same size everywhere.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> v = tc.var("v", (2,))
+    >>> tc.evaluate(tc.einsum("i->ii", v), v=np.array([1.0, 2.0]))
+    array([[1., 0.],
+           [0., 2.]])
     """
     if not isinstance(subscripts, str):
         subscripts, operands = _from_sublists(subscripts, operands)
@@ -253,8 +260,6 @@ def einsum(subscripts: str, *operands) -> Expr:
         for letter in out_letters:
             if letter not in sizes:
                 raise ShapeError(f"{where}: output index {letter!r} appears in no operand")
-            if out_letters.count(letter) > 1:
-                raise ShapeError(f"{where}: output index {letter!r} repeats")
     else:
         counts: dict = {}
         for letters in letters_per_operand:
@@ -290,7 +295,27 @@ def einsum(subscripts: str, *operands) -> Expr:
             + tuple(("letter", l) for l in out_after)
     else:
         output = tuple(("letter", l) for l in output_text)
+    output = _tie_repeats(output, operands, indices, label_sizes)
     return Contraction(operands, indices, output, label_sizes)
+
+
+def _tie_repeats(output, operands, indices, label_sizes) -> tuple:
+    """An output letter that repeats (``"i->ii"``, a diagonal embedding) gets a fresh label at
+    each place but its last, tied to it by a δ operand: ``out_ij = δ_ij v_j`` (as ``tc.diag``).
+    Appends to the lists."""
+    remaining = {label: output.count(label) for label in output}
+    tied = []
+    for label in output:
+        remaining[label] -= 1
+        if not remaining[label]:
+            tied.append(label)
+            continue
+        fresh = ("repeat", label, remaining[label])
+        label_sizes[fresh] = label_sizes[label]
+        operands.append(Delta(label_sizes[label]))
+        indices.append((fresh, label))
+        tied.append(fresh)
+    return tuple(tied)
 
 
 def _from_sublists(first, rest) -> tuple:

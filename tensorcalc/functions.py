@@ -131,7 +131,8 @@ def _erf(x):
     # numpy only (scipy is not a dependency): erf x = 2/√π e^(−x²) Σ_n 2ⁿ x^(2n+1) / (2n+1)!!,
     # a series of positive terms (no cancellation; relative error ~1e-15, checked against
     # math.erf); |x| ≥ 6 rounds to ±1 in float64
-    x = np.asarray(x, dtype=np.result_type(x, np.float64))
+    given = np.asarray(x)
+    x = np.asarray(x, dtype=np.result_type(x, np.float64))  # summed in float64, returned as given
     a = np.minimum(np.abs(x), 6.0)
     term = a.copy()
     total = a.copy()
@@ -140,7 +141,8 @@ def _erf(x):
         total = total + term
         if np.all(term <= 1e-17 * total):
             break
-    return np.sign(x) * np.minimum(1.0, 2.0 / np.sqrt(np.pi) * np.exp(-a * a) * total)
+    result = np.sign(x) * np.minimum(1.0, 2.0 / np.sqrt(np.pi) * np.exp(-a * a) * total)
+    return result.astype(given.dtype, copy=False) if given.dtype.kind == "f" else result
 
 
 _ROWS = [
