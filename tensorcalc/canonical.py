@@ -74,15 +74,21 @@ def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:
     """``(operands, indices)`` in the canonical order (see the module docstring)."""
     if len(operands) < 2:
         return operands, indices
-    from .nodes import Const
-
     position = {label: n for n, label in enumerate(output)}
-    keys = []
+    cheap = []
     for op, ix in zip(operands, indices):
-        scalar = isinstance(op, Const) and op.value.ndim == 0
+        scalar = type(op).__name__ == "Const" and op.value.ndim == 0
         first = min((position[label] for label in ix if label in position), default=len(output))
-        keys.append((0 if scalar else 1, first, op.ndim, reading_key(op, 1, _FACTOR_RANK),
-                     signature(op)))
+        cheap.append((0 if scalar else 1, first, op.ndim))
+    if len(set(cheap)) == len(cheap):  # no ties: the structural keys are not needed
+        keys = cheap
+    else:
+        counts: dict = {}
+        for key in cheap:
+            counts[key] = counts.get(key, 0) + 1
+        keys = [key + ((reading_key(op, 1, _FACTOR_RANK), signature(op)) if counts[key] > 1
+                       else ((), 0))
+                for key, op in zip(cheap, operands)]
     order = sorted(range(len(operands)), key=keys.__getitem__)
     groups = [list(group) for _, group in itertools.groupby(order, key=keys.__getitem__)]
     tied = [g for g in groups if len(g) > 1]

@@ -227,7 +227,13 @@ def _factor_pair(first, second):
 # Distributing products over sums, kept only when it cancels something
 
 _EXPAND_BUDGET = 16  # monomials: beyond this a sum is left as it is
+_WORK_BUDGET = 48  # products built while trying one expansion: past this, give up
 _expanding = [0]  # > 0 while an expansion is being tried (no nested attempts)
+_work = [0]
+
+
+class _TooBig(Exception):
+    """An expansion attempt ran past its budget: leave the expression as it is."""
 
 
 def expand_if_shorter(terms: list):
@@ -242,21 +248,45 @@ def expand_if_shorter(terms: list):
     """
     from .nodes import Contraction
 
-    if _expanding[0] or not any(isinstance(t, Contraction) and
-                                any(isinstance(op, Sum) for op in t.operands) for t in terms):
-        return None
+    if _expanding[0] or len(terms) > 4 or not any(
+            isinstance(t, Contraction) and any(isinstance(op, Sum) for op in t.operands)
+            for t in terms) or not all(_entrywise_of_leaves(t) for t in terms):
+        return None  # only small entrywise polynomials: a gradient's nested products never
     from .simplify import simplify_sum
 
     _expanding[0] += 1
+    _work[0] = 0
     try:
         pieces = _fully_expand_all(terms, _EXPAND_BUDGET)
         if pieces is None:
             return None
         candidate = simplify_sum(pieces)
+    except _TooBig:
+        return None
     finally:
         _expanding[0] -= 1
     before = sum(_local_cost(t) for t in terms)
     return candidate if _cancels(candidate, pieces) and _local_cost(candidate) <= before else None
+
+
+def _entrywise_of_leaves(term) -> bool:
+    """An entrywise product (nothing summed) of variables, functions of them and sums of those:
+    the polynomials worth expanding.  Anything holding a contraction is left alone."""
+    from .nodes import Contraction, Var
+
+    def leafy(node, depth=2):
+        if isinstance(node, (Var, Const, Delta)):
+            return True
+        if isinstance(node, Elementwise):
+            return depth > 0 and leafy(node.arg, depth - 1)
+        if isinstance(node, Sum):
+            return depth > 0 and all(leafy(t, depth - 1) for t in node.terms)
+        if isinstance(node, Contraction):  # a scaled leaf or an entrywise product of leaves
+            return depth > 0 and len(node.sizes) == len(node.output) and \
+                all(leafy(op, depth - 1) for op in node.operands)
+        return False
+
+    return leafy(term, 3)
 
 
 def _cancels(candidate, pieces: list) -> bool:
@@ -288,6 +318,7 @@ def distribute_if_shorter(node):
             not any(isinstance(op, Sum) for op in node.operands) or _inverses(node, 3) == 0:
         return None  # without a negative power nothing can cancel x · x⁻¹: not worth trying
     _expanding[0] += 1
+    _work[0] = 0
     try:
         pieces = _fully_expand(node, _EXPAND_BUDGET)
         if pieces is None or len(pieces) < 2:
@@ -295,6 +326,8 @@ def distribute_if_shorter(node):
         from .simplify import simplify_sum
 
         candidate = simplify_sum(pieces)
+    except _TooBig:
+        return None
     finally:
         _expanding[0] -= 1
     cheaper = _local_cost(candidate) <= _local_cost(node)
@@ -323,6 +356,9 @@ def _distribute(node):
     for k in candidates:
         op, ix = node.operands[k], node.indices[k]
         if isinstance(op, Sum) and len(set(ix)) == len(ix) and len(op.terms) <= _EXPAND_BUDGET:
+            _work[0] += len(op.terms)
+            if _work[0] > _WORK_BUDGET:
+                raise _TooBig
             operands = list(node.operands)
             pieces = []
             for term in op.terms:

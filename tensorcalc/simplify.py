@@ -77,8 +77,35 @@ def simplify(expr):
     from .construct import as_expr
 
     if isinstance(expr, (list, tuple)):
-        return type(expr)(_simplify_all([as_expr(e) for e in expr]))
-    return _simplify_all([as_expr(expr)])[0]
+        return type(expr)(_simplify_to_fixpoint([as_expr(e) for e in expr]))
+    return _simplify_to_fixpoint([as_expr(expr)])[0]
+
+
+def _simplify_to_fixpoint(roots: list) -> list:
+    """Simplify, and again while a product kept apart because it was shared is, in the result,
+    read only once (it is then merged back), so that simplifying twice changes nothing."""
+    result = _simplify_all(roots)
+    for _ in range(2):  # small expressions settle in one more pass; deep ones are not worth more
+        if not _has_lone_kept_product(result):
+            break
+        again = _simplify_all(result)
+        if all(a is b for a, b in zip(again, result)):
+            break
+        result = again
+    return result
+
+
+def _has_lone_kept_product(roots: list) -> bool:
+    order = postorder(roots)
+    consumers: dict = {}
+    for node in order:
+        for child in node.children:
+            consumers[id(child)] = consumers.get(id(child), 0) + 1
+    return any(isinstance(node, Contraction) and len(node.operands) < MAX_FLATTEN_OPERANDS and
+               any(_is_product(op) and consumers[id(op)] == 1 and
+                   len(node.operands) + len(op.operands) <= MAX_FLATTEN_OPERANDS
+                   for op in node.operands)
+               for node in order)
 
 
 def _simplify_all(roots: Sequence[Expr]) -> list:
@@ -325,8 +352,7 @@ def simplify_sum(terms) -> Expr:
         entry[1] += coefficient
     result = []
     # one order for the terms, whatever order they came in: positive coefficients first
-    ordered = sorted(groups.values(),
-                     key=lambda e: (bool(np.real(e[1]) < 0), reading_key(e[0]), signature(e[0])))
+    ordered = _canonical_term_order(list(groups.values()))
     ordered = factor_shared_operands([(core, c) for core, c in ordered if c != 0])
     for core, coefficient in ordered:
         if coefficient == 0:
@@ -346,6 +372,17 @@ def simplify_sum(terms) -> Expr:
         return result[0]
     expanded = expand_if_shorter(result)  # s(1 − y) − y(1 − s) = s − y
     return expanded if expanded is not None else Sum(result)
+
+
+def _canonical_term_order(entries: list) -> list:
+    """``[(core, coefficient)]`` in one order: positive coefficients first, then by a reading key;
+    the structural signature (a digest, costlier) only breaks ties."""
+    if len(entries) < 2:
+        return entries
+    keys = [(bool(np.real(c) < 0), reading_key(core)) for core, c in entries]
+    if len(set(keys)) < len(keys):
+        keys = [key + (signature(core),) for key, (core, _) in zip(keys, entries)]
+    return [entries[k] for k in sorted(range(len(entries)), key=keys.__getitem__)]
 
 
 def _like_term_key(core: Expr) -> Expr:
