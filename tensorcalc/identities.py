@@ -252,19 +252,11 @@ def expand_if_shorter(terms: list):
             isinstance(t, Contraction) and any(isinstance(op, Sum) for op in t.operands)
             for t in terms) or not all(_entrywise_of_leaves(t) for t in terms):
         return None  # only small entrywise polynomials: a gradient's nested products never
-    from .simplify import simplify_sum
 
-    _expanding[0] += 1
-    _work[0] = 0
-    try:
-        pieces = _fully_expand_all(terms, _EXPAND_BUDGET)
-        if pieces is None:
-            return None
-        candidate = simplify_sum(pieces)
-    except _TooBig:
+    attempt = _attempt(lambda: _fully_expand_all(terms, _EXPAND_BUDGET))
+    if attempt is None:
         return None
-    finally:
-        _expanding[0] -= 1
+    candidate, pieces = attempt
     before = sum(_local_cost(t) for t in terms)
     return candidate if _cancels(candidate, pieces) and _local_cost(candidate) <= before else None
 
@@ -317,19 +309,10 @@ def distribute_if_shorter(node):
     if _expanding[0] or not isinstance(node, Contraction) or \
             not any(isinstance(op, Sum) for op in node.operands) or _inverses(node, 3) == 0:
         return None  # without a negative power nothing can cancel x · x⁻¹: not worth trying
-    _expanding[0] += 1
-    _work[0] = 0
-    try:
-        pieces = _fully_expand(node, _EXPAND_BUDGET)
-        if pieces is None or len(pieces) < 2:
-            return None
-        from .simplify import simplify_sum
-
-        candidate = simplify_sum(pieces)
-    except _TooBig:
+    attempt = _attempt(lambda: _fully_expand(node, _EXPAND_BUDGET))
+    if attempt is None or len(attempt[1]) < 2:
         return None
-    finally:
-        _expanding[0] -= 1
+    candidate, pieces = attempt
     cheaper = _local_cost(candidate) <= _local_cost(node)
     if cheaper and (_cancels(candidate, pieces) or _inverses(candidate) < _inverses(node)):
         return candidate  # like terms cancelled, or x · x⁻¹ did: softmax ⊙ (−y ⊙ softmax⁻¹ + …)
@@ -342,6 +325,21 @@ def _inverses(expr, depth: int = 4) -> int:
     if depth == 0:
         return own
     return own + sum(_inverses(child, depth - 1) for child in expr.children)
+
+
+def _attempt(expand):
+    """``(collected sum, pieces)`` of one bounded expansion, or ``None`` past its budget."""
+    from .simplify import simplify_sum
+
+    _expanding[0] += 1
+    _work[0] = 0
+    try:
+        pieces = expand()
+        return None if pieces is None else (simplify_sum(pieces), pieces)
+    except _TooBig:
+        return None
+    finally:
+        _expanding[0] -= 1
 
 
 def _distribute(node):

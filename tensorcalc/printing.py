@@ -212,11 +212,11 @@ def step_notation(node, symbols: dict, width: int = 48) -> str:
 class _deep_enough:
     """Printing recurses once per level of nesting; allow as many levels as the expression has."""
 
-    def __init__(self, expr):
+    def __init__(self, expr, frames_per_level: int = 4, base: int = 200):
         depth: dict = {}
         for node in postorder([expr]):
             depth[id(node)] = 1 + max((depth[id(c)] for c in node.children), default=0)
-        self.needed = 4 * depth[id(expr)] + 200
+        self.needed = frames_per_level * depth[id(expr)] + base
 
     def __enter__(self):
         self.previous = sys.getrecursionlimit()

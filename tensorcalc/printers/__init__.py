@@ -18,8 +18,6 @@ says so.
 
 from __future__ import annotations
 
-import sys
-
 from .matrix_form import matrix_form
 from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
 
@@ -34,24 +32,11 @@ def _value(expr):
     return as_expr(expr)
 
 
-class _deep_enough:
-    """Reading and spelling recurse once per level of the tree: allow as many levels as it has."""
+def _deep_enough(expr):
+    """Reading and spelling recurse once per level of the tree (several frames a level)."""
+    from ..printing import _deep_enough as deep_enough
 
-    def __init__(self, expr):
-        from ..nodes import postorder
-
-        depth: dict = {}
-        for node in postorder([_value(expr)]):
-            depth[id(node)] = 1 + max((depth[id(c)] for c in node.children), default=0)
-        self.needed = 16 * depth[id(_value(expr))] + 500
-
-    def __enter__(self):
-        self.previous = sys.getrecursionlimit()
-        if self.needed > self.previous:
-            sys.setrecursionlimit(self.needed)
-
-    def __exit__(self, *exc):
-        sys.setrecursionlimit(self.previous)
+    return deep_enough(_value(expr), frames_per_level=16, base=500)
 
 
 def matrix_notation(expr) -> str:
