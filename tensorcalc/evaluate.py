@@ -86,6 +86,7 @@ class Program:
         self._constants = [(n, node.value) for n, node in enumerate(self.nodes)
                            if isinstance(node, Const)]
         self._plans: dict = {}
+        self._fast = None  # (plan key, generated function), False when there is none
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
         self.last_bindings: Optional[dict] = None
 
@@ -235,7 +236,36 @@ class Program:
         return self._run(kwargs)
 
     def _run(self, values: dict, lenient: bool = False):
+        fast = self._fast
+        if fast and not lenient and self._bind_again(values) == fast[0]:
+            return fast[1](**values)  # the same shapes and dtypes as the call it was made for
         arrays, (steps, constants) = self._prepare(values, lenient)
+        if fast is None and not lenient and self._last_binding is not None:
+            self._make_fast_path()
+        return self._evaluate(arrays, steps, constants)
+
+    def _make_fast_path(self) -> None:
+        """A small float64 program gets one straight-line function for its last plan
+        (``codegen.generate``): repeat calls then cost about what hand-written numpy costs,
+        instead of a few microseconds of dispatch per step.  Anything unusual keeps the
+        step-by-step evaluator: float32 (its scalars stay numpy scalars), operations (their
+        errors are TensorCalcErrors), large programs (not worth generating)."""
+        from .nodes import Operation
+
+        key = self._last_binding[2]
+        self._fast = False  # decided once
+        if key[-1] != np.float64 or len(self.nodes) > 300 or \
+                any(isinstance(node, Operation) for node in self.nodes):
+            return
+        try:
+            from .codegen import generate, load
+
+            source, name = generate(self, "fast_path", dict(key[0]), checks=False)
+            self._fast = (key, load(source, name))
+        except Exception:  # pragma: no cover - a row with no source form: keep the evaluator
+            self._fast = False
+
+    def _evaluate(self, arrays: dict, steps: list, constants: list):
         slots = self._start(arrays, constants)
         for out, run, ins, free in steps:
             slots[out] = run(*[slots[i] for i in ins])

@@ -392,3 +392,33 @@ def test_a_derivative_by_name_checks_against_finite_differences():
     L = tc.sum(tc.tanh(W @ x) ** 2)
     values = {"W": RNG.normal(size=(2, 3)), "x": RNG.normal(size=3)}
     check_derivative(L, W, values, tc.grad(L, "W"), rng=RNG)
+
+
+# ---------------------------------------------------------------------------
+# the small-program fast path keeps the contract
+
+
+def test_repeat_calls_through_the_generated_fast_path_keep_the_contract():
+    W, x = tc.var("W", ("h", "d")), tc.var("x", ("d",))
+    h = tc.tanh(W @ x)
+    L = tc.sum(h * h)
+    program = tc.compile([L, h, h, tc.grad(L, W), tc.grad(L, x)])
+    values = {"W": RNG.normal(size=(3, 2)), "x": RNG.normal(size=2)}
+    first = program(**values)
+    again = program(**values)  # the second call with these shapes builds the fast path
+    assert program._fast, "a small float64 program should get a generated fast path"
+    third = program(**values)
+    for a, b, c in zip(first, again, third):
+        np.testing.assert_allclose(c, a, rtol=1e-14)
+        np.testing.assert_allclose(b, a, rtol=1e-14)
+    assert type(third[0]) is float
+    assert_no_sharing(third, values)
+    other = {"W": RNG.normal(size=(4, 5)), "x": RNG.normal(size=5)}  # new sizes: the evaluator
+    np.testing.assert_allclose(program(**other)[3], tc.evaluate(tc.grad(L, W), other))
+    with pytest.raises(tc.BindingError, match="unexpected variable 'z'"):
+        program(**values, z=1.0)
+    single = tc.compile(L)
+    assert single(**values) == single(**values) == pytest.approx(first[0])
+    f32 = {k: v.astype(np.float32) for k, v in values.items()}
+    program(**f32), program(**f32)
+    assert program(**f32)[3].dtype == np.float32 and type(program(**f32)[0]) is np.float32
