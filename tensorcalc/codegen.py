@@ -750,6 +750,10 @@ def _pairwise(terms: list, codes: list, result: str, functional: bool = False) -
                 return _Code(f"{left.operand(PRODUCT)} @ {right.operand(PRODUCT + 1)}", PRODUCT)
     if functional:  # einsum: XLA turns it into one dot_general; a transpose it would copy
         return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
+    if not batch and not only_a and not only_b and a == b and len(a) > 1:
+        # a full contraction of two same-ordered arrays: one BLAS dot (tensordot's Python
+        # set-up costs several microseconds, which is all the time a small step takes)
+        return _Code(f"np.dot({x.operand(ATOM)}.ravel(), {y.operand(ATOM)}.ravel())")
     if not batch:
         axes = ([a.index(c) for c in summed], [b.index(c) for c in summed])
         produced = only_a + only_b
