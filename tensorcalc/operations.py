@@ -1051,6 +1051,9 @@ def rewrite(node):
     if isinstance(node, Operation):
         return _rewrite_operation(node)
     if isinstance(node, Contraction) and node.operands:
+        if not any(isinstance(op, Operation) or getattr(op, "structure", None) is not None
+                   for op in node.operands):
+            return node  # nothing for these rules to see (most contractions)
         from .structured import canonical
 
         node = _cancel_inverses(node)
