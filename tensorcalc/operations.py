@@ -750,6 +750,14 @@ def reshape(x, shape):
     return x if shape == x.shape else Operation("reshape", [x], shape)
 
 
+def _operation(name: str, *operands):
+    """The row ``name`` of the table applied to ``operands`` (numbers and arrays become constants)."""
+    from .construct import as_expr
+    from .nodes import Operation
+
+    return Operation(name, [as_expr(op) for op in operands])
+
+
 def vec(x):
     """Magnus–Neudecker's ``vec``: the columns of ``X`` stacked into one vector (column-major;
     ``X.T.reshape(-1)`` in numpy, ``X.reshape(-1, order="F")``).
@@ -761,10 +769,7 @@ def vec(x):
     >>> print(tc.matrix_notation(tc.vec(X)), tc.latex(tc.vec(X)))
     vec(X) \\operatorname{vec}\\left(X\\right)
     """
-    from .construct import as_expr
-    from .nodes import Operation
-
-    return Operation("vec", [as_expr(x)])
+    return _operation("vec", x)
 
 
 def kron(a, b):
@@ -778,10 +783,7 @@ def kron(a, b):
     >>> tc.evaluate(tc.kron(A, B), A=np.eye(2), B=np.ones((2, 2)))[0]
     array([1., 1., 0., 0.])
     """
-    from .construct import as_expr
-    from .nodes import Operation
-
-    return Operation("kron", [as_expr(a), as_expr(b)])
+    return _operation("kron", a, b)
 
 
 # ---------------------------------------------------------------------------
@@ -822,10 +824,7 @@ def inv(x):
     array([[0.5 , 0.  ],
            [0.  , 0.25]])
     """
-    from .construct import as_expr
-    from .nodes import Operation
-
-    return Operation("inv", [as_expr(x)])
+    return _operation("inv", x)
 
 
 def det(x):
@@ -837,10 +836,7 @@ def det(x):
     array([[4., 0.],
            [0., 2.]])
     """
-    from .construct import as_expr
-    from .nodes import Operation
-
-    return Operation("det", [as_expr(x)])
+    return _operation("det", x)
 
 
 def logdet(x):
@@ -851,10 +847,7 @@ def logdet(x):
     >>> float(tc.evaluate(tc.logdet(X), X=np.diag([-1e200, 1e200])))  # det overflows; this does not
     921.0340371976183
     """
-    from .construct import as_expr
-    from .nodes import Operation
-
-    return Operation("logdet", [as_expr(x)])
+    return _operation("logdet", x)
 
 
 def solve(a, b):
@@ -867,10 +860,7 @@ def solve(a, b):
     >>> tc.evaluate(tc.solve(A, b), A=np.diag([2.0, 4.0]), b=np.array([1.0, 1.0]))
     array([0.5 , 0.25])
     """
-    from .construct import as_expr
-    from .nodes import Operation
-
-    return Operation("solve", [as_expr(a), as_expr(b)])
+    return _operation("solve", a, b)
 
 
 def matrix_power(x, k: int):

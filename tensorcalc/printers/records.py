@@ -64,7 +64,9 @@ class Record:
 
     @property
     def children(self) -> tuple:
-        return ()
+        """The records below this one: ``arg`` for the one-argument records, else none
+        (records with several children say which)."""
+        return (self.arg,) if "arg" in self._keys else ()
 
 
 def _record(cls):
@@ -142,10 +144,6 @@ class Transpose(Record):
     def row(self):
         return len(self.arg.shape) == 1
 
-    @property
-    def children(self):
-        return (self.arg,)
-
 
 @_record
 class MatMul(Record):
@@ -195,10 +193,6 @@ class Scale(Record):
     def row(self):
         return self.arg.row
 
-    @property
-    def children(self):
-        return (self.arg,)
-
 
 @_record
 class Times(Record):
@@ -244,10 +238,6 @@ class Func(Record):
     def shape(self):
         return self.arg.shape
 
-    @property
-    def children(self):
-        return (self.arg,)
-
 
 @_record
 class MatrixOp(Record):
@@ -268,10 +258,6 @@ class Trace(Record):
     arg: Record
     shape: tuple = ()
 
-    @property
-    def children(self):
-        return (self.arg,)
-
 
 @_record
 class Diag(Record):
@@ -281,10 +267,6 @@ class Diag(Record):
     @cached_property
     def shape(self):
         return self.arg.shape * 2
-
-    @property
-    def children(self):
-        return (self.arg,)
 
 
 @_record
@@ -296,20 +278,12 @@ class DiagPart(Record):
     def shape(self):
         return self.arg.shape[:1]
 
-    @property
-    def children(self):
-        return (self.arg,)
-
 
 @_record
 class SumAll(Record):
     """``sum(X)``: the sum of every entry."""
     arg: Record
     shape: tuple = ()
-
-    @property
-    def children(self):
-        return (self.arg,)
 
 
 @_record
