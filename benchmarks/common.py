@@ -255,6 +255,21 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence]) -> str:
     return "\n".join(lines)
 
 
+def ratio_table(rows: Sequence[dict], systems: Sequence[str]) -> str:
+    """A markdown table of ``rows`` (``workload``, ``size``, ``numpy`` and one time per system),
+    each system's time followed by its ratio to numpy; ``—`` where a system did not run."""
+    headers = ["workload", "size", "numpy"] + [f"{name} (÷ numpy)" for name in systems]
+    body = []
+    for r in rows:
+        cells = [r["workload"], r["size"], format_time(r["numpy"])]
+        for name in systems:
+            value = r.get(name)
+            cells.append(DASH if value is None else
+                         f"{format_time(value)} ({format_ratio(value, r['numpy'])})")
+        body.append(cells)
+    return markdown_table(headers, body)
+
+
 def _looks_numeric(cell: str) -> bool:
     return cell == DASH or cell[:1].isdigit() or cell[:1] in "~≥<>"
 

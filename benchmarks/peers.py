@@ -37,7 +37,7 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
-from common import (parse_benchmark_arguments, print_closing_lines, DASH, QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
+from common import (parse_benchmark_arguments, print_closing_lines, QuietWaiter, check_close, format_ratio, format_time, ratio_table,  # noqa: E402
                     machine_description, markdown_table, time_interleaved)
 from workloads import standard_workloads  # noqa: E402
 
@@ -151,16 +151,7 @@ def measure(workload, systems: list, budget: float, quiet=None) -> dict:
 
 
 def table(rows, systems: list) -> str:
-    headers = ["workload", "size", "numpy"] + [f"{name} (÷ numpy)" for name in systems]
-    body = []
-    for r in rows:
-        cells = [r["workload"], r["size"], format_time(r["numpy"])]
-        for name in systems:
-            value = r.get(name)
-            cells.append(DASH if value is None else
-                         f"{format_time(value)} ({format_ratio(value, r['numpy'])})")
-        body.append(cells)
-    return markdown_table(headers, body)
+    return ratio_table(rows, systems)
 
 
 # ---------------------------------------------------------------------------

@@ -48,9 +48,8 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
-from common import (DASH, QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
-                    machine_description, markdown_table, parse_benchmark_arguments,
-                    print_closing_lines, time_interleaved)
+from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
+                    parse_benchmark_arguments, print_closing_lines, ratio_table, time_interleaved)
 
 RIDGE_LAMBDA = 0.1
 BATCH = 1000
@@ -256,16 +255,7 @@ def table(rows) -> str:
     systems = []
     for r in rows:
         systems += [k for k in r if k not in ("workload", "size", "numpy") and k not in systems]
-    headers = ["workload", "size", "numpy"] + [f"{name} (÷ numpy)" for name in systems]
-    body = []
-    for r in rows:
-        cells = [r["workload"], r["size"], format_time(r["numpy"])]
-        for name in systems:
-            value = r.get(name)
-            cells.append(DASH if value is None else
-                         f"{format_time(value)} ({format_ratio(value, r['numpy'])})")
-        body.append(cells)
-    return markdown_table(headers, body)
+    return ratio_table(rows, systems)
 
 
 def main(argv=None) -> None:
