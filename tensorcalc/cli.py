@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import difflib
 import json
 import math
 import sys
@@ -31,6 +30,7 @@ from typing import Optional
 import numpy as np
 
 import tensorcalc as tc
+from tensorcalc.errors import closest
 
 PROG = "tensorcalc"
 DEFAULT_SIZE = 3  # for every named dimension that --size leaves out (check, explain, code)
@@ -227,8 +227,7 @@ def read_problem(args, stdin=None) -> Problem:
         wrt = list(found)
     for name in wrt:
         if name not in found:
-            close = [n for n in found if n.lower() == name.lower()] or \
-                difflib.get_close_matches(name, list(found), n=1)
+            close = closest(name, found)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise UsageError(f"--wrt {name}: the expression has no variable named {name!r}{hint} "
                              f"(its variables: {', '.join(found) or 'none'})")

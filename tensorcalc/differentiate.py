@@ -34,7 +34,7 @@ import numpy as np
 
 from .algebra import Algebra
 from .construct import as_expr
-from .errors import DifferentiationError, ShapeError
+from .errors import DifferentiationError, ShapeError, closest
 from .functions import FUNCTIONS
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
 from .operations import operation_local_jacobians, operation_vjps
@@ -242,10 +242,7 @@ def _variable_named(operation: str, name: str, f: Expr) -> Var:
                                    f"{name!r}; pass the variable itself")
     if name in found:
         return found[name]
-    import difflib
-
-    close = [other for other in found if other.lower() == name.lower()] or \
-        difflib.get_close_matches(name, list(found), n=1)
+    close = closest(name, found)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise DifferentiationError(f"{operation}: the expression has no variable named {name!r}{hint} "
                                f"(its variables: {', '.join(sorted(found)) or 'none'})")

@@ -1,5 +1,19 @@
 """One family of errors: every failure tensorcalc raises is a ``TensorCalcError``."""
 
+import difflib
+
+
+def closest(name, candidates, n: int = 1) -> list:
+    """The candidates a misspelled ``name`` most likely meant, for a "did you mean" hint: those
+    equal to it but for case first, then difflib's closest.
+
+    >>> closest("w", ["W", "b"]), closest("tahn", ["tanh", "exp"])
+    (['W'], ['tanh'])
+    """
+    candidates = list(candidates)
+    same = [c for c in candidates if str(c).lower() == str(name).lower()]
+    return same[:n] or difflib.get_close_matches(str(name), candidates, n=n)
+
 
 class TensorCalcError(Exception):
     """Base class of every error tensorcalc raises on purpose."""

@@ -18,7 +18,6 @@ Arrays no later step needs are released as the program runs.
 from __future__ import annotations
 
 import collections
-import difflib
 import functools
 import math
 import threading
@@ -27,7 +26,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from .construct import as_expr
-from .errors import BindingError, MemoryLimitError
+from .errors import BindingError, MemoryLimitError, closest
 from .functions import FUNCTIONS
 from .kernels import Kernel
 from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
@@ -446,7 +445,7 @@ def _plan_key(bindings: dict, arrays: dict) -> tuple:
 
 
 def _did_you_mean(name: str, candidates, what: str = "") -> str:
-    close = difflib.get_close_matches(name, list(candidates), n=1)
+    close = closest(name, candidates)
     if not close:
         return ""
     return f" (did you mean {close[0]!r}{', which was ' + what if what else ''}?)"

@@ -17,14 +17,13 @@ Subgradients at kinks (documented choices; peers differ, so they are stated here
 
 from __future__ import annotations
 
-import difflib
 import inspect
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
 
-from .errors import TensorCalcError
+from .errors import TensorCalcError, closest
 
 
 class FunctionTableError(TensorCalcError, ValueError):
@@ -102,7 +101,7 @@ def lookup(name: str) -> Function:
     """The row ``name``, or a clear error naming the closest rows."""
     row = FUNCTIONS.get(name) if isinstance(name, str) else None
     if row is None:
-        close = difflib.get_close_matches(str(name), list(FUNCTIONS), n=3)
+        close = closest(name, FUNCTIONS, n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         raise FunctionTableError(f"unknown function {name!r}{hint} (rows: {', '.join(sorted(FUNCTIONS))})")
     return row

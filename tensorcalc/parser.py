@@ -27,7 +27,6 @@ its nesting depth, so no input raises ``RecursionError``.
 from __future__ import annotations
 
 import ast
-import difflib
 import inspect
 import itertools
 import re
@@ -37,7 +36,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 
 from . import construct as c
-from .errors import ParseError, TensorCalcError
+from .errors import ParseError, TensorCalcError, closest
 from .functions import FUNCTIONS
 from .nodes import Contraction, Delta, check_dim
 
@@ -589,7 +588,7 @@ class _Typer:
             rule = _ELEMENTWISE
         if rule is None:
             known = [*_MATRIX_FUNCTIONS, *(n for n in FUNCTIONS if _elementwise_row(n)), *_NOT_YET]
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            close = closest(name, known)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise self.error(f"unknown function {name!r}{hint}", node.name_span)
         if len(args) != 1:
@@ -988,7 +987,7 @@ class _NumpyReader:
         name = _ALIASES.get(name, name)
         if name not in _NUMPY_FUNCTIONS and name != "einsum" and not _elementwise_row(name):
             known = [*_NUMPY_FUNCTIONS, "einsum", *(n for n in FUNCTIONS if _elementwise_row(n))]
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            close = closest(name, known)
             hint = f"; did you mean np.{close[0]}?" if close else ""
             raise self.error(f"unknown or unsupported function np.{name}{hint}", func)
         for arg in node.args:

@@ -29,13 +29,12 @@ with :func:`register_backend`.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import threading
 
 import numpy as np
 
-from ..errors import BindingError
+from ..errors import BindingError, closest
 from .base import Backend, BackendError, BackendNotInstalled, Namespace, place_diagonal
 
 # name -> (module defining BACKEND (a Backend subclass), the library it imports, pip extra)
@@ -70,7 +69,7 @@ def get_backend(name: str) -> Backend:
     """
     row = BACKENDS.get(name) if isinstance(name, str) else None
     if row is None:
-        close = difflib.get_close_matches(str(name), list(BACKENDS), n=1)
+        close = closest(name, BACKENDS)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise BackendError(f"compile: unknown backend {name!r}{hint}; the backends are "
                            f"{', '.join(map(repr, sorted(BACKENDS)))}")
