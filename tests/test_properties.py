@@ -249,14 +249,20 @@ def test_simplify_preserves_values(expr, seed):
 #     derivatives evaluated with the original function's values, float32 kept
 
 
+def used_variables_and_values(expr, seed, dtype=np.float64):
+    """The variables ``expr`` uses, and values for exactly those (a compiled program is strict)."""
+    present = [v for v in VARIABLES.values() if v in postorder([expr])]
+    drawn = tree_values(seed)
+    values = {v.name: drawn[v.name].astype(dtype) for v in present}
+    return present, values
+
+
 @MORE
 @given(trees(), st.integers(0, 2**32 - 1))
 def test_compiled_outputs_never_share_memory(expr, seed):
     expr = tc.as_expr(expr)
     note(f"expression: {expr}")
-    present = [v for v in VARIABLES.values() if v in postorder([expr])]
-    values = {v.name: a for v, a in zip(VARIABLES.values(), tree_values(seed).values())
-              if v in present}
+    present, values = used_variables_and_values(expr, seed)
     loss = tc.sum(expr * expr)
     outputs = [expr, expr.T if expr.ndim == 2 else expr, loss]
     if present:
@@ -275,10 +281,8 @@ def test_compiled_outputs_never_share_memory(expr, seed):
 def test_second_derivatives_evaluate_with_the_original_values(expr, seed):
     expr = tc.as_expr(expr)
     note(f"expression: {expr}")
-    present = [v for v in VARIABLES.values() if v in postorder([expr])]
+    present, values = used_variables_and_values(expr, seed)
     assume(present)
-    values = {name: a for name, a in tree_values(seed).items()
-              if name in {v.name for v in present}}
     loss = tc.sum(expr)
     first, second = present[0], present[-1]
     hessian_block = tc.grad(tc.grad(loss, first), second)
@@ -293,10 +297,8 @@ def test_second_derivatives_evaluate_with_the_original_values(expr, seed):
 def test_float32_inputs_give_float32_values_and_gradients(expr, seed):
     expr = tc.as_expr(expr)
     note(f"expression: {expr}")
-    present = [v for v in VARIABLES.values() if v in postorder([expr])]
+    present, values = used_variables_and_values(expr, seed, np.float32)
     assume(present)
-    values = {name: a.astype(np.float32) for name, a in tree_values(seed).items()
-              if name in {v.name for v in present}}
     assume(all(isinstance(n, tc.Const) is False or n.value.ndim == 0 for n in postorder([expr])))
     loss = tc.sum(expr)
     with np.errstate(all="ignore"):
