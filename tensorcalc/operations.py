@@ -513,9 +513,9 @@ for _kind in ("max", "min"):
          lambda node, k, adjoint, n_extra: None, _reduction_index(f"arg{_kind}"),
          _reduction_spell(f"arg{_kind}", f"\\operatorname{{arg{_kind}}}"),
          (lambda kind: lambda codes, axes: (
-             f"(lambda hit: hit / np.sum(hit, axis={axes}, keepdims=True))"
-             f"(({codes[0]} == np.{kind}({codes[0]}, axis={axes}, keepdims=True))"
-             f".astype({codes[0]}.dtype))"))(_kind))
+             f"(lambda x: (lambda hit: hit / np.sum(hit, axis={axes}, keepdims=True))"
+             f"(np.where(x == np.{kind}(x, axis={axes}, keepdims=True), np.ones_like(x), "
+             f"np.zeros_like(x))))({codes[0]})"))(_kind))
 
 
 # ---------------------------------------------------------------------------

@@ -136,6 +136,22 @@ def _relu_net():
     return [loss, tc.grad(loss, W)], {"W": normal(n, n), "v": normal(n)}
 
 
+def _vocabulary():
+    """Every operation row with its gradients: inverses, determinants, solves, the max/min
+    subgradient weights (ties split equally), softmax, norms and the layout rows."""
+    S = A @ A.T + 4.0 * tc.eye(n)
+    losses = [tc.sum(tc.inv(S) * A), tc.logdet(S), tc.det(A), tc.sum(tc.solve(S, x) * a),
+              tc.max(A @ x), tc.min(x * a), tc.sum(tc.max(A, axis=0) * x),
+              tc.sum(tc.maximum(x, a) + tc.minimum(x, 0.5)), tc.logsumexp(A @ x),
+              tc.sum(tc.softmax(x) * a), tc.norm(x), tc.norm(A, "fro") + tc.norm(x, 1),
+              tc.sum(tc.vec(X) ** 2), tc.sum(tc.kron(A, X) ** 2), tc.sum(tc.diagonal(A) * x), tc.sum(tc.diag(x) * A),
+              tc.sum(tc.matrix_power(A, 3) * A)]
+    outputs = []
+    for loss in losses:
+        outputs += [loss, *tc.grad(loss, [x, A, X, a])]
+    return outputs, VALUES
+
+
 COOKBOOK = {
     "aTx": lambda: ([a @ x, tc.grad(a @ x, x)], VALUES),
     "xTAx": lambda: ([x @ A @ x, tc.grad(x @ A @ x, x), tc.grad(x @ A @ x, A)], VALUES),
@@ -153,6 +169,7 @@ COOKBOOK = {
         [tc.grad(A @ x, A), tc.jacobian(tc.tanh(A @ x), x)], VALUES),
     "δ with a diagonal of a vector": lambda: (
         [tc.jacobian(x * a, x), tc.jacobian(tc.sum(A, axis=0) * x, A)], VALUES),
+    "vocabulary": lambda: _vocabulary(),
     "constants": lambda: ([2.5 * x + tc.const(np.arange(4.0)), tc.sum(A * np.eye(n)) - 1.0,
                            x @ tc.const(np.ones((4, 4))) @ x], VALUES),
 }

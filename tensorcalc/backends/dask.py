@@ -37,7 +37,14 @@ class DaskBackend(Backend):
 
     def make_namespace(self):
         return Namespace(self.da, heaviside=np.heaviside,  # a ufunc: dask dispatches it itself
-                         einsum=self.einsum, linalg=self._linalg())
+                         einsum=self.einsum, linalg=self._linalg(), kron=self.kron)
+
+    def kron(self, a, b):
+        """dask has no ``kron``: ``A_ij B_kl`` laid out as ``(i, k, j, l)`` and reshaped."""
+        if a.ndim == 1:
+            return self.einsum("i,k->ik", a, b).reshape((-1,))
+        return self.einsum("ij,kl->ikjl", a, b).reshape(
+            (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
 
     def _linalg(self) -> Namespace:
         """dask's linalg wants square chunks (solve, inv) and has no det: the matrices (the

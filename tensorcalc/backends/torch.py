@@ -57,7 +57,8 @@ def _namespace(torch) -> Namespace:
         return torch.full(shape, value, dtype=dtype)
 
     return Namespace(torch, sum=sum_, tensordot=tensordot,
-                     transpose=lambda x, axes: x.permute(axes),
+                     transpose=lambda x, axes=None: x.permute(
+                         tuple(reversed(range(x.ndim))) if axes is None else axes),
                      minimum=extreme(torch.minimum, "max"), maximum=extreme(torch.maximum, "min"),
                      heaviside=heaviside, result_type=result_type, full=full,
                      max=reduction(torch.amax), min=reduction(torch.amin),
@@ -84,7 +85,7 @@ class TorchBackend(Backend):
         return self.torch.from_numpy(np.array(array))  # a copy: the caller's array stays theirs
 
     def astype(self, array, dtype):
-        return array.to(self.torch.float64)
+        return array.to(getattr(self.torch, np.dtype(dtype).name))
 
     def dtype_of(self, array):
         name = str(array.dtype).removeprefix("torch.")
