@@ -44,7 +44,7 @@ from .construct import as_expr
 from .errors import TensorCalcError
 from .evaluate import compile as compile_program
 from .functions import FUNCTIONS
-from .kernels import Kernel
+from .kernels import kernel_for
 from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from .optimize import REPRESENTATIVE_SIZE
 from .printing import index_notation
@@ -566,7 +566,7 @@ class _Function:
     def _kernel(self, node, recipe, terms, codes, owners, output: str) -> tuple:
         """The einsum along opt_einsum's path: ``(code of the result, owner if a view)``."""
         shapes = [self._planned(node.operands[p].shape) for p in recipe.operands]
-        kernel = Kernel(recipe.equation, shapes)
+        kernel = kernel_for(recipe.equation, shapes)
         path = kernel.info.path if kernel.info is not None else [(0,)]
         terms, codes, owners = list(terms), list(codes), list(owners)
         for n, positions in enumerate(path):

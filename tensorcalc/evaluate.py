@@ -28,7 +28,7 @@ import numpy as np
 from .construct import as_expr
 from .errors import BindingError, MemoryLimitError, closest
 from .functions import FUNCTIONS
-from .kernels import Kernel
+from .kernels import kernel_for
 from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .operations import OPERATIONS
 from .structured import check_value
@@ -362,7 +362,7 @@ class Program:
         if not recipe.operands:
             value = np.full((), coefficient, dtype=np.result_type(coefficient, dtype))
             return lambda: layout(value, recipe, node, bindings)
-        kernel = Kernel(recipe.equation, shapes)
+        kernel = kernel_for(recipe.equation, shapes)
         needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
             len(set(recipe.output_roots)) != len(recipe.output_roots)
         if coefficient == 1.0:
@@ -620,13 +620,14 @@ def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A0
 
 def _simplify_together(items: list) -> list:
     from .differentiate import Derivative
-    from .optimize import binarize
+    from .optimize import binarize, distribute_where_cheaper
     from .simplify import simplify as simplify_exprs
 
     positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]
     if not positions:
         return items
-    simplified = simplify_exprs(binarize([as_expr(items[n]) for n in positions]))
+    simplified = distribute_where_cheaper(
+        simplify_exprs(binarize([as_expr(items[n]) for n in positions])))
     items = list(items)
     for n, expr in zip(positions, simplified):
         item = items[n]

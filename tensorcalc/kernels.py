@@ -22,6 +22,7 @@ intermediate, printed by :attr:`tensorcalc.Program.plan`.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Sequence
 
@@ -226,3 +227,19 @@ def _broadcast_view(term: str, result: str):
         return np.expand_dims(x, expand) if expand else x
 
     return view
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_kernel(equation: str, shapes: tuple) -> Kernel:
+    return Kernel(equation, shapes)
+
+
+def kernel_for(equation: str, shapes: Sequence[tuple]) -> Kernel:
+    """The :class:`Kernel` for ``equation`` at ``shapes``, shared: a kernel holds no arrays
+    and no state between calls, and a deep program repeats a few patterns thousands of times
+    (each planned once instead of once per step).
+
+    >>> kernel_for("ij,jk->ik", [(2, 3), (3, 4)]) is kernel_for("ij,jk->ik", ((2, 3), (3, 4)))
+    True
+    """
+    return _cached_kernel(equation, tuple(tuple(s) for s in shapes))

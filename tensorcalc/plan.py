@@ -82,7 +82,7 @@ class Plan:
 
 def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
     from .recipe import size_of
-    from .kernels import Kernel
+    from .kernels import kernel_for
 
     plan = Plan(dict(sizes))
     symbols = {id(node): f"t{step}" for step, node in enumerate(program.nodes)
@@ -97,7 +97,7 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
             recipe = program.recipes[id(node)]
             shapes = [tuple(size_of(d, sizes) for d in node.operands[p].shape) for p in recipe.operands]
             if recipe.operands:
-                kernel = Kernel(recipe.equation, shapes)
+                kernel = kernel_for(recipe.equation, shapes)
                 detail = recipe.equation
                 if kernel.info is not None and len(kernel.info.contraction_list) > 1:
                     detail += "  via " + " ; ".join(c[2] for c in kernel.info.contraction_list)

@@ -319,3 +319,43 @@ def test_an_identity_step_never_returns_the_callers_array():
     out = tc.compile(renamed, simplify=False)(x=value)
     assert out is not value and not np.shares_memory(out, value)
     np.testing.assert_array_equal(out, value)
+
+
+# ---------------------------------------------------------------------------
+# Hessians: a product of a sum with a δ term is planned distributed
+
+
+def test_mlp_hessian_never_writes_its_delta_term_at_batch_size():
+    """∂²L/∂W1² of a tanh MLP is (T + δ_ik D)_ijkB X_lB: factored, the δ term is written out as a
+    dense (h, d, h, B) tensor, summed with T and contracted with X.  Distributed, its δ is merged
+    first and laid onto the (h, d, h, d) diagonal at the end; no step is larger than the output."""
+    from fd import check_derivative
+
+    L, (W1, W2, X, Y) = mlp()
+    hessian = tc.grad(tc.grad(L, W1), W1)
+    program = tc.compile(hessian)
+    sizes = {"h": 4, "d": 3, "o": 2, "B": 7}
+    plan = program.plan_for(sizes)
+    assert plan.largest_intermediate <= (4 * 3) ** 2
+    assert all(step.shape != (4, 3, 4, 7) for step in plan.steps)
+    values = values_for(W1, W2, X, Y, sizes=sizes)
+    value = program(values)
+    grad = tc.grad(L, W1)
+    check_derivative(grad, W1, values, derivative=hessian)  # against central differences
+    # and the closed form: 2 Σ_B X_jB X_lB [(W2ᵀW2)_ik s_iB s_kB − 2 δ_ik t_kB s_kB (W2ᵀR)_kB]
+    t = np.tanh(values["W1"] @ values["X"])
+    s, R = 1 - t ** 2, values["W2"] @ t - values["Y"]
+    dense = np.einsum("ik,iB,kB,jB,lB->ijkl", values["W2"].T @ values["W2"], s, s,
+                      values["X"], values["X"])
+    diagonal = np.einsum("kB,jB,lB->kjl", t * s * (values["W2"].T @ R), values["X"], values["X"])
+    expected = 2 * dense - 4 * np.einsum("ik,kjl->ijkl", np.eye(4), diagonal)
+    np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_sum_without_delta_terms_stays_factored():
+    from tensorcalc.optimize import distribute_where_cheaper
+
+    X, a, b = tc.var("X", ("n", "m")), tc.var("a", ("n",)), tc.var("b", ("n",))
+    factored = tc.simplify(tc.einsum("ki,k,kj->ij", X, a, X) + tc.einsum("ki,k,kj->ij", X, b, X))
+    assert any(isinstance(op, tc.nodes.Sum) for op in factored.operands)  # X_ki (a + b)_k X_kj
+    assert distribute_where_cheaper([factored])[0] is factored

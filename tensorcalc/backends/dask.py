@@ -40,10 +40,10 @@ class DaskBackend(Backend):
                          einsum=self.einsum, linalg=self._linalg(), kron=self.kron)
 
     def kron(self, a, b):
-        """dask has no ``kron``: ``A_ij B_kl`` laid out as ``(i, k, j, l)`` and reshaped."""
+        """dask has no ``kron``: ``A_ij B_kl`` broadcast to axes ``(i, k, j, l)``, reshaped."""
         if a.ndim == 1:
-            return self.einsum("i,k->ik", a, b).reshape((-1,))
-        return self.einsum("ij,kl->ikjl", a, b).reshape(
+            return (a[:, None] * b[None, :]).reshape((-1,))
+        return (a[:, None, :, None] * b[None, :, None, :]).reshape(
             (a.shape[0] * b.shape[0], a.shape[1] * b.shape[1]))
 
     def _linalg(self) -> Namespace:
