@@ -207,37 +207,38 @@ class Program:
         if len(arrays) == len(values) == len(self.variables) and \
                 all(arrays[name] is values[name] for name in self.variables) and \
                 not any(v.structure for v in self.variables.values()):  # values checked each call
-            self._last_binding = (tuple(a.shape for a in arrays.values()),
-                                  tuple(a.dtype for a in arrays.values()),
+            self._last_binding = (tuple((name, a.shape, a.dtype) for name, a in arrays.items()),
                                   _plan_key(bindings, arrays))
         return arrays, bindings
 
     def _bind_again(self, values: dict):
         """The plan key of the last call when the arrays have its exact shapes and dtypes."""
         last = self._last_binding
-        if last is None or len(values) != len(self.variables):
+        if last is None or len(values) != len(last[0]):
             return None
-        try:
-            arrays = [values[name] for name in self.variables]
-            if any(type(a) is not np.ndarray for a in arrays):
+        get = values.get
+        for name, shape, dtype in last[0]:
+            array = get(name)
+            if type(array) is not np.ndarray or array.shape != shape or array.dtype != dtype:
                 return None
-            if tuple(a.shape for a in arrays) != last[0] or tuple(a.dtype for a in arrays) != last[1]:
-                return None
-        except KeyError:
-            return None
-        return last[2]
+        return last[1]
 
     # -- running ----------------------------------------------------------------
 
     def __call__(self, values: Optional[dict] = None, /, **kwargs):
         if values:
             kwargs = {**values, **kwargs}
+        fast = self._fast
+        if fast:  # the same shapes and dtypes as the call it was made for: run it, nothing else
+            key = self._bind_again(kwargs)
+            if key is fast[0] or (key is not None and key == fast[0]):
+                return fast[1](**kwargs)
         return self._run(kwargs)
 
     def _run(self, values: dict, lenient: bool = False):
         fast = self._fast
         if fast and not lenient and self._bind_again(values) == fast[0]:
-            return fast[1](**values)  # the same shapes and dtypes as the call it was made for
+            return fast[1](**values)
         arrays, (steps, constants) = self._prepare(values, lenient)
         if fast is None and not lenient and self._last_binding is not None:
             self._make_fast_path()
@@ -251,7 +252,7 @@ class Program:
         errors are TensorCalcErrors), large programs (not worth generating)."""
         from .nodes import Operation
 
-        key = self._last_binding[2]
+        key = self._last_binding[1]
         self._fast = False  # decided once
         if key[-1] != np.float64 or len(self.nodes) > 300 or \
                 any(isinstance(node, Operation) for node in self.nodes):
