@@ -80,15 +80,11 @@ def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:
         scalar = type(op).__name__ == "Const" and op.value.ndim == 0
         first = min((position[label] for label in ix if label in position), default=len(output))
         cheap.append((0 if scalar else 1, first, op.ndim))
-    if len(set(cheap)) == len(cheap):  # no ties: the structural keys are not needed
-        keys = cheap
-    else:
-        counts: dict = {}
-        for key in cheap:
-            counts[key] = counts.get(key, 0) + 1
-        keys = [key + ((reading_key(op, 1, _FACTOR_RANK), signature(op)) if counts[key] > 1
-                       else ((), 0))
-                for key, op in zip(cheap, operands)]
+    keys = cheap
+    if len(set(cheap)) != len(cheap):  # ties: a reading key, then (still tied) a signature
+        keys = _break_ties(cheap, operands, lambda op: reading_key(op, 1, _FACTOR_RANK), ())
+        if len(set(keys)) != len(keys):
+            keys = _break_ties(keys, operands, signature, 0)
     order = sorted(range(len(operands)), key=keys.__getitem__)
     groups = [list(group) for _, group in itertools.groupby(order, key=keys.__getitem__)]
     tied = [g for g in groups if len(g) > 1]
@@ -101,6 +97,15 @@ def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:
                 best, best_pattern = candidate, pattern
         order = best
     return tuple(operands[k] for k in order), tuple(indices[k] for k in order)
+
+
+def _break_ties(keys: list, operands: tuple, key_of, filler) -> list:
+    """``keys`` extended by ``key_of(operand)`` where a key is tied, by ``filler`` elsewhere."""
+    counts: dict = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return [key + ((key_of(op),) if counts[key] > 1 else (filler,))
+            for key, op in zip(keys, operands)]
 
 
 _RANK = {"Var": 0, "Elementwise": 1, "Operation": 1, "Contraction": 2, "Sum": 3, "Const": 4,

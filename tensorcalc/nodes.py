@@ -39,6 +39,8 @@ Shape = tuple  # tuple[Dim, ...]
 
 _interned: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
 _interning = threading.Lock()  # one node per key even when threads build the same expression
+# Contraction arguments as given -> the node they built (a cache in front of the canonical key)
+_built: "weakref.WeakValueDictionary[tuple, Expr]" = weakref.WeakValueDictionary()
 
 
 def _intern(cls, key: tuple, init: Callable[["Expr"], None]) -> "Expr":
@@ -230,11 +232,27 @@ class Contraction(Expr):
         operands = tuple(operands)
         indices = tuple(tuple(ix) for ix in indices)
         output = tuple(output)
+        sizes = dict(sizes)
+        # the same arguments again (simplification rebuilds the same products many times):
+        # the node they built, without ordering and renumbering again
+        raw = (operands, indices, output, tuple(sizes.items()))
+        try:
+            node = _built.get(raw)
+        except TypeError:  # an unhashable label: the checks below say what is wrong
+            node, raw = None, None
+        if node is not None:
+            return node
+        node = cls._build(operands, indices, output, sizes)
+        if raw is not None:
+            _built[raw] = node
+        return node
+
+    @classmethod
+    def _build(cls, operands, indices, output, sizes):
         if len(operands) != len(indices):
             raise ShapeError("contraction: one index tuple is needed per operand")
         if len(set(output)) != len(output):
             raise ShapeError(f"contraction: output indices {output} repeat an index")
-        sizes = dict(sizes)
         for op, ix in zip(operands, indices):
             if len(ix) != op.ndim:
                 raise ShapeError(f"contraction: operand of shape {op.shape} given {len(ix)} indices")
