@@ -1,0 +1,120 @@
+"""Tiny sizes, where per-call overhead is everything: tensorcalc against hand-written numpy.
+
+    .venv/bin/python benchmarks/tiny.py --threads 1           # 15 rounds
+    .venv/bin/python benchmarks/tiny.py --quick --threads 1   # 5 rounds
+
+Least squares 10×5, logistic regression 20×5 and a 2-layer MLP of width 8 with batch 4 (the
+issue's "tiny" workloads, from ``workloads.py``): loss and all gradients per call.  At these
+sizes a numpy call costs a microsecond or two, so the program's own overhead is the
+measurement.  A repeat call with the shapes and dtypes of the last one runs one generated
+straight-line function (``codegen.generate``), after one dictionary pass over the arguments.
+
+Timing: the systems alternate over ``rounds`` rounds of ``calls`` calls each (``timeit``, the
+garbage collector off), and the best round of each is kept: the least disturbed by other work.
+JAX's ``jax.jit(jax.value_and_grad)`` is timed too when importable, for scale (its dispatch
+costs several microseconds per call).  Values are checked against numpy first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import timeit
+from types import SimpleNamespace
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import threads  # noqa: E402,F401 - applies --threads before numpy is imported
+
+import numpy as np  # noqa: E402
+
+import tensorcalc as tc  # noqa: E402
+import workloads  # noqa: E402
+from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
+                    parse_benchmark_arguments, print_closing_lines, ratio_table)
+
+
+def tiny_workloads() -> list:
+    return [workloads.least_squares(10, 5), workloads.logistic_regression(20, 5),
+            workloads.mlp(8, batch=4)]
+
+
+def calls_for(workload, use_jax: bool) -> dict:
+    """name → a no-argument call computing the loss and every gradient, each checked."""
+    data = workload.data
+    expected = workload.numpy_grad(**data)
+    loss, params = workload.tc_loss()
+    program = tc.compile([loss, *tc.grad(loss, params)])
+    calls = {"numpy": lambda: workload.numpy_grad(**data),
+             "tensorcalc": lambda: program(**data)}
+    check_close(f"{workload.label}: tensorcalc", list(program(**data)), expected)
+    if use_jax:
+        import jax
+        import jax.numpy as jnp
+
+        ops = SimpleNamespace(tanh=jnp.tanh, sum=jnp.sum, mean=jnp.mean, softplus=jax.nn.softplus)
+        names = workload.params
+        weights = tuple(jnp.asarray(data[k]) for k in names)
+        fixed = {k: jnp.asarray(v) for k, v in data.items() if k not in names}
+        step = jax.jit(jax.value_and_grad(
+            lambda weights, fixed: workload.generic_loss(ops, **dict(zip(names, weights)), **fixed)))
+        calls["jax.jit"] = lambda: jax.block_until_ready(step(weights, fixed))
+        value, grads = calls["jax.jit"]()
+        check_close(f"{workload.label}: jax", [np.asarray(value), *map(np.asarray, grads)],
+                    expected)
+    return calls
+
+
+def best_per_call(calls: dict, rounds: int, number: int, quiet) -> dict:
+    """Best seconds per call of each system over ``rounds`` alternating rounds."""
+    best: dict = {}
+    for call in calls.values():  # warm: plans, generated functions, jit
+        call()
+        call()
+    for _ in range(rounds):
+        quiet()
+        for name, call in calls.items():
+            seconds = timeit.timeit(call, number=number) / number
+            best[name] = min(seconds, best.get(name, seconds))
+    return best
+
+
+def _jax():
+    try:
+        import jax
+    except ImportError as error:
+        return None, f"JAX skipped: not importable ({error})"
+    jax.config.update("jax_enable_x64", True)
+    return f"jax {jax.__version__}", None
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="5 rounds instead of 15")
+    parser.add_argument("--calls", type=int, default=2_000, help="calls per round (2,000)")
+    args = parse_benchmark_arguments(parser, argv, quick_budget=0.3)
+    started = time.perf_counter()
+    version, note = _jax()
+    quiet = QuietWaiter(total=args.wait)
+    rounds = 5 if args.quick else 15
+    rows, cases = [], tiny_workloads()
+    for n, workload in enumerate(cases, 1):
+        best = best_per_call(calls_for(workload, version is not None), rounds, args.calls, quiet)
+        size = workload.size + (f", batch {workload.dims['B']}" if "B" in workload.dims else "")
+        rows.append({"workload": workload.name, "size": size, **best})
+        print(f"  [{n}/{len(cases)}] {workload.label}: tensorcalc {best['tensorcalc'] * 1e6:.1f} µs"
+              f", numpy {best['numpy'] * 1e6:.1f} µs", file=sys.stderr, flush=True)
+    print(f"Tiny sizes: loss + all gradients per call, float64; best of {rounds} alternating rounds "
+          f"of {args.calls:,} calls (ratio to hand-written numpy)\n")
+    print(machine_description([version] if version else []))
+    if note:
+        print(note)
+    print()
+    print(ratio_table(rows, ["tensorcalc"] + (["jax.jit"] if version else [])))
+    print_closing_lines(quiet, started)
+
+
+if __name__ == "__main__":
+    main()
