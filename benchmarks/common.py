@@ -337,6 +337,94 @@ def matplotlib_pyplot():
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 
+def save_ratio_plot(rows: Sequence[dict], systems: Sequence[str], title: str, path: str, *,
+                    baseline: Optional[str] = "numpy") -> Optional[str]:
+    """Save a bar chart of each system's ratio to ``baseline`` per workload and size (PNG).
+
+    ``rows`` and ``systems`` are those of :func:`ratio_table`: each row has
+    ``workload``, ``size``, ``baseline`` and one time per system (None or
+    missing where a system did not run: no bar).  With ``baseline=None`` the
+    rows' values are ratios already.  Bars start at 1× on a log axis, up where
+    a system is slower than the baseline, down where it is faster, each
+    labelled with its ratio.  A relative ``path`` is taken under
+    ``benchmarks/results/`` (created if missing).  Returns the path written,
+    or None when matplotlib is not importable.
+    """
+    plt = matplotlib_pyplot()
+    if plt is None:
+        return None
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    path = path if os.path.isabs(path) else os.path.join(RESULTS_DIR, path)
+    groups = [f"{r['workload']}\n{r['size']}" for r in rows]
+    slot = 1.0 / (len(systems) + 1)  # one bar per system, a gap of one bar between groups
+    figure, ax = plt.subplots(figsize=(min(20.0, max(7.0, 0.32 * len(rows) * (len(systems) + 1)
+                                                     + 2.0)), 4.8))
+    ratios = []
+    for n, name in enumerate(systems):
+        points = []
+        for g, r in enumerate(rows):
+            value = r.get(name)
+            if value is None or (baseline is not None and not r.get(baseline)):
+                continue
+            points.append((g + (n - (len(systems) - 1) / 2) * slot,
+                           value if baseline is None else value / r[baseline]))
+        if not points:
+            continue
+        xs, ys = zip(*points)
+        ratios += ys
+        bars = ax.bar(xs, [y - 1.0 for y in ys], width=slot * 0.9, bottom=1.0,
+                      color=f"C{n}", label=name)
+        for bar, y in zip(bars, ys):
+            ax.annotate(f"{y:.3g}×" if y < 1000 else f"{y:,.0f}×",
+                        (bar.get_x() + bar.get_width() / 2, y), xytext=(0, 2 if y >= 1 else -2),
+                        textcoords="offset points", ha="center", va="bottom" if y >= 1 else "top",
+                        fontsize=7, rotation=90)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    if ratios:  # room for the labels above the tallest and below the shortest bar
+        low, high = min(min(ratios), 1.0), max(max(ratios), 1.0)
+        margin = 10 ** max(0.28, 0.2 * np.log10(high / low))
+        ax.set_ylim(low / margin, high * margin)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_minor_locator(LogLocator(base=10, subs="auto"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}×"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(lambda y, _: ""))
+    ax.set_ylabel("ratio" if baseline is None else f"time ÷ {baseline} (lower is better)")
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels(groups, fontsize=8)
+    ax.set_xlim(-0.5, len(rows) - 0.5)
+    for g in range(1, len(rows)):
+        if rows[g]["workload"] != rows[g - 1]["workload"]:  # a line between workloads
+            ax.axvline(g - 0.5, color="grey", linewidth=0.6, alpha=0.5)
+    ax.grid(True, axis="y", which="major", alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize="small", ncol=min(len(systems), 5), loc="best")
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def plot_line(path: Optional[str]) -> str:
+    """What a script prints after :func:`save_ratio_plot`: where the plot went, or why there is none."""
+    if path is None:
+        return "(matplotlib not importable: no plot)"
+    return f"plot: {os.path.relpath(path)}"
+
+
+def progress(items, label: Callable[[object], str] = str):
+    """Yield each of ``items``; when the loop body for one is done, print on stderr
+    ``  [3/12] <label(item)> … 1.2 s`` (its position, the total and its seconds)."""
+    items = list(items)
+    for n, item in enumerate(items, 1):
+        start = time.perf_counter()
+        yield item
+        print(f"  [{n}/{len(items)}] {label(item)} … {time.perf_counter() - start:.1f} s",
+              file=sys.stderr, flush=True)
+
+
 def parse_benchmark_arguments(parser, argv, quick_budget: float):
     """Add the options every benchmark shares, parse, and fill in the defaults.
 

@@ -19,7 +19,9 @@ Each result is checked against numpy before it is timed.  A system that is not
 importable is skipped with a note.  The table gives the best time per call
 over three rounds that alternate the systems (a burst of outside load then
 spoils no single column) and, in brackets, its ratio to hand-written numpy
-(lower is better).
+(lower is better).  The ratios are also saved as a bar chart,
+``benchmarks/results/peers.png`` (``peers_jax_backend.png`` with ``--jax-backend``;
+``--no-plot``: none).
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
 from common import (parse_benchmark_arguments, print_closing_lines, QuietWaiter, check_close, format_ratio, format_time, ratio_table,  # noqa: E402
-                    machine_description, markdown_table, time_interleaved)
+                    machine_description, markdown_table, plot_line, progress, save_ratio_plot,
+                    time_interleaved)
 from workloads import standard_workloads  # noqa: E402
 
 
@@ -154,6 +157,12 @@ def table(rows, systems: list) -> str:
     return ratio_table(rows, systems)
 
 
+def plot(rows, systems: list) -> str | None:
+    """The table's ratios as a bar chart, benchmarks/results/peers.png."""
+    return save_ratio_plot(rows, systems, "tensorcalc and its peers: loss + all gradients per "
+                           "call, ratio to hand-written numpy", "peers.png")
+
+
 # ---------------------------------------------------------------------------
 # tc.compile(..., backend="jax") against jax.jit(jax.value_and_grad) and jax.jit(jax.hessian)
 
@@ -196,23 +205,46 @@ def _jax_backend_calls(workload):
     return ours, theirs, list(expected), lambda out: [np.asarray(o) for o in out]
 
 
-def jax_backend_table(quick: bool, budget: float, quiet) -> str:
+JAX_BACKEND = 'tc.compile(backend="jax")'
+
+
+def _jax_backend_label(workload) -> tuple:
+    """``(workload name, size)`` of a jax-backend workload (a Hessian one is ``(label, n)``)."""
+    if isinstance(workload, tuple):
+        return workload[0], f"n {workload[1]}"
+    return workload.name, workload.size
+
+
+def jax_backend_rows(quick: bool, budget: float, quiet) -> list:
+    """One row per workload: ``workload``, ``size``, ``jax`` and ``JAX_BACKEND`` seconds."""
     rows = []
-    for workload in jax_backend_workloads(quick):
+    for workload in progress(jax_backend_workloads(quick),
+                             lambda w: ", ".join(_jax_backend_label(w))):
         ours, theirs, expected, to_numpy = _jax_backend_calls(workload)
-        label = workload[0] if isinstance(workload, tuple) else workload.name
-        size = f"n {workload[1]}" if isinstance(workload, tuple) else workload.size
+        label, size = _jax_backend_label(workload)
         check_close(f"{label} {size}: tensorcalc on jax vs numpy", to_numpy(ours()), expected)
         reference = theirs()
         check_close(f"{label} {size}: jax vs numpy", to_numpy(reference) if isinstance(
             workload, tuple) else [np.asarray(reference[0]), *map(np.asarray, reference[1])],
             expected)
         best = time_interleaved({"ours": ours, "jax": theirs}, budget=budget, quiet=quiet)
-        rows.append([label, size, format_time(best["jax"]), format_time(best["ours"]),
-                     format_ratio(best["ours"], best["jax"])])
-        print(f"  measured {label}, {size}", file=sys.stderr, flush=True)
+        rows.append({"workload": label, "size": size, "jax": best["jax"],
+                     JAX_BACKEND: best["ours"]})
+    return rows
+
+
+def jax_backend_table(rows) -> str:
     return markdown_table(["workload", "size", "jax.jit(value_and_grad / hessian)",
-                           'tc.compile(backend="jax")', "ratio (tc ÷ jax)"], rows)
+                           JAX_BACKEND, "ratio (tc ÷ jax)"],
+                          [[r["workload"], r["size"], format_time(r["jax"]),
+                            format_time(r[JAX_BACKEND]), format_ratio(r[JAX_BACKEND], r["jax"])]
+                           for r in rows])
+
+
+def jax_backend_plot(rows) -> str | None:
+    """The jax-backend table's ratios as a bar chart, benchmarks/results/peers_jax_backend.png."""
+    return save_ratio_plot(rows, [JAX_BACKEND], "tensorcalc's jax backend vs jax.jit: time "
+                           "÷ jax", "peers_jax_backend.png", baseline="jax")
 
 
 def main(argv=None) -> None:
@@ -221,32 +253,37 @@ def main(argv=None) -> None:
     parser.add_argument("--jax-backend", action="store_true",
                         help='only tc.compile(..., backend="jax") against jax.jit of '
                              "jax.value_and_grad (and jax.hessian)")
+    parser.add_argument("--no-plot", action="store_true",
+                        help="print the table only (no benchmarks/results/peers*.png)")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.2)
     budget = args.budget
     started = time.perf_counter()
     if args.jax_backend:
         quiet = QuietWaiter(total=args.wait)
         _, found, _ = versions()
-        result = jax_backend_table(args.quick, budget, quiet)
+        rows = jax_backend_rows(args.quick, budget, quiet)
         print("Loss + all gradients (Hessian: the n × n matrix) per call, float64, jax's CPU "
               "backend; best of repeats; compilation not timed\n")
         print(machine_description(found))
         print()
-        print(result)
+        print(jax_backend_table(rows))
+        if not args.no_plot:
+            print("\n" + plot_line(jax_backend_plot(rows)))
         print_closing_lines(quiet, started)
         return
     systems, found, notes = versions()
     quiet = QuietWaiter(total=args.wait)
     rows = []
-    for workload in standard_workloads(args.quick):
+    for workload in progress(standard_workloads(args.quick), lambda w: w.label):
         rows.append(measure(workload, systems, budget, quiet))
-        print(f"  measured {workload.label}", file=sys.stderr, flush=True)
     print("Loss + all gradients per call, float64; best of repeats; (ratio to hand-written numpy)\n")
     print(machine_description(found))
     for note in notes:
         print(note)
     print()
     print(table(rows, systems))
+    if not args.no_plot:
+        print("\n" + plot_line(plot(rows, systems)))
     print_closing_lines(quiet, started)
 
 

@@ -29,7 +29,8 @@ Systems, each computing the loss and every derivative in one call:
 Every system's values are checked against numpy (``check_close``) before
 anything is timed; a mismatch aborts.  All systems of one workload are timed
 in one ``time_interleaved`` run; the table gives the best time per call and,
-in brackets, the ratio to numpy (lower is better).
+in brackets, the ratio to numpy (lower is better).  The ratios are also saved as a
+bar chart, ``benchmarks/results/vocabulary.png`` (``--no-plot``: none).
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
 from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
-                    parse_benchmark_arguments, print_closing_lines, ratio_table, time_interleaved)
+                    parse_benchmark_arguments, plot_line, print_closing_lines, progress,
+                    ratio_table, save_ratio_plot, time_interleaved)
 
 RIDGE_LAMBDA = 0.1
 BATCH = 1000
@@ -251,24 +253,36 @@ def measure(case: Case, use_jax: bool, budget: float, quiet=None) -> dict:
     return {"workload": case.name, "size": case.size, **best}
 
 
-def table(rows) -> str:
+def systems_of(rows) -> list:
+    """The systems measured in any row, in order of appearance (numpy, the baseline, left out)."""
     systems = []
     for r in rows:
         systems += [k for k in r if k not in ("workload", "size", "numpy") and k not in systems]
-    return ratio_table(rows, systems)
+    return systems
+
+
+def table(rows) -> str:
+    return ratio_table(rows, systems_of(rows))
+
+
+def plot(rows) -> str | None:
+    """The table's ratios as a bar chart, benchmarks/results/vocabulary.png."""
+    return save_ratio_plot(rows, systems_of(rows), "The vocabulary of matrix calculus: loss + "
+                           "derivatives per call, ratio to hand-written numpy", "vocabulary.png")
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="the smallest size of each workload")
+    parser.add_argument("--no-plot", action="store_true",
+                        help="print the table only (no benchmarks/results/vocabulary.png)")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.3)
     started = time.perf_counter()
     version, note = jax_version()
     quiet = QuietWaiter(total=args.wait)
     rows = []
-    for case in cases(args.quick):
+    for case in progress(cases(args.quick), lambda c: c.label):
         rows.append(measure(case, version is not None, args.budget, quiet))
-        print(f"  measured {case.label}", file=sys.stderr, flush=True)
     print("Loss + gradient (ridge: + Hessian) per call, float64; best of repeats; "
           "(ratio to hand-written numpy)\n")
     print(machine_description([version] if version else []))
@@ -276,6 +290,8 @@ def main(argv=None) -> None:
         print(note)
     print()
     print(table(rows))
+    if not args.no_plot:
+        print("\n" + plot_line(plot(rows)))
     print_closing_lines(quiet, started)
 
 

@@ -12,7 +12,8 @@ functions, so that a burst of outside load spoils no single column) of ``tc.comp
 and of the numpy forward+backward, their ratio; then the compiled loss alone
 and the gradient/forward ratio (loss+gradients over loss alone) for
 tensorcalc and for numpy.  Every tensorcalc result is checked against numpy
-(np.allclose) before anything is timed.
+(np.allclose) before anything is timed.  The three ratio columns are also saved
+as a bar chart, ``benchmarks/results/vs_numpy.png`` (``--no-plot``: none).
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 
 import tensorcalc as tc  # noqa: E402
 from common import (parse_benchmark_arguments, print_closing_lines, QuietWaiter, check_close, format_ratio, format_time,  # noqa: E402
-                    machine_description, markdown_table, time_interleaved)
+                    machine_description, markdown_table, plot_line, progress, save_ratio_plot,
+                    time_interleaved)
 from workloads import standard_workloads  # noqa: E402
 
 
@@ -58,21 +60,35 @@ def table(rows) -> str:
     ] for r in rows])
 
 
+def plot(rows) -> str | None:
+    """The table's three ratio columns as a bar chart, benchmarks/results/vs_numpy.png."""
+    ratios = [{"workload": r["workload"], "size": r["size"],
+               "tensorcalc ÷ numpy": r["tc"] / r["numpy"],
+               "tc grad/forward": r["tc"] / r["tc_forward"],
+               "numpy grad/forward": r["numpy"] / r["numpy_forward"]} for r in rows]
+    return save_ratio_plot(ratios, ["tensorcalc ÷ numpy", "tc grad/forward", "numpy grad/forward"],
+                           "tensorcalc (compiled loss + all gradients) vs hand-written numpy",
+                           "vs_numpy.png", baseline=None)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small and medium sizes only")
+    parser.add_argument("--no-plot", action="store_true",
+                        help="print the table only (no benchmarks/results/vs_numpy.png)")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.25)
     budget = args.budget
     started = time.perf_counter()
     quiet = QuietWaiter(total=args.wait)
     rows = []
-    for workload in standard_workloads(args.quick):
+    for workload in progress(standard_workloads(args.quick), lambda w: w.label):
         rows.append(measure(workload, budget, quiet))
-        print(f"  measured {workload.label}", file=sys.stderr, flush=True)
     print("tensorcalc (compiled loss + all gradients) vs hand-written numpy; best of repeats\n")
     print(machine_description())
     print()
     print(table(rows))
+    if not args.no_plot:
+        print("\n" + plot_line(plot(rows)))
     print_closing_lines(quiet, started)
 
 
