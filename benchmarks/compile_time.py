@@ -35,8 +35,10 @@ import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
 import workloads  # noqa: E402
-from common import (QuietWaiter, check_close, format_time, machine_description,  # noqa: E402
-                    markdown_table, parse_benchmark_arguments, print_closing_lines, time_call)
+from common import (RESULTS_DIR, QuietWaiter, check_close, format_time,  # noqa: E402
+                    machine_description, markdown_table, matplotlib_pyplot,
+                    parse_benchmark_arguments, plot_line, print_closing_lines, save_ratio_plot,
+                    time_call)
 
 WIDTH, BATCH = 8, 16
 
@@ -124,6 +126,31 @@ def first_gradient(workload, use_jax: bool, budget: float) -> dict:
     return row
 
 
+def depth_plot(depths, stages: dict) -> str | None:
+    """Log-log lines of each stage's seconds against depth, with a slope-1 guide:
+    benchmarks/results/compile_time.png."""
+    plt = matplotlib_pyplot()
+    if plt is None:
+        return None
+    figure, ax = plt.subplots(figsize=(6.4, 4.4))
+    for n, (name, seconds) in enumerate(stages.items()):
+        ax.loglog(depths, seconds, marker="o", color=f"C{n}", label=name)
+    total = stages["total"]
+    ax.loglog([depths[0], depths[-1]], [total[-1] * depths[0] / depths[-1], total[-1]],
+              linestyle=":", color="grey", label="slope 1 (linear)")
+    ax.set_xlabel("depth L (layers)")
+    ax.set_ylabel("seconds (one cold run)")
+    ax.set_title("tc.grad + tc.compile of an L-layer tanh MLP", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize="small")
+    figure.tight_layout()
+    path = os.path.join(RESULTS_DIR, "compile_time.png")
+    os.makedirs(RESULTS_DIR, exist_ok=True)
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 def _jax():
     try:
         import jax
@@ -140,11 +167,13 @@ def main(argv=None) -> None:
     started = time.perf_counter()
     quiet = QuietWaiter(total=args.wait)
     depths = (10, 20, 50, 100, 200) if args.quick else (10, 20, 50, 100, 200, 500, 1_000)
-    rows, totals = [], []
+    rows, totals, stages = [], [], {"grad": [], "compile": [], "first call": [], "total": []}
     for n, depth in enumerate(depths, 1):
         quiet()
         times = deep_mlp(depth)
         totals.append(times["total"])
+        for stage, seconds in stages.items():
+            seconds.append(times[stage])
         rows.append([f"{depth:,}"] + [format_time(times[k]) for k in
                                        ("build", "grad", "compile", "first call", "total")]
                     + [format_time(times["total"] / depth)])
@@ -152,11 +181,12 @@ def main(argv=None) -> None:
               flush=True)
     upper = [(d, t) for d, t in zip(depths, totals) if d >= 100]
     version, note = _jax()
-    first_rows = []
+    first_rows, first_ratios = [], []
     cases = workloads.standard_workloads(quick=True)
     for n, workload in enumerate(cases, 1):
         quiet()
         row = first_gradient(workload, version is not None, args.budget)
+        first_ratios.append({"workload": workload.name, "size": workload.size, **row})
         first_rows.append([workload.name, workload.size] +
                           [format_time(row[k]) if k in row else "—" for k in
                            ("tensorcalc first", "jax first", "tensorcalc warm", "jax warm")])
@@ -178,6 +208,13 @@ def main(argv=None) -> None:
           "for scale\n")
     print(markdown_table(["workload", "size", "tensorcalc first", "jax.jit first",
                           "tensorcalc warm", "jax.jit warm"], first_rows))
+    if not args.no_plot:
+        print("\n" + plot_line(depth_plot(depths, stages)))
+        if version:
+            print(plot_line(save_ratio_plot(
+                first_ratios, ["tensorcalc first"], "Time to the first gradient: tensorcalc (build "
+                "+ grad + compile + first call) ÷ jax.jit's first call", "first_gradient.png",
+                baseline="jax first")))
     print_closing_lines(quiet, started)
 
 

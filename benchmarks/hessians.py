@@ -41,7 +41,8 @@ import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
 from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
-                    parse_benchmark_arguments, print_closing_lines, ratio_table, time_interleaved)
+                    parse_benchmark_arguments, plot_line, print_closing_lines, ratio_table,
+                    save_ratio_plot, time_interleaved)
 
 MLP_OUTPUTS, MLP_BATCH = 10, 64
 
@@ -232,6 +233,9 @@ def main(argv=None) -> None:
         print(note)
     print()
     print(ratio_table(rows, systems).replace("| numpy |", "| closed form (numpy) |", 1))
+    if not args.no_plot:
+        print("\n" + plot_line(save_ratio_plot(
+            rows, systems, "Hessians (nested grad): time ÷ the numpy closed form", "hessians.png")))
     print_closing_lines(quiet, started)
 
 

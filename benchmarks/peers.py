@@ -168,14 +168,17 @@ def plot(rows, systems: list) -> str | None:
 
 
 def jax_backend_workloads(quick: bool) -> list:
-    """The MLP at widths 128-1024, least squares and logistic regression (loss + gradients),
+    """The MLP at widths 128-1024, least squares, logistic regression and matrix factorization
+    (loss + gradients),
     and the Hessian of xᵀAx ("hessian" workloads: ``(label, n)``)."""
-    from workloads import least_squares, logistic_regression, mlp
+    from workloads import least_squares, logistic_regression, matrix_factorization, mlp
 
     widths = (128, 256) if quick else (128, 256, 512, 1024)
     return ([mlp(w) for w in widths] + [least_squares(1000, 500)]
             + ([] if quick else [least_squares(4000, 2000)])
             + [logistic_regression(5000, 100)]
+            + [matrix_factorization(500, 400, 20)]
+            + ([] if quick else [matrix_factorization(2000, 1500, 50)])
             + [("Hessian xᵀAx", n) for n in ((1000,) if quick else (1000, 2000))])
 
 

@@ -33,7 +33,8 @@ import numpy as np  # noqa: E402
 import tensorcalc as tc  # noqa: E402
 import workloads  # noqa: E402
 from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
-                    parse_benchmark_arguments, print_closing_lines, ratio_table)
+                    parse_benchmark_arguments, plot_line, print_closing_lines, ratio_table,
+                    save_ratio_plot)
 
 
 def tiny_workloads() -> list:
@@ -112,7 +113,12 @@ def main(argv=None) -> None:
     if note:
         print(note)
     print()
-    print(ratio_table(rows, ["tensorcalc"] + (["jax.jit"] if version else [])))
+    systems = ["tensorcalc"] + (["jax.jit"] if version else [])
+    print(ratio_table(rows, systems))
+    if not args.no_plot:
+        print("\n" + plot_line(save_ratio_plot(
+            rows, systems, "Tiny sizes: loss + gradients per call, time ÷ hand-written numpy",
+            "tiny.png")))
     print_closing_lines(quiet, started)
 
 
