@@ -116,7 +116,8 @@ class BackendProgram:
         self._functions: dict = {}  # sorted sizes -> (source, function as the backend runs it)
         self._constants = None
         self._lock = threading.Lock()
-        self._last = (None, None)  # (signature of the last arguments taken as they were, bindings)
+        # (signature of the last arguments taken as they were, their bindings, their function)
+        self._last = (None, None, None)
 
     def __repr__(self):
         return f"<tensorcalc program on {self.backend.name}: {len(self.program.outputs)} outputs>"
@@ -129,14 +130,19 @@ class BackendProgram:
     def __call__(self, values=None, /, **kwargs):
         if values:
             kwargs = {**values, **kwargs}
+        signature = _signature(kwargs)
+        last = self._last
+        if signature == last[0] and last[2] is not None:  # checked already: its function
+            return self.backend.finish(last[2](**kwargs), kwargs)
         arrays, bindings = self.bind(kwargs)
         function = self._function(bindings)[1]
+        if self._last[0] == signature:
+            self._last = (signature, bindings, function)
         return self.backend.finish(function(**arrays), arrays)
 
     def bind(self, values: dict) -> tuple:
         """``(backend arrays, dimension bindings)``, after the program's own argument checks."""
-        signature = tuple((name, type(value), getattr(value, "shape", None),
-                           getattr(value, "dtype", None)) for name, value in values.items())
+        signature = _signature(values)
         if signature == self._last[0]:  # the last call's kinds of arrays: checked already
             return values, self._last[1]
         program = self.program
@@ -161,7 +167,7 @@ class BackendProgram:
             check_memory(program, bindings, program.memory_limit)
         program.last_bindings = bindings
         if all(arrays[name] is value for name, value in values.items()):
-            self._last = (signature, bindings)
+            self._last = (signature, bindings, None)  # __call__ adds the function
         return arrays, bindings
 
     def source(self, sizes=None) -> str:
@@ -198,6 +204,12 @@ class BackendProgram:
                 function = load(source, name, self.backend.namespace, self._constants)
                 entry = self._functions[key] = (source, self.backend.wrap(function))
         return entry
+
+
+def _signature(values: dict) -> tuple:
+    """What the checks of a call depend on: each argument's name, type, shape and dtype."""
+    return tuple((name, type(value), getattr(value, "shape", None), getattr(value, "dtype", None))
+                 for name, value in values.items())
 
 
 class _NumpyFunctional(Backend):
