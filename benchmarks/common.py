@@ -425,6 +425,17 @@ def progress(items, label: Callable[[object], str] = str):
               file=sys.stderr, flush=True)
 
 
+def jax_version() -> tuple:
+    """``("jax X.Y", None)`` with jax's x64 mode on (every table is float64), or
+    ``(None, "JAX skipped: …")`` when jax is not importable."""
+    try:
+        import jax
+    except ImportError as error:
+        return None, f"JAX skipped: not importable ({error})"
+    jax.config.update("jax_enable_x64", True)
+    return f"jax {jax.__version__}", None
+
+
 def parse_benchmark_arguments(parser, argv, quick_budget: float):
     """Add the options every benchmark shares, parse, and fill in the defaults.
 

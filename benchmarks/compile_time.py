@@ -25,7 +25,6 @@ import math
 import os
 import sys
 import time
-from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -35,7 +34,8 @@ import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
 import workloads  # noqa: E402
-from common import (RESULTS_DIR, QuietWaiter, check_close, format_time,  # noqa: E402
+from peers import jax_system  # noqa: E402
+from common import (RESULTS_DIR, QuietWaiter, check_close, format_time, jax_version,  # noqa: E402
                     machine_description, markdown_table, matplotlib_pyplot,
                     parse_benchmark_arguments, plot_line, print_closing_lines, save_ratio_plot,
                     time_call)
@@ -103,26 +103,12 @@ def first_gradient(workload, use_jax: bool, budget: float) -> dict:
     check_close(f"{workload.label}: tensorcalc", list(outputs), expected)
     row["tensorcalc warm"] = time_call(lambda: program(**workload.data), budget=budget).best
     if use_jax:
-        import jax
-        import jax.numpy as jnp
-
-        ops = SimpleNamespace(tanh=jnp.tanh, sum=jnp.sum, mean=jnp.mean, softplus=jax.nn.softplus)
-        names = workload.params
-        data = {k: jnp.asarray(v) for k, v in workload.data.items()}
-        weights = tuple(data[k] for k in names)
-        fixed = {k: v for k, v in data.items() if k not in names}
-
-        def jax_loss(weights, fixed):
-            return workload.generic_loss(ops, **dict(zip(names, weights)), **fixed)
-
         start = time.perf_counter()
-        step = jax.jit(jax.value_and_grad(jax_loss))
-        value, grads = jax.block_until_ready(step(weights, fixed))
+        call, to_numpy = jax_system(workload)  # jit traces and compiles on the first call
+        outputs = call()
         row["jax first"] = time.perf_counter() - start
-        check_close(f"{workload.label}: jax", [np.asarray(value)] + [np.asarray(g) for g in grads],
-                    expected)
-        row["jax warm"] = time_call(lambda: jax.block_until_ready(step(weights, fixed)),
-                                    budget=budget).best
+        check_close(f"{workload.label}: jax", to_numpy(outputs), expected)
+        row["jax warm"] = time_call(call, budget=budget).best
     return row
 
 
@@ -151,15 +137,6 @@ def depth_plot(depths, stages: dict) -> str | None:
     return path
 
 
-def _jax():
-    try:
-        import jax
-    except ImportError as error:
-        return None, f"JAX skipped: not importable ({error})"
-    jax.config.update("jax_enable_x64", True)
-    return f"jax {jax.__version__}", None
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="depths up to 200, smallest sizes")
@@ -180,7 +157,7 @@ def main(argv=None) -> None:
         print(f"  [{n}/{len(depths)}] depth {depth:,}: {times['total']:.3g} s", file=sys.stderr,
               flush=True)
     upper = [(d, t) for d, t in zip(depths, totals) if d >= 100]
-    version, note = _jax()
+    version, note = jax_version()
     first_rows, first_ratios = [], []
     cases = workloads.standard_workloads(quick=True)
     for n, workload in enumerate(cases, 1):

@@ -40,7 +40,7 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
-from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
+from common import (QuietWaiter, check_close, jax_version, machine_description,  # noqa: E402
                     parse_benchmark_arguments, plot_line, print_closing_lines, ratio_table,
                     save_ratio_plot, time_interleaved)
 
@@ -176,15 +176,6 @@ def cases(quick: bool) -> list:
 # Measuring
 
 
-def _jax():
-    try:
-        import jax
-    except ImportError as error:
-        return None, f"JAX skipped: not importable ({error})"
-    jax.config.update("jax_enable_x64", True)
-    return f"jax {jax.__version__}", None
-
-
 def measure(case: Case, use_jax: bool, budget: float, quiet=None) -> dict:
     """Check every system against the closed form, then time them all in one interleaved run."""
     data = case.data
@@ -217,7 +208,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="the smallest sizes")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.3)
     started = time.perf_counter()
-    version, note = _jax()
+    version, note = jax_version()
     quiet = QuietWaiter(total=args.wait)
     rows, all_cases = [], cases(args.quick)
     for n, case in enumerate(all_cases, 1):

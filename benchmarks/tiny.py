@@ -22,17 +22,15 @@ import os
 import sys
 import time
 import timeit
-from types import SimpleNamespace
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 
-import numpy as np  # noqa: E402
-
 import tensorcalc as tc  # noqa: E402
 import workloads  # noqa: E402
-from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
+from peers import jax_system  # noqa: E402
+from common import (QuietWaiter, check_close, jax_version, machine_description,  # noqa: E402
                     parse_benchmark_arguments, plot_line, print_closing_lines, ratio_table,
                     save_ratio_plot)
 
@@ -52,19 +50,9 @@ def calls_for(workload, use_jax: bool) -> dict:
              "tensorcalc": lambda: program(**data)}
     check_close(f"{workload.label}: tensorcalc", list(program(**data)), expected)
     if use_jax:
-        import jax
-        import jax.numpy as jnp
-
-        ops = SimpleNamespace(tanh=jnp.tanh, sum=jnp.sum, mean=jnp.mean, softplus=jax.nn.softplus)
-        names = workload.params
-        weights = tuple(jnp.asarray(data[k]) for k in names)
-        fixed = {k: jnp.asarray(v) for k, v in data.items() if k not in names}
-        step = jax.jit(jax.value_and_grad(
-            lambda weights, fixed: workload.generic_loss(ops, **dict(zip(names, weights)), **fixed)))
-        calls["jax.jit"] = lambda: jax.block_until_ready(step(weights, fixed))
-        value, grads = calls["jax.jit"]()
-        check_close(f"{workload.label}: jax", [np.asarray(value), *map(np.asarray, grads)],
-                    expected)
+        call, to_numpy = jax_system(workload)
+        calls["jax.jit"] = call
+        check_close(f"{workload.label}: jax", to_numpy(call()), expected)
     return calls
 
 
@@ -82,22 +70,13 @@ def best_per_call(calls: dict, rounds: int, number: int, quiet) -> dict:
     return best
 
 
-def _jax():
-    try:
-        import jax
-    except ImportError as error:
-        return None, f"JAX skipped: not importable ({error})"
-    jax.config.update("jax_enable_x64", True)
-    return f"jax {jax.__version__}", None
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 rounds instead of 15")
     parser.add_argument("--calls", type=int, default=2_000, help="calls per round (2,000)")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.3)
     started = time.perf_counter()
-    version, note = _jax()
+    version, note = jax_version()
     quiet = QuietWaiter(total=args.wait)
     rounds = 5 if args.quick else 15
     rows, cases = [], tiny_workloads()

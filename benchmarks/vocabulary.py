@@ -49,7 +49,7 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
-from common import (QuietWaiter, check_close, machine_description,  # noqa: E402
+from common import (QuietWaiter, check_close, jax_version, machine_description,  # noqa: E402
                     parse_benchmark_arguments, plot_line, print_closing_lines, progress,
                     ratio_table, save_ratio_plot, time_interleaved)
 
@@ -226,14 +226,6 @@ def cases(quick: bool) -> list:
 
 # ---------------------------------------------------------------------------
 # Measuring
-
-
-def jax_version():
-    try:
-        import jax
-    except ImportError as error:
-        return None, f"JAX skipped: not importable ({error})"
-    return f"jax {jax.__version__}", None
 
 
 def measure(case: Case, use_jax: bool, budget: float, quiet=None) -> dict:

@@ -50,5 +50,8 @@ def test_quick_run_agrees_with_numpy_under_the_limit(dask_memory):
     assert result["loss"] == pytest.approx(r @ r, rel=1e-12)
     np.testing.assert_allclose(result["grad"], 2 * (r @ X), rtol=1e-10, atol=1e-9)
     assert result["full_diff"] < 1e-9 * abs(r @ r) and result["subset_diff"] < 1e-9 * abs(r @ r)
-    assert not result["restarted"]
-    assert 0 < max(result["peaks"]) < result["per_worker"] == int(0.25 * 2 ** 30)
+    # no worker was restarted: the nanny kills a worker at 95% of its limit, so the run stayed
+    # under it.  (ru_maxrss is not compared with the limit here: a worker spawned from a test
+    # process that has imported jax and torch reports their import peak, ~700 MB, in CI.)
+    assert not result["restarted"] and result["per_worker"] == int(0.25 * 2 ** 30)
+    assert min(result["peaks"]) > 0
