@@ -255,6 +255,7 @@ class _Function:
             [a for a in accept if a not in program.variables and
              a not in {v.name for v in program.optional}]
         self.output_names = list(output_names or _default_output_names(program))
+        self.read_entrywise = _read_only_entrywise(program) if functional else set()
 
     # -- parameters and checks ------------------------------------------------------------
 
@@ -508,7 +509,11 @@ class _Function:
                 owners[smallest] = None
             else:
                 scale_result = True
-        result, owner = self._kernel(node, recipe, terms, codes, owners, carried)
+        if len(operands) == 1 and len(carried) == 2 and terms[0] == carried[::-1] and \
+                id(node) in self.read_entrywise:  # a matrix transposed for sums and functions
+            result, owner = _Code(f"np.transpose_for_entrywise({codes[0].text})"), None
+        else:
+            result, owner = self._kernel(node, recipe, terms, codes, owners, carried)
         if scale_result:
             result, owner = _scaled(factor, result), None
         name = self._name_for(node)
@@ -624,6 +629,19 @@ class _Function:
 
 
 _SHORT = 24  # nodes of a tree that prints short enough to print whole
+
+
+def _read_only_entrywise(program) -> set:
+    """``id`` of the nodes that only sums and elementwise functions read (no contraction, no
+    operation, not an output): a backend may lay such a transpose out for entrywise reading
+    (:meth:`tensorcalc.backends.base.Namespace.transpose_for_entrywise`)."""
+    readers: dict = {}
+    for node in program.nodes:
+        for child in node.children:
+            readers.setdefault(id(child), []).append(node)
+    outputs = {id(o) for o in program.outputs}
+    return {key for key, nodes in readers.items() if key not in outputs and
+            all(isinstance(n, (Sum, Elementwise)) for n in nodes)}
 
 
 def _tree_size(node, memo: dict, cap: int) -> int:

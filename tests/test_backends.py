@@ -427,3 +427,24 @@ def test_dask_numpy_inputs_and_the_plan():
     np.testing.assert_allclose(value.compute(), VALUES["x"] @ VALUES["A"] @ VALUES["x"])
     assert "x" in str(f.plan) or f.plan is not None
     assert "np.einsum" in f.source() or "@" in f.source()
+
+
+@pytest.mark.parametrize("backend", ALL)
+def test_a_transpose_read_by_sums_is_laid_out_for_them(backend):
+    """A + Aᵀ and tanh(Bᵀ) − C: the transposes only sums and functions read go through
+    ``transpose_for_entrywise`` (jax: tiled, where XLA's fused transposed add is 10× slower);
+    one that a product reads stays a plain transpose.  Values equal numpy's, tiled or not."""
+    _prepare(backend)
+    S, B, C, v = (tc.var("S", ("n", "n")), tc.var("B", ("m", "k")), tc.var("C", ("k", "m")),
+                  tc.var("v", ("n",)))
+    outputs = [S + S.T, tc.tanh(B.T) - C, S.T @ v, B.T]  # B.T, an output too: plain
+    program = tc.compile(outputs, backend=backend)
+    for n, m, k in ((96, 64, 128), (97, 5, 3)):  # tiles of 32; a prime size: no tiles
+        values = {"S": normal(n, n), "B": normal(m, k), "C": normal(k, m), "v": normal(n)}
+        got = program(_inputs(backend, values))
+        expected = [values["S"] + values["S"].T, np.tanh(values["B"].T) - values["C"],
+                    values["S"].T @ values["v"], values["B"].T]
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(_to_numpy(backend, g), e, rtol=1e-13, atol=1e-13)
+    source = program.source({"n": 96, "m": 64, "k": 128})
+    assert source.count("np.transpose_for_entrywise(") == 1  # S + Sᵀ's; Bᵀ is an output

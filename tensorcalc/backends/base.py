@@ -20,7 +20,10 @@ with ``functional=True``: straight-line code that calls, on the name ``np``,
   (the working dtype is that of the inputs);
 * ``place_diagonal(value, roots, unique, shape)``: ``value`` (axes ``unique``)
   written onto the diagonal that the repeated letters of ``roots`` describe,
-  zeros elsewhere, without writing in place.
+  zeros elsewhere, without writing in place;
+* ``transpose_for_entrywise(x)``: the transpose of the matrix ``x`` where only
+  sums and elementwise functions read it (``transpose(x, (1, 0))`` unless the
+  backend knows a layout that reads faster; jax tiles it).
 
 A :class:`Namespace` wraps an array module and supplies or overrides the names
 that module lacks or spells differently.  A :class:`Backend` adds how inputs
@@ -58,6 +61,8 @@ class Namespace:
         if "place_diagonal" not in overrides:
             self.place_diagonal = lambda value, roots, unique, shape: \
                 place_diagonal(self, value, roots, unique, shape)
+        if "transpose_for_entrywise" not in overrides:
+            self.transpose_for_entrywise = lambda x: self.transpose(x, (1, 0))
 
     def __getattr__(self, name):
         return getattr(self._module, name)

@@ -20,6 +20,8 @@ float32 when it is off (a constant is part of the expression, not an input).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import BindingError
@@ -44,7 +46,27 @@ class JaxBackend(Backend):
         return bool(self.jax.config.jax_enable_x64)
 
     def make_namespace(self):
-        return Namespace(self.jnp)
+        return Namespace(self.jnp, transpose_for_entrywise=self.transpose_for_entrywise)
+
+    def transpose_for_entrywise(self, x):
+        """``x.T`` for a sum or an elementwise function: as tiles when its sizes allow.
+
+        XLA on the CPU fuses ``A + A.T`` into one loop that reads one operand across the
+        rows, 10–15× slower than a tiled transpose (n = 1000: 12–29 ms; numpy takes 2.3 ms).
+        Written as a transpose of (rows/t, t, columns/t, t) tiles, the fused loop reads t × t
+        blocks (0.8 ms).  Only for entrywise readers: a dot reads ``x.T`` for free, and a tiled
+        copy would make it slower.
+        """
+        rows, columns = x.shape
+        common = math.gcd(rows, columns)
+        # a tile of 16 … 256 that divides both sizes, near 32 (measured n = 1000: tiles of 25
+        # and 40 0.9 ms, 100 1.5 ms, 8 29 ms); none (a prime size, say): the plain transpose
+        tiles = [t for t in range(16, 257) if common % t == 0 and 2 * t <= min(rows, columns)]
+        if not tiles:
+            return x.T
+        tile = min(tiles, key=lambda t: (abs(t - 32), t))
+        return x.reshape(rows // tile, tile, columns // tile, tile) \
+            .transpose(2, 3, 0, 1).reshape(columns, rows)
 
     def to_array(self, name, value):
         array = super().to_array(name, value)
