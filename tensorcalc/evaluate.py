@@ -341,7 +341,8 @@ class Program:
                 run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
             elif isinstance(node, Sum):
                 terms, constant = self.sum_terms[id(node)]
-                run = _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype)
+                run = _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype,
+                                    self._reusable_term(step, [t for t, _ in terms]))
             elif isinstance(node, Delta):
                 run = functools.partial(np.eye, size_of(node.dim, bindings), dtype=dtype)
             elif isinstance(node, Operation):
@@ -354,6 +355,19 @@ class Program:
         constants = [(slot, value.astype(np.result_type(value.item(), dtype)) if value.ndim == 0 else value)
                      for slot, value in self._constants]
         return steps, constants
+
+    def _reusable_term(self, step: int, terms: list) -> Optional[int]:
+        """The position of a sum's first term that it may add into in place: computed here
+        (a product of two or more arrays, or another sum, so never an input or a constant
+        itself), read by nothing after this step, not an output, and a term only once."""
+        released = set(self.release.get(step, ()))
+        for position, term in enumerate(terms):
+            fresh = isinstance(term, Sum) or (isinstance(term, Contraction) and
+                                               len(self.recipes[id(term)].operands) >= 2)
+            if fresh and id(term) not in self.folded and self.slot[id(term)] in released and \
+                    sum(t is term for t in terms) == 1:
+                return position
+        return None
 
     def _contraction_function(self, node: Contraction, bindings: dict, shapes: list, dtype):
         recipe = self.recipes[id(node)]
@@ -468,9 +482,32 @@ def _scaling(term, recipe):
     return second, first.value.item()
 
 
-def _sum_function(coefficients: list, constant, shape: tuple, dtype):
-    """A function adding its arguments times ``coefficients`` plus ``constant``."""
+def _sum_function(coefficients: list, constant, shape: tuple, dtype, reuse=None):
+    """A function adding its arguments times ``coefficients`` plus ``constant``.
+
+    With ``reuse``, the argument at that position is a temporary no one else reads: when it
+    is a whole array of the result's shape and dtype (not a view) and no other argument
+    shares its memory, the sum is accumulated into it, saving the allocation (and the page
+    faults) of a new result."""
     def run(*arrays):
+        if reuse is not None and coefficients[reuse] == 1 and len(arrays) >= 2:
+            total = arrays[reuse]
+            if total.base is None and total.flags.writeable and total.shape == shape and \
+                    total.dtype == np.result_type(*arrays, constant) and \
+                    not any(np.may_share_memory(total, array)  # a view of it: Pᵀ in P + Pᵀ
+                            for k, array in enumerate(arrays) if k != reuse):
+                for k, (array, c) in enumerate(zip(arrays, coefficients)):
+                    if k == reuse:
+                        continue
+                    if c == 1:
+                        total += array
+                    elif c == -1:
+                        total -= array
+                    else:
+                        total += array * c
+                if constant:
+                    total += constant
+                return total
         if not arrays:
             return np.full(shape, constant, dtype=np.result_type(constant, dtype))
         first, c0 = arrays[0], coefficients[0]

@@ -78,6 +78,30 @@ def test_outputs_that_are_inputs_or_constants_are_copies():
     np.testing.assert_array_equal(c.value, np.arange(3.0))
 
 
+def test_a_sum_accumulated_in_place_never_writes_an_input_or_a_view_it_reads():
+    """A sum adds into a product it alone reads (no new array), but not when another of its
+    terms is a view of that product (Pᵀ in tanh(P) + P + Pᵀ), and never into an input."""
+    A, B, x = tc.var("A", ("n", "n")), tc.var("B", ("n", "n")), tc.var("x", ("n", "n"))
+    P = A @ B
+    cases = [(P + P.T, lambda a, b, x: a @ b + (a @ b).T),
+             (tc.tanh(P) + P + P.T, lambda a, b, x: np.tanh(a @ b) + a @ b + (a @ b).T),
+             (P.T + tc.tanh(P) + P, lambda a, b, x: (a @ b).T + np.tanh(a @ b) + a @ b),
+             (x + P - 2.0 * x, lambda a, b, x: a @ b - x),
+             ((P + P.T) @ A + P, lambda a, b, x: (a @ b + (a @ b).T) @ a + a @ b)]
+    for expr, expected in cases:
+        program = tc.compile(expr)
+        program._fast = False  # the step-by-step evaluator (the generated path never reuses)
+        values = {"A": RNG.normal(size=(6, 6)), "B": RNG.normal(size=(6, 6)),
+                  "x": RNG.normal(size=(6, 6))}
+        copies = {k: v.copy() for k, v in values.items()}
+        for _ in range(3):  # again: the plan is reused, and a reused buffer is a fresh one
+            result = program(**{k: v for k, v in values.items() if k in program.variables})
+            np.testing.assert_allclose(result, expected(copies["A"], copies["B"], copies["x"]),
+                                       rtol=1e-12, atol=1e-12)
+        for k in values:
+            np.testing.assert_array_equal(values[k], copies[k])
+
+
 # ---------------------------------------------------------------------------
 # 2. folding never makes NaN from finite inputs
 
