@@ -237,14 +237,16 @@ class Contraction(Expr):
         # the node they built, without ordering and renumbering again
         raw = (operands, indices, output, tuple(sizes.items()))
         try:
-            node = _built.get(raw)
+            with _interning:
+                node = _built.get(raw)
         except TypeError:  # an unhashable label: the checks below say what is wrong
             node, raw = None, None
         if node is not None:
             return node
         node = cls._build(operands, indices, output, sizes)
         if raw is not None:
-            _built[raw] = node
+            with _interning:
+                _built[raw] = node
         return node
 
     @classmethod
