@@ -448,3 +448,12 @@ def test_a_transpose_read_by_sums_is_laid_out_for_them(backend):
             np.testing.assert_allclose(_to_numpy(backend, g), e, rtol=1e-13, atol=1e-13)
     source = program.source({"n": 96, "m": 64, "k": 128})
     assert source.count("np.transpose_for_entrywise(") == 1  # S + Sᵀ's; Bᵀ is an output
+
+
+def test_torch_tensors_off_the_cpu_are_refused_clearly():
+    torch = pytest.importorskip("torch")
+    v = tc.var("v", (3,))
+    f = tc.compile(tc.sum(v * 2.0), backend="torch")
+    with pytest.raises(tc.BindingError, match=r"'v' is a torch tensor on meta.*runs on the CPU"):
+        f(v=torch.empty(3, dtype=torch.float64, device="meta"))
+    assert float(f(v=torch.ones(3, dtype=torch.float64))) == 6.0

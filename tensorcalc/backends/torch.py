@@ -11,7 +11,9 @@ torch spells a few of numpy's names differently (``permute`` for a
 transpose, ``dim=`` for ``axis=``, ``dims=`` in ``tensordot``, a tensor for
 ``heaviside``'s second argument): the namespace maps them.  torch tensors are
 mutable, so an output that shares memory with an input or another output (or
-is a broadcast view) is cloned.  Numpy inputs become tensors on the CPU.
+is a broadcast view) is cloned.  Numpy inputs become tensors on the CPU; tensors on
+another device (CUDA) are refused with a clear error, since constants and filled arrays are
+made on the CPU.
 """
 
 from __future__ import annotations
@@ -80,6 +82,16 @@ class TorchBackend(Backend):
 
     def make_namespace(self):
         return _namespace(self.torch)
+
+    def to_array(self, name, value):
+        if isinstance(value, self.torch.Tensor) and value.device.type != "cpu":
+            from ..errors import BindingError
+
+            raise BindingError(
+                f"evaluate: variable {name!r} is a torch tensor on {value.device}, but the torch "
+                "backend runs on the CPU (its constants and filled arrays are made there); "
+                f"pass {name}.cpu(), or use backend=\"jax\" for a GPU")
+        return super().to_array(name, value)
 
     def from_numpy(self, array):
         return self.torch.from_numpy(np.array(array))  # a copy: the caller's array stays theirs
