@@ -13,6 +13,8 @@ the loss and the gradient of every parameter in one call, in float64:
   result waited for with ``block_until_ready``; compilation happens in the
   warmup call and is not timed;
 * **PyTorch** – eager autograd: the loss, then ``torch.autograd.grad``;
+* **tc on torch** – ``tc.compile(..., backend="torch")``: tensorcalc's plan run with torch's
+  kernels on torch tensors (next to torch's own autograd on the same tensors);
 * **autograd** – HIPS ``autograd.value_and_grad``.
 
 Each result is checked against numpy before it is timed.  A system that is not
@@ -115,8 +117,18 @@ def autograd_system(workload):
     return (lambda: step(params)), lambda out: [out[0], *out[1]]
 
 
+def tensorcalc_torch_system(workload):
+    """``tc.compile(..., backend="torch")``: the same plan on torch's kernels, tensors in."""
+    import torch
+
+    loss, params = workload.tc_loss()
+    program = tc.compile([loss, *tc.grad(loss, params)], backend="torch")
+    data = {k: torch.from_numpy(v) for k, v in workload.data.items()}
+    return (lambda: program(**data)), lambda out: [o.numpy() for o in out]
+
+
 SYSTEMS = {"tensorcalc": tensorcalc_system, "JAX": jax_system, "PyTorch": torch_system,
-           "autograd": autograd_system}
+           "tc on torch": tensorcalc_torch_system, "autograd": autograd_system}
 
 
 def versions() -> tuple:
@@ -129,6 +141,8 @@ def versions() -> tuple:
             notes.append(f"{name} skipped: not importable ({error})")
             continue
         available.append(name)
+        if name == "PyTorch":
+            available.append("tc on torch")  # tensorcalc's torch backend, beside torch's autograd
         version = getattr(imported, "__version__", None)
         if version is None:
             from importlib.metadata import version as dist_version

@@ -223,9 +223,10 @@ class _Function:
     """Writes the body of one generated function, one statement per step of ``program``."""
 
     def __init__(self, program, name: str, sizes: dict, output_names, checks: bool,
-                 accept=(), functional: bool = False):
+                 accept=(), functional: bool = False, free_transposes: bool = False):
         self.program = program
         self.functional = functional
+        self.free_transposes = free_transposes
         self.name = _identifier(name, "function name")
         if name in _RESERVED:
             raise CodegenError(f"codegen: the function cannot be named {name!r}, which the "
@@ -590,7 +591,8 @@ class _Function:
                 code, is_view = _unary(picked_codes[0], picked[0], result, self.functional)
                 owner = picked_owners[0] if is_view else None
             else:
-                code, owner = _pairwise(picked, picked_codes, result, self.functional), None
+                code, owner = _pairwise(picked, picked_codes, result, self.functional,
+                                        self.free_transposes), None
             if not last:
                 temporary = self.names.temporary()
                 formula = _formula(picked_codes, picked, result)
@@ -734,7 +736,8 @@ def _unary(code: _Code, term: str, result: str, functional: bool = False) -> tup
     return _transposed(code, tuple(kept.index(c) for c in result), functional), not summed
 
 
-def _pairwise(terms: list, codes: list, result: str, functional: bool = False) -> _Code:
+def _pairwise(terms: list, codes: list, result: str, functional: bool = False,
+              free_transposes: bool = False) -> _Code:
     """Two operands: ``@``, ``np.tensordot``, a broadcasting multiply, or ``np.einsum``."""
     (a, b), (x, y) = terms, codes
     if len(set(a)) != len(a) or len(set(b)) != len(b):
@@ -764,9 +767,9 @@ def _pairwise(terms: list, codes: list, result: str, functional: bool = False) -
         if order == result:
             left = _transposed(x, tuple(a.index(c) for c in batch + only_a + summed), functional)
             right = _transposed(y, tuple(b.index(c) for c in batch + summed + only_b), functional)
-            if not functional or (left is x and right is y):
+            if not functional or free_transposes or (left is x and right is y):
                 return _Code(f"{left.operand(PRODUCT)} @ {right.operand(PRODUCT + 1)}", PRODUCT)
-    if functional:  # einsum: XLA turns it into one dot_general; a transpose it would copy
+    if functional and not free_transposes:  # einsum: one dot_general; a transpose: a copy
         return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
     if not batch and not only_a and not only_b and a == b and len(a) > 1:
         # a full contraction of two same-ordered arrays: one BLAS dot (tensordot's Python
@@ -810,7 +813,8 @@ def _derivative_name(item) -> str:
 
 
 def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_names=None,
-             checks: bool = True, accept=(), functional: bool = False) -> tuple:
+             checks: bool = True, accept=(), functional: bool = False,
+             free_transposes: bool = False) -> tuple:
     """``(source, function_name)``: one straight-line numpy function computing ``program``.
 
     >>> import numpy as np, tensorcalc as tc
@@ -841,10 +845,14 @@ def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_n
     is written in place (a δ's diagonal goes through ``np.place_diagonal``),
     transposes and sums are function calls (``np.transpose``, ``np.sum``),
     array constants are read from the global ``_constants`` (node slot →
-    array), and outputs are returned as they are (0-d arrays, no copies).
+    array), and outputs are returned as they are (0-d arrays, no copies).  Products of two
+    operands are then ``np.einsum`` calls (XLA makes one ``dot_general`` of each, where a
+    transpose would be a copy), unless ``free_transposes`` says the library's transposes are
+    views (torch): then, as for numpy, ``@`` and ``np.tensordot`` of transposed views, which
+    skip einsum's parsing (20–40 µs a call in torch).
     """
     function = _Function(program, name, dict(sizes or {}), output_names, checks, accept,
-                         functional)
+                         functional, free_transposes)
     return function.write(), function.name
 
 

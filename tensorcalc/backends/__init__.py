@@ -200,7 +200,8 @@ class BackendProgram:
                                        for slot, value in self.program._constants
                                        if value.ndim > 0}
                 source, name = generate(self.program, "f", bindings, checks=False,
-                                        functional=True)
+                                        functional=True,
+                                        free_transposes=self.backend.free_transposes)
                 function = load(source, name, self.backend.namespace, self._constants)
                 entry = self._functions[key] = (source, self.backend.wrap(function))
         return entry

@@ -109,6 +109,7 @@ class Backend:
 
     name = "?"
     extra = None  # the pip extra that installs it: pip install "tensorcalc[<extra>]"
+    free_transposes = False  # True: transposes are views, so products are @ and tensordot
     array_type: tuple = ()  # the library's own array types, accepted as they are
 
     def __init__(self):

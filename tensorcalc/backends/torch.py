@@ -72,6 +72,7 @@ def _namespace(torch) -> Namespace:
 class TorchBackend(Backend):
     name = "torch"
     extra = "torch"
+    free_transposes = True  # permute is a view; torch.einsum costs 20–40 µs a call to parse
 
     def __init__(self):
         import torch  # here, not at import: the module is importable without torch
