@@ -19,6 +19,7 @@ later merges back any pair that ends up used only once.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import opt_einsum
@@ -34,6 +35,16 @@ def binarize(expr):
     if isinstance(expr, (list, tuple)):
         return type(expr)(transform(list(expr), _binarize_node))
     return transform([expr], _binarize_node)[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _pair_path(equation: str, shapes: tuple) -> tuple:
+    """opt_einsum's pairwise path for ``equation`` at ``shapes`` (dp where affordable: it is
+    2ⁿ on i,i,…,i->), remembered: a deep program repeats a few patterns many times."""
+    terms = equation.split("->")[0].split(",")
+    optimizer = "dp" if dp_is_affordable(terms) else "greedy"
+    path, _ = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=optimizer)
+    return tuple(tuple(step) for step in path)
 
 
 def _is_real(op: Expr) -> bool:
@@ -56,9 +67,7 @@ def _binarize_node(node: Expr, children: list) -> Expr:
     shapes = [tuple(sizes[l] for l in node.indices[p]) for p in real]
     in_real = {label for p in real for label in node.indices[p]}
     path_output = "".join(letters[l] for l in sorted(top & in_real))
-    optimizer = "dp" if dp_is_affordable(terms) else "greedy"  # dp is 2ⁿ on i,i,…,i->
-    path, _ = opt_einsum.contract_path(",".join(terms) + "->" + path_output,
-                                       *shapes, shapes=True, optimize=optimizer)
+    path = _pair_path(",".join(terms) + "->" + path_output, tuple(shapes))
     work = [(node.operands[p], tuple(node.indices[p])) for p in real]
     carried = {label for ix in node.indices for label in ix}
     bare = {label for label in range(len(node.sizes)) if label not in carried}
