@@ -355,7 +355,6 @@ def save_ratio_plot(rows: Sequence[dict], systems: Sequence[str], title: str, pa
         return None
     from matplotlib.ticker import FuncFormatter, LogLocator
 
-    path = path if os.path.isabs(path) else os.path.join(RESULTS_DIR, path)
     groups = [f"{r['workload']}\n{r['size']}" for r in rows]
     slot = 1.0 / (len(systems) + 1)  # one bar per system, a gap of one bar between groups
     figure, ax = plt.subplots(figsize=(min(20.0, max(7.0, 0.32 * len(rows) * (len(systems) + 1)
@@ -400,6 +399,13 @@ def save_ratio_plot(rows: Sequence[dict], systems: Sequence[str], title: str, pa
     ax.grid(True, axis="y", which="major", alpha=0.3)
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize="small", ncol=min(len(systems), 5), loc="best")
+    return save_figure(plt, figure, path)
+
+
+def save_figure(plt, figure, path: str) -> str:
+    """Lay out, save (PNG, 110 dpi; a relative ``path`` under ``benchmarks/results/``, made
+    if missing) and close ``figure``; the path written."""
+    path = path if os.path.isabs(path) else os.path.join(RESULTS_DIR, path)
     figure.tight_layout()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     figure.savefig(path, dpi=110)

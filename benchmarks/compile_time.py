@@ -35,10 +35,10 @@ import numpy as np  # noqa: E402
 import tensorcalc as tc  # noqa: E402
 import workloads  # noqa: E402
 from peers import jax_system  # noqa: E402
-from common import (RESULTS_DIR, QuietWaiter, check_close, format_time, jax_version,  # noqa: E402
+from common import (QuietWaiter, check_close, format_time, jax_version,  # noqa: E402
                     machine_description, markdown_table, matplotlib_pyplot,
-                    parse_benchmark_arguments, plot_line, print_closing_lines, save_ratio_plot,
-                    time_call)
+                    parse_benchmark_arguments, plot_line, print_closing_lines, save_figure,
+                    save_ratio_plot, time_call)
 
 WIDTH, BATCH = 8, 16
 
@@ -129,12 +129,7 @@ def depth_plot(depths, stages: dict) -> str | None:
     ax.set_title("tc.grad + tc.compile of an L-layer tanh MLP", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    figure.tight_layout()
-    path = os.path.join(RESULTS_DIR, "compile_time.png")
-    os.makedirs(RESULTS_DIR, exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return save_figure(plt, figure, "compile_time.png")
 
 
 def main(argv=None) -> None:

@@ -33,7 +33,7 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import tensorcalc as tc  # noqa: E402
 from common import (parse_benchmark_arguments, print_closing_lines, RESULTS_DIR, QuietWaiter, check_close, format_bytes,  # noqa: E402
                     format_ratio, format_time, machine_description, markdown_table,
-                    matplotlib_pyplot, peak_memory, time_interleaved)
+                    matplotlib_pyplot, peak_memory, save_figure, time_interleaved)
 from workloads import linear, mlp  # noqa: E402
 
 WIDTHS = (16, 32, 64, 128, 256, 512, 1024)
@@ -118,10 +118,7 @@ def plot(rows, path: str) -> bool:
             ax.set_title(f"{name}: {'time' if what == 'time' else 'peak memory'}")
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize="small")
-    figure.tight_layout()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    save_figure(plt, figure, path)
     return True
 
 

@@ -496,18 +496,9 @@ def _sum_function(coefficients: list, constant, shape: tuple, dtype, reuse=None)
                     total.dtype == np.result_type(*arrays, constant) and \
                     not any(np.may_share_memory(total, array)  # a view of it: Pᵀ in P + Pᵀ
                             for k, array in enumerate(arrays) if k != reuse):
-                for k, (array, c) in enumerate(zip(arrays, coefficients)):
-                    if k == reuse:
-                        continue
-                    if c == 1:
-                        total += array
-                    elif c == -1:
-                        total -= array
-                    else:
-                        total += array * c
-                if constant:
-                    total += constant
-                return total
+                return _add_into(total, [(array, c) for k, (array, c) in
+                                         enumerate(zip(arrays, coefficients)) if k != reuse],
+                                 constant)
         if not arrays:
             return np.full(shape, constant, dtype=np.result_type(constant, dtype))
         first, c0 = arrays[0], coefficients[0]
@@ -530,18 +521,23 @@ def _sum_function(coefficients: list, constant, shape: tuple, dtype, reuse=None)
             total = first * c0 + second * c1
         if total.shape != shape or not total.flags.writeable:
             total = np.broadcast_to(total, shape).copy()
-        for array, c in zip(arrays[2:], coefficients[2:]):
-            if c == 1:
-                total += array
-            elif c == -1:
-                total -= array
-            else:
-                total += array * c
-        if constant:
-            total += constant
-        return total
+        return _add_into(total, zip(arrays[2:], coefficients[2:]), constant)
 
     return run
+
+
+def _add_into(total: np.ndarray, terms, constant) -> np.ndarray:
+    """``total`` plus each ``(array, coefficient)`` of ``terms`` and ``constant``, in place."""
+    for array, c in terms:
+        if c == 1:
+            total += array
+        elif c == -1:
+            total -= array
+        else:
+            total += array * c
+    if constant:
+        total += constant
+    return total
 
 
 def _finish(array, inputs: dict, leaf: bool, returned: list):
