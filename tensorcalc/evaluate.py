@@ -39,6 +39,9 @@ from .simplify import constant_value
 # Programs
 
 
+_UNKNOWN = object()  # _bind_again not asked yet
+
+
 class Program:
     """A compiled set of expressions; call it with the variables' values.
 
@@ -228,18 +231,15 @@ class Program:
     def __call__(self, values: Optional[dict] = None, /, **kwargs):
         if values:
             kwargs = {**values, **kwargs}
+        last = self._bind_again(kwargs)
         fast = self._fast
-        if fast:  # the same shapes and dtypes as the call it was made for: run it, nothing else
-            key = self._bind_again(kwargs)
-            if key is fast[0] or (key is not None and key == fast[0]):
-                return fast[1](**kwargs)
-        return self._run(kwargs)
+        if fast and last is not None and (last is fast[0] or last == fast[0]):
+            return fast[1](**kwargs)  # the shapes and dtypes it was made for: nothing else
+        return self._run(kwargs, last=last)
 
-    def _run(self, values: dict, lenient: bool = False):
+    def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
         fast = self._fast
-        if fast and not lenient and self._bind_again(values) == fast[0]:
-            return fast[1](**values)
-        arrays, (steps, constants) = self._prepare(values, lenient)
+        arrays, (steps, constants) = self._prepare(values, lenient, last)
         if fast is None and not lenient and self._last_binding is not None:
             self._make_fast_path()
         return self._evaluate(arrays, steps, constants)
@@ -304,9 +304,11 @@ class Program:
                     slots[slot] = None
         return [(self.nodes[out], statistics.median(times[out])) for out, *_ in steps]
 
-    def _prepare(self, values: dict, lenient: bool = False) -> tuple:
-        """Bind the arguments and fetch (or build) the steps for their sizes and dtype."""
-        last = self._bind_again(values)
+    def _prepare(self, values: dict, lenient: bool = False, last=_UNKNOWN) -> tuple:
+        """Bind the arguments and fetch (or build) the steps for their sizes and dtype.
+        ``last``: what :meth:`_bind_again` gave for ``values``, when the caller has it."""
+        if last is _UNKNOWN:
+            last = self._bind_again(values)
         if last is not None and last in self._plans:  # the last call's shapes: its steps
             return values, self._plans[last]
         arrays, bindings = self.bind(values, lenient)

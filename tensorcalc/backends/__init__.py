@@ -134,15 +134,16 @@ class BackendProgram:
         last = self._last
         if signature == last[0] and last[2] is not None:  # checked already: its function
             return self.backend.finish(last[2](**kwargs), kwargs)
-        arrays, bindings = self.bind(kwargs)
+        arrays, bindings = self.bind(kwargs, signature)
         function = self._function(bindings)[1]
         if self._last[0] == signature:
             self._last = (signature, bindings, function)
         return self.backend.finish(function(**arrays), arrays)
 
-    def bind(self, values: dict) -> tuple:
-        """``(backend arrays, dimension bindings)``, after the program's own argument checks."""
-        signature = _signature(values)
+    def bind(self, values: dict, signature=None) -> tuple:
+        """``(backend arrays, dimension bindings)``, after the program's own argument checks
+        (``signature``: :func:`_signature` of ``values``, when the caller has it)."""
+        signature = _signature(values) if signature is None else signature
         if signature == self._last[0]:  # the last call's kinds of arrays: checked already
             return values, self._last[1]
         program = self.program
