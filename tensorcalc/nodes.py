@@ -450,6 +450,16 @@ def postorder(roots: Iterable[Expr]) -> list:
     return order
 
 
+def consumer_counts(order: Sequence[Expr]) -> dict:
+    """``{id(node): how many times the nodes of order read it}`` for ``order`` a list of
+    nodes (a postorder, say); a node that none of them reads is missing."""
+    counts: dict = {}
+    for node in order:
+        for child in node.children:
+            counts[id(child)] = counts.get(id(child), 0) + 1
+    return counts
+
+
 def transform(roots: Sequence[Expr], rule: Callable[[Expr, list], Expr]) -> list:
     """Rebuild the DAG bottom-up: ``rule(node, new_children)`` gives each new node."""
     memo: dict = {}

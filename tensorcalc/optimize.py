@@ -38,13 +38,14 @@ def binarize(expr):
 
 
 @functools.lru_cache(maxsize=4096)
-def _pair_path(equation: str, shapes: tuple) -> tuple:
-    """opt_einsum's pairwise path for ``equation`` at ``shapes`` (dp where affordable: it is
-    2ⁿ on i,i,…,i->), remembered: a deep program repeats a few patterns many times."""
+def _pair_plan(equation: str, shapes: tuple) -> tuple:
+    """``(path, FLOPs, intermediate sizes)``: opt_einsum's pairwise plan for ``equation`` at
+    ``shapes`` (dp where affordable: it is 2ⁿ on i,i,…,i->), remembered: a deep program
+    repeats a few patterns many times."""
     terms = equation.split("->")[0].split(",")
     optimizer = "dp" if dp_is_affordable(terms) else "greedy"
-    path, _ = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=optimizer)
-    return tuple(tuple(step) for step in path)
+    path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize=optimizer)
+    return tuple(tuple(step) for step in path), info.opt_cost, tuple(info.size_list)
 
 
 def _is_real(op: Expr) -> bool:
@@ -67,7 +68,7 @@ def _binarize_node(node: Expr, children: list) -> Expr:
     shapes = [tuple(sizes[l] for l in node.indices[p]) for p in real]
     in_real = {label for p in real for label in node.indices[p]}
     path_output = "".join(letters[l] for l in sorted(top & in_real))
-    path = _pair_path(",".join(terms) + "->" + path_output, tuple(shapes))
+    path = _pair_plan(",".join(terms) + "->" + path_output, tuple(shapes))[0]
     work = [(node.operands[p], tuple(node.indices[p])) for p in real]
     carried = {label for ix in node.indices for label in ix}
     bare = {label for label in range(len(node.sizes)) if label not in carried}
@@ -122,13 +123,10 @@ def distribute_where_cheaper(roots: list) -> list:
     >>> distribute_where_cheaper([dense])[0] is dense
     True
     """
-    from .nodes import Sum, postorder
+    from .nodes import Sum, consumer_counts, postorder
     from .simplify import _is_product, simplify_contraction
 
-    consumers: dict = {}
-    for node in postorder(roots):
-        for child in node.children:
-            consumers[id(child)] = consumers.get(id(child), 0) + 1
+    consumers = consumer_counts(postorder(roots))
 
     def rule(node, children):
         node = node.rebuild(children) if children != list(node.children) else node
@@ -198,10 +196,8 @@ def _cost(node: Expr) -> float:
     terms = recipe.equation.split("->")[0].split(",") if recipe.operands else []
     if len(terms) < 2:
         return float(MEMORY_WEIGHT * written)
-    shapes = [_representative(tuple(node.sizes[label] for label in node.indices[p]))
-              for p in recipe.operands]
-    optimizer = "dp" if dp_is_affordable(terms) else "greedy"
-    _, info = opt_einsum.contract_path(recipe.equation, *shapes, shapes=True, optimize=optimizer)
+    shapes = tuple(_representative(tuple(node.sizes[label] for label in node.indices[p]))
+                   for p in recipe.operands)
+    _, flops, intermediates = _pair_plan(recipe.equation, shapes)
     laid_out = len(recipe.unique_output) != len(recipe.output_roots)
-    return float(info.opt_cost + MEMORY_WEIGHT * (sum(info.size_list) +
-                                                  (written if laid_out else 0)))
+    return float(flops + MEMORY_WEIGHT * (sum(intermediates) + (written if laid_out else 0)))

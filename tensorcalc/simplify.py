@@ -31,7 +31,7 @@ from .identities import elementwise as rewrite_elementwise
 from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
                          factor_shared_operands, identity_constant, merge_factors)
 from .functions import FUNCTIONS
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, postorder
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
 from .operations import rewrite
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
@@ -97,10 +97,7 @@ def _simplify_to_fixpoint(roots: list) -> list:
 
 def _has_lone_kept_product(roots: list) -> bool:
     order = postorder(roots)
-    consumers: dict = {}
-    for node in order:
-        for child in node.children:
-            consumers[id(child)] = consumers.get(id(child), 0) + 1
+    consumers = consumer_counts(order)
     return any(isinstance(node, Contraction) and len(node.operands) < MAX_FLATTEN_OPERANDS and
                any(_is_product(op) and consumers[id(op)] == 1 and
                    len(node.operands) + len(op.operands) <= MAX_FLATTEN_OPERANDS
@@ -110,10 +107,7 @@ def _has_lone_kept_product(roots: list) -> bool:
 
 def _simplify_all(roots: Sequence[Expr]) -> list:
     order = postorder(roots)
-    consumers: dict = {}
-    for node in order:
-        for child in node.children:
-            consumers[id(child)] = consumers.get(id(child), 0) + 1
+    consumers = consumer_counts(order)
     memo: dict = {}
     for node in order:
         children = [memo[id(child)] for child in node.children]
