@@ -137,9 +137,11 @@ class Program:
             self.needed.update(id(i) for i in inputs)
         output_slots = {self.slot[id(o)] for o in self.outputs}
         last_use = {}
+        self.readers: dict = {}  # id(node) -> how many steps read it
         for node in self.nodes:
             for child in self.inputs.get(id(node), ()):
                 last_use[self.slot[id(child)]] = self.slot[id(node)]
+                self.readers[id(child)] = self.readers.get(id(child), 0) + 1
         self.release = {}  # step -> slots no later step reads
         for slot, step in last_use.items():
             if slot not in output_slots:
@@ -361,13 +363,14 @@ class Program:
     def _reusable_term(self, step: int, terms: list) -> Optional[int]:
         """The position of a sum's first term that it may add into in place: computed here
         (a product of two or more arrays, or another sum, so never an input or a constant
-        itself), read by nothing after this step, not an output, and a term only once."""
+        itself), read by this sum alone and only once (no other step holds it, or a view of
+        it: an output Tᵀ beside T + S would change with T), and not an output."""
         released = set(self.release.get(step, ()))
         for position, term in enumerate(terms):
             fresh = isinstance(term, Sum) or (isinstance(term, Contraction) and
                                                len(self.recipes[id(term)].operands) >= 2)
             if fresh and id(term) not in self.folded and self.slot[id(term)] in released and \
-                    sum(t is term for t in terms) == 1:
+                    self.readers.get(id(term)) == 1:
                 return position
         return None
 
