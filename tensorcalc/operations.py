@@ -232,11 +232,11 @@ _row("inv", lambda shapes, p: (_square("inv", shapes[0]), shapes[0])[1], _inv_nu
      _inv_index, _inv_spell, lambda codes, p: f"np.linalg.inv({codes[0]})")
 
 
-def _det_vjp(node, k, adjoint, n_extra):  # X̄ = g det(X) X⁻ᵀ
+def _det_vjp(node, k, adjoint, n_extra):  # X̄ = g cof(X), which is g det(X) X⁻ᵀ where X⁻¹ exists
     from .nodes import Operation
 
     (x,) = node.operands
-    return _ein("*~,~,~dc->*~cd", [adjoint, node, Operation("inv", [x])], n_extra, node.ndim)
+    return _ein("*~,~cd->*~cd", [adjoint, Operation("cofactor", [x])], n_extra, node.ndim)
 
 
 def _det_index(node, names, namer, fmt):
@@ -253,6 +253,75 @@ def _det_spell(notation, wrap, record, transposed=False):
 
 _row("det", lambda shapes, p: _square("det", shapes[0]), lambda arrays, p: np.linalg.det(arrays[0]),
      _det_vjp, _det_index, _det_spell, lambda codes, p: f"np.linalg.det({codes[0]})")
+
+
+# The cofactor matrix cof(X) = adj(X)ᵀ, ∂det X/∂X, which exists at every X: at rank n − 1 it is
+# the rank-one matrix of (n−1)-minors, at rank ≤ n − 2 it is 0.  With X = U Σ Vᵀ (an SVD),
+# adj(X) = adj(Vᵀ) adj(Σ) adj(U) = det(V) V · diag(π) · det(U) Uᵀ, where π_i = Π_{j≠i} σ_j
+# (adj(Q) = det(Q) Qᵀ for an orthogonal Q), so cof(X) = det(U) det(V) U diag(π) Vᵀ: exact at
+# any rank.  Where X is well conditioned, det(X) X⁻ᵀ is the same matrix and cheaper.
+# It prints as det(X) X⁻ᵀ, its identity form: that text, read back, is the same value where X
+# is invertible and a SingularMatrixError (never a wrong value) where it is not.
+
+_COFACTOR_WELL_CONDITIONED = 1e5  # κ₁(X) below this: det(X) X⁻ᵀ (relative error ≲ κ·ε ≈ 2e-11)
+
+
+def _cofactor_numpy(arrays, param):
+    (x,) = arrays
+    with np.errstate(all="ignore"):
+        try:
+            inverse = np.linalg.inv(x)
+        except np.linalg.LinAlgError:
+            inverse = None
+        if inverse is not None:
+            kappa = np.abs(x).sum(axis=-2).max(axis=-1) * np.abs(inverse).sum(axis=-2).max(axis=-1)
+            if np.all(kappa < _COFACTOR_WELL_CONDITIONED):
+                return np.linalg.det(x)[..., None, None] * np.swapaxes(inverse, -1, -2)
+        u, s, vt = np.linalg.svd(x)
+        others = np.prod(np.where(np.eye(s.shape[-1], dtype=bool), 1.0, s[..., None, :]), axis=-1)
+        signs = np.linalg.det(u) * np.linalg.det(vt)
+        return signs[..., None, None] * ((u * others[..., None, :]) @ vt)
+
+
+def _cofactor_vjp(node, k, adjoint, n_extra):
+    # d cof(X) = cof(X) tr(X⁻¹ dX) − X⁻ᵀ dXᵀ cof(X), so X̄ = ⟨G, C⟩ X⁻ᵀ − C Gᵀ X⁻ᵀ: through X⁻¹,
+    # so a second derivative of det at a singular X is a SingularMatrixError (from inv)
+    from .construct import add
+    from .nodes import Operation
+
+    (x,) = node.operands
+    inverse, n_batch = Operation("inv", [x]), node.ndim - 2
+    return add(_ein("*~ab,~ab,~dc->*~cd", [adjoint, node, inverse], n_extra, n_batch),
+               _ein("*~ba,~ca,~db->*~cd", [adjoint, node, inverse], n_extra, n_batch, -1.0))
+
+
+def _cofactor_index(node, names, namer, fmt):
+    text = _matrix_text(node.operands[0], namer, fmt, bare=True)
+    inverse = _matrix_text(node.operands[0], namer, fmt)
+    return f"det({text}) {inverse}⁻¹" + _subscript(list(names[:-2]) + [names[-1], names[-2]]), \
+        "product"
+
+
+def _cofactor_spell(notation, wrap, record, transposed=False):
+    p = _precedences()
+    (arg,) = record.args
+    inner = wrap(arg, p.ADD)
+    if notation == "text":
+        return f"det({inner})*inv({inner})" + ("" if transposed else "'"), p.PRODUCT
+    if notation == "latex":
+        mark = "^{-1}" if transposed else "^{-\\top}"
+        return f"\\det({inner}) {wrap(arg, p.ATOM)}{mark}", p.PRODUCT
+    return f"det({inner}) {wrap(arg, p.ATOM)}{'⁻¹' if transposed else '⁻ᵀ'}", p.PRODUCT
+
+
+def _cofactor_source(codes, param):  # the SVD form: exact at every rank, on every backend
+    return (f"(lambda u, s, vt: (np.linalg.det(u) * np.linalg.det(vt))[..., None, None] * "
+            f"((u * np.prod(np.where(np.eye(s.shape[-1]) == 1, 1.0, s[..., None, :]), axis=-1)"
+            f"[..., None, :]) @ vt))(*np.linalg.svd({codes[0]}))")
+
+
+_row("cofactor", lambda shapes, p: (_square("cofactor", shapes[0]), shapes[0])[1], _cofactor_numpy,
+     _cofactor_vjp, _cofactor_index, _cofactor_spell, _cofactor_source)
 
 
 def _logdet_numpy(arrays, param):
