@@ -48,7 +48,7 @@ class DaskBackend(Backend):
 
     def _linalg(self) -> Namespace:
         """dask's linalg wants square chunks (solve, inv) and has no det: the matrices (the
-        last two axes) are rechunked square, or whole for det and slogdet."""
+        last two axes) are rechunked square, or whole for det, slogdet and svd."""
         da = self.da
 
         def square(a):  # equal square blocks (whole when the size does not divide)
@@ -64,7 +64,14 @@ class DaskBackend(Backend):
             a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
             return a.map_blocks(function, drop_axis=[a.ndim - 2, a.ndim - 1], dtype=a.dtype)
 
-        return Namespace(da.linalg, solve=solve, inv=lambda a: da.linalg.inv(square(a)),
+        def svd(a):  # of whole matrices (dask's own wants tall-and-skinny chunks), as numpy's
+            a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
+            part = lambda n: lambda b: np.linalg.svd(b)[n]  # noqa: E731
+            return (a.map_blocks(part(0), dtype=a.dtype),
+                    a.map_blocks(part(1), drop_axis=[a.ndim - 1], dtype=a.dtype),
+                    a.map_blocks(part(2), dtype=a.dtype))
+
+        return Namespace(da.linalg, solve=solve, inv=lambda a: da.linalg.inv(square(a)), svd=svd,
                          det=lambda a: whole(a, np.linalg.det),
                          slogdet=lambda a: (whole(a, lambda b: np.linalg.slogdet(b)[0]),
                                             whole(a, lambda b: np.linalg.slogdet(b)[1])))
