@@ -1219,6 +1219,133 @@ def _cancel_inverses(node):
 # Norms: built from the rows above and the elementwise table (so their derivatives are too)
 
 
+# ‖x‖_p = (Σ |x|^p)^(1/p) over every axis (the Frobenius norm for p = 2 and a matrix) is a row,
+# not sqrt(Σ x²): its gradient u = sign(x) |x|^(p−1) / ‖x‖^(p−1) is then the row norm_grad, which
+# takes the subgradient 0 at x = 0 (and at a zero entry), where the chain rule through √ gives 0·∞.
+
+
+def _norm_numpy(arrays, p):
+    (x,) = arrays
+    if p == 2.0:
+        return np.sqrt(np.sum(x * x))
+    return np.sum(np.abs(x) ** p) ** (1.0 / p)
+
+
+def _norm_grad_numpy(arrays, p):
+    (x,) = arrays
+    n = _norm_numpy(arrays, p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u = np.sign(x) * np.abs(x) ** (p - 1.0) / np.where(n == 0, 1.0, n) ** (p - 1.0)
+    return np.where(x == 0, 0.0, u) if p < 1.0 else u  # |0|^(p−1) is ∞ for p < 1
+
+
+def _norm_vjp(node, k, adjoint, n_extra):
+    from .nodes import Operation
+
+    (x,) = node.operands
+    return _spread(adjoint, Operation("norm_grad", [x], node.param), x, tuple(range(x.ndim)), n_extra)
+
+
+def _norm_grad_vjp(node, k, adjoint, n_extra):
+    # ∂u_i/∂x_j = (p−1) (‖x‖^(1−p) |x_i|^(p−2) δ_ij − u_i u_j / ‖x‖), not finite at x = 0 (and,
+    # for p < 2, at a zero entry): the norm has no second derivative there
+    from .construct import add, scale
+    from .functions import _f
+    from .nodes import Contraction, Operation
+
+    (x,) = node.operands
+    p = node.param
+    n = Operation("norm", [x], p)
+    full, _, extra = _labels(x, (), n_extra)
+    sizes = {**dict(zip(extra + full, adjoint.shape)), **dict(zip(full, x.shape))}
+    if p == 2.0:
+        diagonal = Contraction([adjoint, _f("pow")(n, -1.0)], [extra + full, ()], extra + full, sizes)
+    else:
+        weight = _f("pow")(n, 1.0 - p) * _f("pow")(_f("abs")(x), p - 2.0)
+        diagonal = Contraction([adjoint, weight], [extra + full, full], extra + full, sizes)
+    along = Contraction([adjoint, node], [extra + full, full], extra, sizes)  # ⟨G, u⟩
+    outer = Contraction([along, node, _f("pow")(n, -1.0)], [extra, full, ()], extra + full, sizes)
+    return scale(p - 1.0, add(diagonal, scale(-1.0, outer)))
+
+
+def _norm_marks(p, ndim, notation):
+    if p == 2.0:
+        return "" if ndim == 1 else "_F"
+    return f"_{{{p:g}}}" if notation == "latex" else f"_{p:g}"
+
+
+def _norm_index(node, names, namer, fmt):
+    (x,) = node.operands
+    return f"‖{_matrix_text(x, namer, fmt, bare=True)}‖{_norm_marks(node.param, x.ndim, '')}", "atom"
+
+
+def _norm_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    p = _precedences()
+    (arg,) = record.args
+    inner, order = wrap(arg, p.ADD), record.param
+    if notation == "text":  # the parser reads norm2 of a vector only
+        if order == 2.0:
+            return (f"norm2({inner})" if len(arg.shape) == 1 else f"sqrt(sum({inner}.*{inner}))"), \
+                p.ATOM
+        return f"sum(abs({inner}).^{order!r})^{1.0 / order!r}", p.POSTFIX
+    mark = _norm_marks(order, len(arg.shape), notation)
+    if notation == "latex":
+        return f"\\lVert {inner}\\rVert{mark}", p.ATOM
+    return f"‖{inner}‖{mark}", p.ATOM
+
+
+def _norm_grad_index(node, names, namer, fmt):
+    (x,) = node.operands
+    entry = fmt(x, list(names), namer)[0]
+    norm = f"‖{_matrix_text(x, namer, fmt, bare=True)}‖{_norm_marks(node.param, x.ndim, '')}"
+    if node.param == 2.0:
+        return f"{entry}/{norm}", "product"
+    q = node.param - 1.0
+    return f"sign({entry}) |{entry}|^{q:g}/{norm}^{q:g}", "product"
+
+
+def _norm_grad_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    p = _precedences()
+    (arg,) = record.args
+    order, q = record.param, record.param - 1.0
+    norm = _norm_spell(notation, wrap, record)[0]
+    x = wrap(arg, p.POSTFIX)
+    if notation == "text":
+        if order == 2.0:
+            return f"{x}/{norm}", p.PRODUCT
+        return f"sign({x}).*abs({x}).^{q!r}/({norm})^{q!r}", p.PRODUCT
+    if notation == "latex":
+        if order == 2.0:
+            return f"{x} / {norm}", p.PRODUCT
+        return f"\\operatorname{{sign}}({x}) \\circ \\lvert {x}\\rvert^{{\\circ {q:g}}} / {norm}^{{{q:g}}}", p.PRODUCT
+    if order == 2.0:
+        return f"{x}/{norm}", p.PRODUCT
+    return f"sign({x}) ⊙ |{x}|^{q:g}/{norm}^{q:g}", p.PRODUCT
+
+
+def _norm_source(codes, p):
+    if p == 2.0:
+        return f"np.sqrt(np.sum({codes[0]} * {codes[0]}))"
+    return f"np.sum(np.abs({codes[0]}) ** {p!r}) ** {1.0 / p!r}"
+
+
+def _norm_grad_source(codes, p):
+    n = _norm_source(["x"], p)
+    u = f"np.sign(x) * np.abs(x) ** {p - 1.0!r} / np.where(n == 0, 1.0, n) ** {p - 1.0!r}"
+    if p < 1.0:
+        u = f"np.where(x == 0, 0.0, {u})"
+    return f"(lambda x: (lambda n: {u})({n}))({codes[0]})"
+
+
+_row("norm", lambda shapes, p: (), _norm_numpy, _norm_vjp, _norm_index, _norm_spell, _norm_source)
+_row("norm_grad", lambda shapes, p: shapes[0], _norm_grad_numpy, _norm_grad_vjp, _norm_grad_index,
+     _norm_grad_spell, _norm_grad_source)
+
+
 class NormNotImplemented(TensorCalcError, NotImplementedError):
     """A norm that would need an SVD (nuclear, spectral), which tensorcalc does not have yet."""
 
@@ -1229,8 +1356,8 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
     Vectors: ``ord`` 2 (``None``), 1, ``inf``, ``-inf`` or any ``p > 0``; ``inf`` is
     ``max |x_i|`` (a tie splits the subgradient equally, see :func:`max`).  Matrices:
     ``"fro"`` (``None``), 1 (largest column sum), ``inf`` (largest row sum); ``"nuc"``, 2 and
-    −2 need an SVD and raise :class:`NormNotImplemented`.  At ``x = 0`` the 2-norm's gradient is
-    not defined (NaN).
+    −2 need an SVD and raise :class:`NormNotImplemented`.  At ``x = 0`` the gradient of a p-norm
+    is the subgradient 0 (as PyTorch gives; ``jax.grad`` of ``jnp.linalg.norm`` gives NaN).
 
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", (2,))
@@ -1241,12 +1368,13 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
     """
     from .construct import as_expr, sum as total
     from .functions import _f
+    from .nodes import Operation
 
     x = as_expr(x)
     magnitude = _f("abs")(x)
     if x.ndim == 1:
         if ord is None or ord == 2:
-            return _f("sqrt")(total(x * x))
+            return Operation("norm", [x], 2.0)
         if ord == 1:
             return total(magnitude)
         if ord == np.inf:
@@ -1254,11 +1382,11 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
         if ord == -np.inf:
             return min(magnitude)
         if isinstance(ord, (int, float)) and not isinstance(ord, bool) and ord > 0:
-            return _f("pow")(total(_f("pow")(magnitude, float(ord))), 1.0 / ord)
+            return Operation("norm", [x], float(ord))
         raise ShapeError(f"norm: ord={ord!r} is not a vector norm (use 1, 2, inf, -inf or p > 0)")
     if x.ndim == 2:
         if ord is None or ord == "fro":
-            return _f("sqrt")(total(x * x))
+            return Operation("norm", [x], 2.0)
         if ord == 1:
             return max(total(magnitude, axis=0))
         if ord == np.inf:
