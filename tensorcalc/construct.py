@@ -16,7 +16,7 @@ import numpy as np
 
 from .errors import DifferentiationError, ShapeError, TensorCalcError
 from .functions import lookup
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, check_dim
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, check_dim
 
 
 class ExprTypeError(TensorCalcError, TypeError):
@@ -155,8 +155,9 @@ def apply_function(name: str, x, param=None) -> Expr:
 
 
 def power(base, exponent) -> Expr:
-    """``base ** exponent``: an elementwise power for a constant exponent, else
-    ``exp(exponent · log base)``, real for a positive base only (NaN elsewhere).
+    """``base ** exponent``: an elementwise power for a constant exponent; ``exp(exponent ·
+    log c)`` for a constant base c > 0; else the operation ``power`` (x^y, real for x ≥ 0, NaN
+    for x < 0; ``d(0^y)/dy = 0`` for y > 0).
 
     >>> import numpy as np, tensorcalc as tc
     >>> x, y = tc.var("x", (2,)), tc.var("y", (2,))
@@ -171,15 +172,18 @@ def power(base, exponent) -> Expr:
         if np.iscomplexobj(value):
             raise ExprTypeError("power: complex exponents are not supported")
         return Elementwise("pow", base, float(value))
-    if isinstance(base, Const) and base.is_scalar:
-        if np.iscomplexobj(base.value) or float(base.value) <= 0:
+    if isinstance(base, Const) and base.is_scalar and not (
+            not np.iscomplexobj(base.value) and float(base.value) == 0):
+        if np.iscomplexobj(base.value) or float(base.value) < 0:
             raise DifferentiationError(
-                f"power: {base.value[()]!r} ** x needs a positive base when the exponent x is an "
+                f"power: {base.value[()]!r} ** x needs a base ≥ 0 when the exponent x is an "
                 "expression (it is computed as exp(x log base))")
         return apply_function("exp", scale(float(np.log(base.value)), exponent_expr))
-    # both variable: x ** y = exp(y log x), real (and differentiable) for x > 0 only
-    broadcast_shapes("power", base.shape, exponent_expr.shape)
-    return apply_function("exp", product("power", exponent_expr, apply_function("log", base)))
+    # both variable (or the base 0): the operation row power, x^y for x ≥ 0, with d(0^y)/dy = 0
+    # for y > 0 (exp(y log x) would give 0·∞ there)
+    shape = broadcast_shapes("power", base.shape, exponent_expr.shape)
+    return Operation("power", [broadcast_to(base, shape, "power"),
+                               broadcast_to(exponent_expr, shape, "power")], 0)
 
 
 # ---------------------------------------------------------------------------

@@ -641,6 +641,88 @@ for _kind, _short in (("maximum", "max"), ("minimum", "min")):
 
 
 # ---------------------------------------------------------------------------
+# x ** y with both variable: the row power, P_k(x, y) = x^y (log x)^k (k = 0 is x^y itself; the
+# derivatives need k ≥ 1): ∂P_k/∂y = P_{k+1}, ∂P_k/∂x = y P_k(x, y − 1) + k P_{k−1}(x, y − 1).
+# Real for x ≥ 0 (NaN for x < 0, as exp(y log x)); at x = 0 and y > 0, P_k = 0 (the limit of
+# x^y |log x|^k), so d(0^y)/dy = 0 where exp(y log x) gives 0·∞.
+
+
+def _power_numpy(arrays, k):
+    x, y = arrays
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        value = np.power(x, y)
+        if k:
+            value = value * np.log(x) ** k
+    value = np.where((x == 0) & (y > 0), 0.0, value) if k else value
+    return np.where(x < 0, np.nan, value)
+
+
+def _power_vjp(node, k, adjoint, n_extra):
+    from .nodes import Contraction, Operation
+
+    x, y = node.operands
+    order = node.param
+    if k == 1:
+        weight = Operation("power", [x, y], order + 1)
+    else:
+        weight = y * Operation("power", [x, y - 1.0], order)
+        if order:
+            weight = weight + order * Operation("power", [x, y - 1.0], order - 1)
+    axes = tuple(range(n_extra, n_extra + node.ndim))
+    extra = tuple(range(n_extra))
+    return Contraction([adjoint, weight], [extra + axes, axes], extra + axes,
+                       dict(zip(extra + axes, adjoint.shape)))
+
+
+_LOG_POWER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def _power_index(node, names, namer, fmt):
+    x, y = (text if kind == "atom" else f"({text})"
+            for text, kind in (fmt(op, list(names), namer) for op in node.operands))
+    text = f"{x}^{y}"
+    if node.param:
+        text += f" log({x})" + ("" if node.param == 1 else str(node.param).translate(_LOG_POWER))
+    return text, "product" if node.param else "atom"
+
+
+def _power_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    p = _precedences()
+    x, y = record.args
+    scalar, k = not record.shape, record.param
+    if notation == "text":
+        base = f"{wrap(x, p.ATOM)}{'^' if scalar else '.^'}{wrap(y, p.ATOM)}"
+        if k:
+            log = f"log({wrap(x, p.ADD)})"
+            base += ("*" if scalar else ".*") + (log if k == 1 else f"{log}{'^' if scalar else '.^'}{k}")
+        return base, p.PRODUCT if k else p.POSTFIX
+    if notation == "latex":
+        circle = "" if scalar else "\\circ "
+        base = f"{wrap(x, p.ATOM)}^{{{circle}{wrap(y, p.ADD)}}}"
+        log = f"\\log({wrap(x, p.ADD)})" + ("" if k == 1 else f"^{{{k}}}")
+        return (base + (" " if scalar else " \\circ ") + log, p.PRODUCT) if k else (base, p.POSTFIX)
+    base = f"{wrap(x, p.ATOM)}^{'' if scalar else '∘'}{wrap(y, p.ATOM)}"
+    log = f"log({wrap(x, p.ADD)})" + ("" if k == 1 else str(k).translate(_LOG_POWER))
+    return (base + (" " if scalar else " ⊙ ") + log, p.PRODUCT) if k else (base, p.POSTFIX)
+
+
+def _power_source(codes, k):
+    value = f"np.where(x < 0, np.nan, np.power(x, y)"
+    if k:
+        value = (f"np.where(x < 0, np.nan, np.where((x == 0) & (y > 0), 0.0, np.power(x, y) * "
+                 f"np.log(x) ** {k}))")
+    else:
+        value += ")"
+    return f"(lambda x, y: {value})({codes[0]}, {codes[1]})"
+
+
+_row("power", _same_shapes("power"), _power_numpy, _power_vjp, _power_index, _power_spell,
+     _power_source)
+
+
+# ---------------------------------------------------------------------------
 # Layout: reshape (param: the target shape), vec (column-major), kron (A ⊗ B)
 
 
