@@ -1,0 +1,199 @@
+"""Singular points: for every row of the function table and the operation table, the points
+where it is not smooth (or not defined) and what tensorcalc returns there, value and derivative.
+
+One table, :data:`SINGULAR_POINTS`, keyed by the row's name; the README's "Singular points"
+table is :func:`markdown_table` of it, and the tests evaluate every entry at its point (a row
+without an entry fails them).
+
+>>> from tensorcalc.singular_points import SINGULAR_POINTS
+>>> [point.where for point in SINGULAR_POINTS["relu"].points]
+['x = 0']
+>>> SINGULAR_POINTS["relu"].points[0].derivative
+'0 (step(0) = 0)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+INF, NAN = np.inf, np.nan
+
+
+@dataclass(frozen=True)
+class SingularPoint:
+    """One point: ``at`` holds the operands' values there, ``build`` makes the expression from
+    the operands (``None``: the function row applied to one operand); ``value`` and ``gradient``
+    (of the sum of the result, with respect to operand ``wrt``) are what evaluation returns, or an
+    exception class that evaluation raises.  ``where``, ``value_text``, ``derivative`` and
+    ``peers`` are the README's columns."""
+
+    where: str
+    value_text: str
+    derivative: str
+    at: tuple
+    value: object
+    gradient: object
+    build: Optional[Callable] = None
+    param: object = None
+    wrt: int = 0
+    peers: str = ""
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A row's singular points; ``points == ()`` with ``none`` saying why there are none."""
+
+    points: tuple = ()
+    none: str = ""
+
+
+def _smooth(why="smooth on ℝ (overflow to ±∞ for large |x| is not a singular point)"):
+    return Convention((), why)
+
+
+def _a(*values):
+    return np.array(values, dtype=float)
+
+
+def _tc():
+    import tensorcalc
+
+    return tensorcalc
+
+
+_RANK_ONE = np.array([[1.0, 2.0], [2.0, 4.0]])
+_SINGULAR = ("SingularMatrixError",)  # resolved to the class in the tests (no import cycle here)
+
+SINGULAR_POINTS: dict = {
+    # -- the function table ------------------------------------------------------------------
+    "exp": _smooth(), "sin": _smooth(), "cos": _smooth(), "tanh": _smooth(),
+    "sigmoid": _smooth(), "softplus": _smooth(), "expm1": _smooth(), "arctan": _smooth(),
+    "sinh": _smooth(), "cosh": _smooth(), "erf": _smooth(),
+    "tan": _smooth("the poles π/2 + kπ are not floating-point numbers: tan is finite at every float"),
+    "log": Convention((
+        SingularPoint("x = 0", "−∞", "+∞ (x⁻¹)", (_a(0.0),), _a(-INF), _a(INF)),
+        SingularPoint("x < 0", "NaN", "x⁻¹ (the formula, outside the domain)", (_a(-2.0),),
+                      _a(NAN), _a(-0.5)),
+    )),
+    "sqrt": Convention((
+        SingularPoint("x = 0", "0", "+∞", (_a(0.0),), _a(0.0), _a(INF)),
+        SingularPoint("x < 0", "NaN", "NaN", (_a(-1.0),), _a(NAN), _a(NAN)),
+    )),
+    "relu": Convention((SingularPoint("x = 0", "0", "0 (step(0) = 0)", (_a(0.0),), _a(0.0), _a(0.0),
+                                      peers="PyTorch, jax.nn.relu: 0"),)),
+    "abs": Convention((SingularPoint("x = 0", "0", "0 (sign(0) = 0)", (_a(0.0),), _a(0.0), _a(0.0),
+                                     peers="PyTorch: 0; jax.grad(jnp.abs): 1"),)),
+    "step": Convention((SingularPoint("x = 0", "0", "0 (0 everywhere, the jump included)",
+                                      (_a(0.0),), _a(0.0), _a(0.0)),)),
+    "sign": Convention((SingularPoint("x = 0", "0", "0 (0 everywhere, the jump included)",
+                                      (_a(0.0),), _a(0.0), _a(0.0)),)),
+    "log1p": Convention((SingularPoint("x = −1", "−∞", "+∞", (_a(-1.0),), _a(-INF), _a(INF)),)),
+    "arcsin": Convention((
+        SingularPoint("x = ±1", "±π/2", "+∞", (_a(-1.0, 1.0),), _a(-np.pi / 2, np.pi / 2),
+                      _a(INF, INF)),
+        SingularPoint("|x| > 1", "NaN", "NaN", (_a(2.0),), _a(NAN), _a(NAN)),
+    )),
+    "arccos": Convention((
+        SingularPoint("x = ±1", "π, 0", "−∞", (_a(-1.0, 1.0),), _a(np.pi, 0.0), _a(-INF, -INF)),
+        SingularPoint("|x| > 1", "NaN", "NaN", (_a(2.0),), _a(NAN), _a(NAN)),
+    )),
+    "pow": Convention((
+        SingularPoint("x = 0, 0 < p < 1 (x^0.5)", "0", "+∞", (_a(0.0),), _a(0.0), _a(INF),
+                      param=0.5),
+        SingularPoint("x = 0, p < 0 (x⁻¹)", "+∞", "−∞", (_a(0.0),), _a(INF), _a(-INF), param=-1.0),
+        SingularPoint("x = 0, p = 0", "1 (0⁰ = 1)", "0", (_a(0.0),), _a(1.0), _a(0.0), param=0.0),
+        SingularPoint("x < 0, p not an integer", "NaN", "NaN", (_a(-1.0),), _a(NAN), _a(NAN),
+                      param=0.5),
+    )),
+    # -- the operation table -----------------------------------------------------------------
+    "inv": Convention((SingularPoint("X singular", "SingularMatrixError", "SingularMatrixError",
+                                     (_RANK_ONE,), _SINGULAR, _SINGULAR,
+                                     lambda X: _tc().inv(X)),)),
+    "det": Convention((
+        SingularPoint("X of rank n − 1", "0", "the cofactor matrix cof(X) = adj(X)ᵀ", (_RANK_ONE,),
+                      0.0, _a(4.0, -2.0, -2.0, 1.0).reshape(2, 2), lambda X: _tc().det(X),
+                      peers="JAX, autograd: cof(X)"),
+        SingularPoint("X of rank ≤ n − 2", "0", "0 (= cof(X))", (np.zeros((3, 3)),), 0.0,
+                      np.zeros((3, 3)), lambda X: _tc().det(X), peers="JAX: 0"),
+    )),
+    "cofactor": Convention((SingularPoint(
+        "X singular", "cof(X), exact (through an SVD)",
+        "SingularMatrixError (the second derivative of det goes through X⁻¹)", (_RANK_ONE,),
+        _a(4.0, -2.0, -2.0, 1.0).reshape(2, 2), _SINGULAR,
+        lambda X: _tc().grad(_tc().det(X), X).expr),)),
+    "logdet": Convention((SingularPoint("X singular", "SingularMatrixError", "SingularMatrixError",
+                                        (_RANK_ONE,), _SINGULAR, _SINGULAR,
+                                        lambda X: _tc().logdet(X)),)),
+    "solve": Convention((SingularPoint("A singular", "SingularMatrixError", "SingularMatrixError",
+                                       (_RANK_ONE, _a(1.0, 1.0)), _SINGULAR, _SINGULAR,
+                                       lambda A, b: _tc().solve(A, b)),)),
+    "logsumexp": Convention((SingularPoint(
+        "none for finite x (max-shifted); x = (1000, 1000, −1000)", "1000 + log 2",
+        "softmax(x) = (½, ½, 0)", (_a(1000.0, 1000.0, -1000.0),), 1000.0 + np.log(2.0),
+        _a(0.5, 0.5, 0.0), lambda x: _tc().logsumexp(x)),)),
+    "softmax": Convention((SingularPoint(
+        "none for finite x (max-shifted); x = (1000, 1000, −1000)", "(½, ½, 0)",
+        "finite (of Σ softmax(x) = 1: 0)", (_a(1000.0, 1000.0, -1000.0),), _a(0.5, 0.5, 0.0),
+        _a(0.0, 0.0, 0.0), lambda x: _tc().softmax(x)),)),
+    "max": Convention((SingularPoint("ties", "the maximum", "split equally among the tied entries",
+                                     (_a(2.0, 2.0, 1.0),), 2.0, _a(0.5, 0.5, 0.0),
+                                     lambda x: _tc().max(x), peers="PyTorch amax, jnp.max: split"),)),
+    "min": Convention((SingularPoint("ties", "the minimum", "split equally among the tied entries",
+                                     (_a(1.0, 1.0, 2.0),), 1.0, _a(0.5, 0.5, 0.0),
+                                     lambda x: _tc().min(x), peers="PyTorch amin, jnp.min: split"),)),
+    "max_weights": Convention((SingularPoint(
+        "ties (max's subgradient weights)", "1/(number of ties) at the tied entries", "0",
+        (_a(2.0, 2.0, 1.0),), _a(0.5, 0.5, 0.0), _a(0.0, 0.0, 0.0),
+        lambda x: _tc().grad(_tc().max(x), x).expr),)),
+    "min_weights": Convention((SingularPoint(
+        "ties (min's subgradient weights)", "1/(number of ties) at the tied entries", "0",
+        (_a(1.0, 1.0, 2.0),), _a(0.5, 0.5, 0.0), _a(0.0, 0.0, 0.0),
+        lambda x: _tc().grad(_tc().min(x), x).expr),)),
+    "maximum": Convention((SingularPoint("a = b", "a", "½ to each operand", (_a(1.0), _a(1.0)),
+                                         _a(1.0), _a(0.5), lambda a, b: _tc().maximum(a, b)),)),
+    "minimum": Convention((SingularPoint("a = b", "a", "½ to each operand", (_a(1.0), _a(1.0)),
+                                         _a(1.0), _a(0.5), lambda a, b: _tc().minimum(a, b)),)),
+    "reshape": _smooth("linear"), "vec": _smooth("linear"), "kron": _smooth("bilinear"),
+    "norm": Convention((
+        SingularPoint("x = 0 (‖x‖₂, norm2)", "0", "0 (a subgradient)", (np.zeros(3),), 0.0,
+                      np.zeros(3), lambda x: _tc().norm(x),
+                      peers="PyTorch: 0; jax.grad(jnp.linalg.norm): NaN"),
+        SingularPoint("X = 0 (‖X‖_F)", "0", "0 (a subgradient)", (np.zeros((2, 2)),), 0.0,
+                      np.zeros((2, 2)), lambda X: _tc().norm(X, "fro"), peers="JAX: NaN"),
+        SingularPoint("x = 0 (‖x‖_p, p = 3)", "0", "0 (a subgradient)", (np.zeros(3),), 0.0,
+                      np.zeros(3), lambda x: _tc().norm(x, 3), peers="JAX: NaN"),
+        SingularPoint("a zero entry, p < 1", "the norm", "0 at that entry", (_a(0.0, 1.0),), 1.0,
+                      _a(0.0, 1.0), lambda x: _tc().norm(x, 0.5)),
+    )),
+    "norm_grad": Convention((SingularPoint(
+        "x = 0 (the gradient of ‖x‖)", "0", "NaN: ‖x‖ has no second derivative at 0",
+        (np.zeros(2),), np.zeros(2), _a(NAN, NAN), lambda x: _tc().grad(_tc().norm(x), x).expr),)),
+    "power": Convention((
+        SingularPoint("x = 0, y > 0 (also 0 ** y)", "0", "∂/∂y = 0", (_a(0.0), _a(2.0)), _a(0.0),
+                      _a(0.0), lambda x, y: x ** y, wrt=1, peers="JAX: 0"),
+        SingularPoint("x = 0, y > 0 (0 ** y, a constant base)", "0", "∂/∂y = 0", (_a(2.0),),
+                      _a(0.0), _a(0.0), lambda y: 0.0 ** y, peers="JAX: 0"),
+        SingularPoint("x = 0, y = (2, 1, 0.5)", "0", "∂/∂x = y 0^(y−1) = (0, 1, +∞)",
+                      (_a(0.0, 0.0, 0.0), _a(2.0, 1.0, 0.5)), _a(0.0, 0.0, 0.0),
+                      _a(0.0, 1.0, INF), lambda x, y: x ** y),
+        SingularPoint("x = 0, y = 0", "1 (0⁰ = 1)", "∂/∂y = log 0 = −∞", (_a(0.0), _a(0.0)),
+                      _a(1.0), _a(-INF), lambda x, y: x ** y, wrt=1),
+        SingularPoint("x < 0", "NaN (as exp(y log x))", "NaN", (_a(-2.0), _a(2.0)), _a(NAN),
+                      _a(NAN), lambda x, y: x ** y, wrt=1),
+    )),
+}
+
+
+def markdown_table() -> str:
+    """The README's table: one line per singular point, and one per row that has none."""
+    lines = ["| function | at | value | derivative | peers |", "|---|---|---|---|---|"]
+    for name, convention in SINGULAR_POINTS.items():
+        if not convention.points:
+            lines.append(f"| `{name}` | none: {convention.none} | | | |")
+        for point in convention.points:
+            lines.append(f"| `{name}` | {point.where} | {point.value_text} | {point.derivative} | "
+                         f"{point.peers} |")
+    return "\n".join(lines)
