@@ -599,8 +599,10 @@ class _Product:
                          else part)
         parts += ["𝟙" + _sub([self.names[l]]) for l in self.output if l not in carried]
         parts += [str(d) for l, d in self.sizes.items() if l not in self.output and l not in carried]
-        body = " ".join(parts) or "1"
-        if self.coefficient == -1.0:
+        body = " ".join(parts)
+        if not body:  # a constant
+            body = f"{self.coefficient:g}"
+        elif self.coefficient == -1.0:
             body = "-" + body
         elif self.coefficient != 1.0:
             body = f"{self.coefficient:g} {body}"
@@ -651,7 +653,9 @@ def _local_step(m, c, local, m_names, c_names, namer, name_of, dims, bound, exam
 def _chain_steps(steps, m, c, local, adjoint, m_names, c_names, x_names, namer, name_of, F, extra,
                  several) -> list:
     """The incoming gradient at ``m`` contracted into the local Jacobian ``∂m/∂c``; each δ."""
-    if isinstance(adjoint, Const):  # a scalar f's seed 1: the local Jacobian is the gradient
+    if isinstance(adjoint, Const) and adjoint.value.ndim == 0 and float(adjoint.value) == 1.0:
+        # a scalar f's seed 1: the local Jacobian is the gradient (any other constant, such as
+        # the 2 of L = 2b, is contracted in below like any incoming gradient)
         return [local]
     k, n, e = len(m_names), len(c_names), len(x_names)
     m_l, c_l, x_l = list(range(k)), list(range(k, k + n)), list(range(k + n, k + n + e))
@@ -766,7 +770,7 @@ def _cost_steps(f, target, result, stand_in, bound, used) -> list:
                           _matrix(product), product.shape, flops=plan.flops, peak_bytes=plan.peak_bytes,
                           largest=plan.largest_intermediate,
                           note=f"a cotangent {u.name} contracted in first: {plan.flops} FLOPs"))
-    note = (f"largest intermediate: naive {slow.largest_intermediate} entries, contracted "
+    note = (f"largest intermediate: naive {_count(slow.largest_intermediate, 'entry', 'entries')}, contracted "
             f"{fast.largest_intermediate}; peak memory {slow.peak_bytes} B vs {fast.peak_bytes} B")
     sized = ", ".join(f"{k}={v}" for k, v in sorted(bound.items()))
     main = f"naive {slow.flops} FLOPs · contracted {fast.flops} FLOPs" + (f" (at {sized})" if sized else "")
