@@ -394,7 +394,7 @@ def test_an_expression_may_start_with_a_minus_from_the_shell():
                  ["grad", "--wrt", "x", "--", "-x'*x"]):
         result = run(argv[0], "--format", "index", *argv[1:])
         assert (result.returncode, result.stdout, result.stderr) == (0, "-2 x_i\n", ""), argv
-    result = run("check", "-x'*A*x", "--seed", "3")
+    result = run("check", "-x'*A*x", "--wrt", "x", "--seed", "3")
     assert result.returncode == 0 and "seed 3" in result.stdout, result.stderr
     assert "starts with '-'" in run("grad", "--help").stdout
 
