@@ -24,13 +24,16 @@ import argparse
 import dataclasses
 import json
 import math
+import re
 import sys
 from typing import Optional
 
 import numpy as np
 
 import tensorcalc as tc
+from tensorcalc.differentiate import DEFAULT_MEMORY_LIMIT  # --memory-limit's default: tc.grad's
 from tensorcalc.errors import closest
+from tensorcalc.evaluate import _human
 
 PROG = "tensorcalc"
 DEFAULT_SIZE = 3  # for every named dimension that --size leaves out (check, explain, code)
@@ -182,6 +185,38 @@ def parse_sizes(values=()) -> dict:
     return sizes
 
 
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12, "pb": 10**15,
+          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40, "pib": 2**50}
+
+
+def parse_memory(text: str) -> int:
+    """``--memory-limit``: bytes, or a number with a unit (kB, MB, GB, TB: powers of 1000;
+    KiB, MiB, GiB, TiB: powers of 1024).
+
+    >>> parse_memory("4GiB"), parse_memory("500 MB"), parse_memory("1000000"), parse_memory("1.5kib")
+    (4294967296, 500000000, 1000000, 1536)
+    """
+    match = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([A-Za-z]*)\s*", text)
+    unit = match and match.group(2).lower()
+    if not match or unit not in _UNITS or float(match.group(1)) * _UNITS[unit] < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive size in bytes, or with a unit such as 4GiB or 500MB, got {text!r}")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def _seed(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def _level(text: str) -> int:
+    if text.strip() not in ("1", "2", "3"):
+        raise argparse.ArgumentTypeError(f"expected 1 (forward, result, cost), 2 (every step) or "
+                                         f"3 (every node's incoming gradient), got {text!r}")
+    return int(text)
+
+
 def read_expression(args, stdin=None) -> str:
     """The expression text: the argument, or standard input for ``-`` or no argument."""
     if args.expression not in (None, "-"):
@@ -190,7 +225,15 @@ def read_expression(args, stdin=None) -> str:
     if args.expression is None and stdin.isatty():
         raise UsageError("no expression: give one as an argument (tensorcalc grad \"x'*A*x\" "
                          "--wrt x) or on standard input")
-    return stdin.read()
+    data = getattr(stdin, "buffer", None)
+    if data is None:  # a text stream (a test's StringIO)
+        return stdin.read()
+    raw = data.read()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UsageError(f"standard input is not UTF-8 text: byte {raw[error.start]:#04x} at "
+                         f"offset {error.start} cannot be decoded") from None
 
 
 def shape_text(shape) -> str:
@@ -215,7 +258,21 @@ class Problem:
 
 def read_problem(args, stdin=None) -> Problem:
     text = read_expression(args, stdin)
-    f = tc.parse(text, dialect=args.dialect, **parse_types(args.type, args.shape))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:  # bytes that were not UTF-8 in argv (surrogate escapes)
+        raise UsageError(f"the expression is not UTF-8 text (a byte at position {error.start} "
+                         "cannot be decoded)") from None
+    types = parse_types(args.type, args.shape)
+    try:
+        f = tc.parse(text, dialect=args.dialect, **types)
+    except tc.TensorCalcError:
+        raise
+    except RecursionError:
+        raise UsageError("the expression is nested too deeply to read") from None
+    except Exception as error:  # noqa: BLE001 - a parser bug must not reach the user as a traceback
+        raise UsageError(f"could not read the expression ({type(error).__name__}: {error}); this "
+                         "is a bug in tensorcalc's parser, please report it") from None
     found = tc.variables(f)
     wrt = _split(args.wrt)
     if not wrt:
@@ -465,6 +522,31 @@ def _checked_sizes(problem: Problem, sizes: dict) -> dict:
     return {d: sizes.get(d, DEFAULT_SIZE) for d in dims}
 
 
+def _entries(variable, sizes: dict) -> int:
+    return math.prod(d if isinstance(d, int) else sizes.get(d, DEFAULT_SIZE) for d in variable.shape)
+
+
+def check_memory(command: str, problem: Problem, sizes: dict, limit: int, outputs=()) -> None:
+    """Refuse, before anything is allocated, a run whose random values (and the arrays the
+    ``outputs`` hold while evaluated) would pass ``--memory-limit``: the message gives the
+    predicted size and the sizes that made it.
+
+    The prediction counts 8 bytes an entry: every variable's value, four more copies of the
+    largest ``--wrt`` variable (a direction, x ± hv), and the peak of the program evaluating ``outputs``.
+    """
+    largest = max((_entries(problem.variables[name], sizes) for name in problem.wrt), default=0)
+    predicted = 8 * (sum(_entries(v, sizes) for v in problem.variables.values()) + 4 * largest)
+    if predicted <= limit and outputs:
+        bound = {d: sizes.get(d, DEFAULT_SIZE) for d in _named_dims(problem)}
+        predicted += tc.compile([tc.as_expr(o) for o in outputs]).predicted_bytes(bound)
+    if predicted > limit:
+        shown = ", ".join(f"{d}={sizes.get(d, DEFAULT_SIZE)}" for d in _named_dims(problem))
+        raise UsageError(f"{command}: at {shown or 'these sizes'} the values and derivatives need "
+                         f"about {_human(predicted)}, above --memory-limit {_human(limit)}; use "
+                         "smaller --size values, or raise --memory-limit (such as --memory-limit "
+                         "16GiB)")
+
+
 # ---------------------------------------------------------------------------
 # Subcommands
 
@@ -480,8 +562,10 @@ def run_code(args, out) -> int:
     grads = tc.grad(problem.f, tuple(problem.wrt))
     if not args.name.isidentifier():
         raise UsageError(f"--name {args.name}: not a Python identifier")
-    print(tc.codegen([problem.f, *grads], name=args.name, sizes=parse_sizes(args.size)),
-          file=out, end="")
+    sizes = parse_sizes(args.size)
+    check_memory("code (the generated module's own check)", problem,
+                 _checked_sizes(problem, sizes), args.memory_limit, [problem.f, *grads])
+    print(tc.codegen([problem.f, *grads], name=args.name, sizes=sizes), file=out, end="")
     return 0
 
 
@@ -491,7 +575,10 @@ def run_check(args, out) -> int:
         raise UsageError(f"--tolerance must be a positive number, got {args.tolerance}")
     sizes = _checked_sizes(problem, parse_sizes(args.size))
     command = "hessian" if args.order == 2 else "jacobian"
+    check_memory("check", problem, sizes, args.memory_limit)
     items = derivatives(problem, command)
+    check_memory("check", problem, sizes, args.memory_limit,
+                 [item.derivative for item in items] + [problem.f])
     shown = ", ".join(f"{d}={n}" for d, n in sizes.items())
     print(f"{_signature(problem)}\nat random values ({shown + ', ' if shown else ''}seed "
           f"{args.seed}), central differences along random directions:", file=out)
@@ -512,6 +599,8 @@ def run_explain(args, out) -> int:
         options["sizes"] = sizes
     if args.level is not None:
         options["level"] = args.level
+    if args.memory_limit is not None:
+        options["memory_limit"] = args.memory_limit
     wrt = problem.wrt[0] if len(problem.wrt) == 1 else tuple(problem.wrt)
     result = explain(problem.f, wrt, **options)
     if args.format == "json":
@@ -532,6 +621,8 @@ def _plain(record):
         return {str(k): _plain(v) for k, v in record.items()}
     if isinstance(record, (list, tuple)):
         return [_plain(v) for v in record]
+    if isinstance(record, np.ndarray):
+        return record.tolist()
     if record is None or isinstance(record, (str, int, float, bool)):
         return record
     return str(record)
@@ -558,7 +649,9 @@ def build_parser() -> argparse.ArgumentParser:
                                   epilog=examples + _COMMON_EPILOG.format(extra=extra),
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
         sub.add_argument("expression", nargs="?", metavar="EXPRESSION",
-                         help="the expression text; '-' or none reads standard input")
+                         help="the expression text; '-' or none reads standard input (one "
+                         "that starts with '-', such as \"-x'*x\", is read as the expression; "
+                         "after -- anything is)")
         sub.add_argument("--wrt", action="append", metavar="NAMES",
                          help="variable(s) to differentiate with respect to, comma-separated or "
                          "repeated (needed unless the expression has one variable)")
@@ -577,20 +670,78 @@ def build_parser() -> argparse.ArgumentParser:
             sub.add_argument("--size", action="append", metavar="DIM=N",
                              help="the size of a named dimension (default 3), repeated or "
                              "comma-separated: --size n=100,m=20")
+        if command in ("explain", "code", "check"):
+            sub.add_argument("--memory-limit", type=parse_memory, metavar="BYTES",
+                             default=None if command == "explain" else DEFAULT_MEMORY_LIMIT,
+                             help="refuse sizes whose values would need more memory: bytes or "
+                             "4GiB, 500MB (default 4GiB" + ("; explain then skips counting "
+                             "non-zeros)" if command == "explain" else ")"))
         if command == "explain":
-            sub.add_argument("--level", help="how much detail (passed to tc.explain)")
+            sub.add_argument("--level", type=_level, help="how much detail: 1 (forward, result, "
+                             "cost), 2 (every step, the default) or 3 (every node)")
             sub.add_argument("--format", choices=("text", "json"), default="text",
                              help="the text view (default) or the steps as JSON")
         if command == "code":
             sub.add_argument("--name", default="f_and_grad",
                              help="the generated function's name (default f_and_grad)")
         if command == "check":
-            sub.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+            sub.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
             sub.add_argument("--tolerance", type=float, default=1e-6,
                              help="the largest relative error that passes (default 1e-6)")
             sub.add_argument("--order", type=int, choices=(1, 2), default=1,
                              help="1: gradients/Jacobians (default); 2: Hessian blocks")
     return parser
+
+
+def expression_first(argv: list) -> list:
+    """``argv`` with an expression that starts with '-' (``"-x'*x"``) moved behind ``--``, so
+    that argparse reads it as the expression and not as an unknown option.
+
+    >>> expression_first(["grad", "-x'*x", "--wrt", "x"])
+    ['grad', '--wrt', 'x', '--', "-x'*x"]
+
+    A single-dash word other than ``-`` and ``-h`` is no option of ours; a word after an option
+    that takes a value (``--seed -1``) is that value.
+    """
+    if "--" in argv:
+        return argv
+    command = next((n for n, word in enumerate(argv) if not word.startswith("-")), None)
+    if command is None:
+        return argv
+    flags = ("-h", "--help")
+    for n in range(command + 1, len(argv)):
+        word, previous = argv[n], argv[n - 1]
+        takes_value = n - 1 > command and previous.startswith("--") and "=" not in previous \
+            and previous not in flags
+        if word.startswith("-") and not word.startswith("--") and word not in ("-", "-h") \
+                and not takes_value:
+            return argv[:n] + argv[n + 1:] + ["--", word]
+    return argv
+
+
+# Library messages name Python arguments; the command line's user knows the flags.
+_CLI_WORDS = [
+    (re.compile(r"pass (\w+)=\(\.\.\.\) to tc\.parse"), r"pass --shape \1=..."),
+    (re.compile(r"dialect='(\w+)'"), r"--dialect \1"),
+    (re.compile(r"\(limit memory_limit=([^)]*)\)"), r"(limit --memory-limit \1)"),
+    (re.compile(r"pass a larger memory_limit to tc\.grad / tc\.jacobian"), "raise --memory-limit"),
+    (re.compile(r"or raise memory_limit\b"), "or raise --memory-limit"),
+    (re.compile(r"\bsizes names '(\w+)'"), r"--size \1=... names '\1'"),
+]
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: flags, not keyword arguments.
+
+    >>> cli_words("variable 'x' has no shape: pass x=(...) to tc.parse (the numpy dialect "
+    ...           "needs every shape)")
+    "variable 'x' has no shape: pass --shape x=... (the numpy dialect needs every shape)"
+    >>> cli_words("... but the matrix dialect has scalars, vectors and matrices; use dialect='numpy'")
+    '... but the matrix dialect has scalars, vectors and matrices; use --dialect numpy'
+    """
+    for pattern, replacement in _CLI_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 def main(argv=None) -> int:
@@ -600,6 +751,7 @@ def main(argv=None) -> int:
     2
     """
     parser = build_parser()
+    argv = expression_first(list(sys.argv[1:] if argv is None else argv))
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit:  # --help, --version, or argparse's own usage error (2)
@@ -607,11 +759,28 @@ def main(argv=None) -> int:
     try:
         return RUNNERS[args.command](args, sys.stdout)
     except (UsageError, tc.TensorCalcError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
+        _error(cli_words(str(error)))
         return 2
     except BrokenPipeError:  # tensorcalc code ... | head
         sys.stderr.close()
         return 1
+    except MemoryError as error:  # past what --memory-limit predicts (einsum's temporaries)
+        _error(f"out of memory ({error}); use smaller --size values or a lower --memory-limit")
+        return 2
+    except RecursionError:
+        _error("the expression is nested too deeply")
+        return 2
+    except Exception as error:  # noqa: BLE001 - a bug: say so in one line, not a traceback
+        _error(f"internal error ({type(error).__name__}: {error}); this is a bug in tensorcalc, "
+               "please report it with the command line")
+        return 70  # EX_SOFTWARE: not the input's fault
+
+
+def _error(message: str) -> None:
+    """``tensorcalc: error: …`` on stderr, whatever characters the message holds."""
+    text = f"{PROG}: error: {message}"
+    encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
+    print(text.encode(encoding, "backslashreplace").decode(encoding), file=sys.stderr)
 
 
 if __name__ == "__main__":  # pragma: no cover

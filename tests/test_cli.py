@@ -208,7 +208,7 @@ def test_no_expression_at_a_terminal(capsys, monkeypatch):
     (["check", "x'*A*x", "--wrt", "x", "--size", "q=3"],
      "--size q=...: 'q' is no dimension of the expression (it has n)"),
     (["check", "x'*A*x", "--wrt", "x", "--tolerance", "-1"], "--tolerance must be a positive number"),
-    (["code", "x'*A*x", "--wrt", "x", "--size", "q=3"], "codegen: sizes names 'q'"),
+    (["code", "x'*A*x", "--wrt", "x", "--size", "q=3"], "--size q=...: 'q' is no dimension"),
     (["code", "x'*A*x", "--wrt", "x", "--name", "not-a-name"], "--name not-a-name: not a Python"),
     (["grad", "x @ A @ x", "--dialect", "numpy", "--wrt", "x"], "variable 'x' has no shape"),
 ])
@@ -323,7 +323,7 @@ def test_explain_calls_tc_explain(capsys, monkeypatch):
     status, out, _ = call(capsys, "explain", "v'*(W*x)", "--wrt", "W,v", "--level", "2",
                           "--format", "json")
     assert status == 0 and json.loads(out) == list(FakeExplanation.steps)
-    assert calls[-1][1:] == (("W", "v"), {"level": "2"})
+    assert calls[-1][1:] == (("W", "v"), {"level": 2})
 
 
 def test_explain_missing_says_so(capsys, monkeypatch):
@@ -338,3 +338,84 @@ def test_explain_for_real(capsys):
     status, out, err = call(capsys, "explain", "v'*(W*x)", "--wrt", "W")
     assert status == 0, err
     assert out.strip()
+
+
+# ---------------------------------------------------------------------------
+# Issue 15: every bad input ends in status 2, a message on stderr and no traceback (subprocesses)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["explain", "v'*(W*x)", "--wrt", "W", "--level", "5"], "argument --level: expected 1"),
+    (["explain", "v'*(W*x)", "--wrt", "W", "--level", "99999999999"], "argument --level"),
+    (["explain", "v'*(W*x)", "--wrt", "W", "--level", "abc"], "argument --level"),
+    (["explain", "v'*(W*x)", "--wrt", "q"], "--wrt q: the expression has no variable named 'q'"),
+    (["check", "x'*A*x", "--wrt", "x", "--size", "n=100000000"],
+     "check: at n=100000000 the values and derivatives need about 71.1 PiB, above "
+     "--memory-limit 4.0 GiB"),
+    (["check", "x'*A*x", "--wrt", "x", "--size", "n=2000", "--memory-limit", "1MB"],
+     "check: at n=2000 the values and derivatives need about"),
+    (["check", "x'*A*x", "--wrt", "x", "--memory-limit", "4XB"],
+     "argument --memory-limit: expected a positive size in bytes, or with a unit"),
+    (["check", "x'*A*x", "--wrt", "x", "--memory-limit", "0"], "argument --memory-limit"),
+    (["code", "x'*x", "--size", "n=100000000000"],
+     "code (the generated module's own check): at n=100000000000 the values"),
+    (["check", "x'*x", "--seed", "-1"], "argument --seed: expected a non-negative integer"),
+    (["check", "x'*x", "--size", "n"], "--size expects NAME=SIZE"),
+    (["check", "x'*x", "--size", "n=1e3"], "--size expects NAME=SIZE"),
+    (["grad", "x'*A*x", "--type", "A=tensor"], "--type A=tensor: unknown kind"),
+    (["grad", "x'*A*x", "--wrt", "y"], "--wrt y: the expression has no variable named 'y'"),
+    (["grad", ""], "empty input"),
+    (["grad", "x @ A @ x", "--dialect", "numpy", "--wrt", "x"],
+     "variable 'x' has no shape: pass --shape x=... (the numpy dialect needs every shape)"),
+    (["grad", "jnp.sum(x)", "--dialect", "numpy", "--shape", "x=n"], ""),
+    (["grad", "x'*A*x", "--wrt", "x", "--shape", "A=n,n,n"], "use --dialect numpy"),
+    (["grad", "(" * 5000 + "x" + ")" * 5000], ""),
+    (["grad", "x\udcff"], "the expression is not UTF-8 text"),
+])
+def test_bad_input_from_the_shell(argv, message):
+    result = run(*argv)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.startswith(("tensorcalc: error: ", "usage:")), result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_stdin_that_is_not_utf8_from_the_shell():
+    result = subprocess.run([sys.executable, "-m", "tensorcalc", "grad"], input=b"x\xff",
+                            capture_output=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.decode() == ("tensorcalc: error: standard input is not UTF-8 text: byte "
+                                      "0xff at offset 1 cannot be decoded\n")
+
+
+def test_an_expression_may_start_with_a_minus_from_the_shell():
+    for argv in (["grad", "-x'*x", "--wrt", "x"], ["grad", "--wrt", "x", "-x'*x"],
+                 ["grad", "--wrt", "x", "--", "-x'*x"]):
+        result = run(argv[0], "--format", "index", *argv[1:])
+        assert (result.returncode, result.stdout, result.stderr) == (0, "-2 x_i\n", ""), argv
+    result = run("check", "-x'*A*x", "--wrt", "x", "--seed", "3")
+    assert result.returncode == 0 and "seed 3" in result.stdout, result.stderr
+    assert "starts with '-'" in run("grad", "--help").stdout
+
+
+def test_memory_limit_accepts_human_sizes(capsys):
+    assert [cli.parse_memory(t) for t in ("4GiB", "500MB", "1000", "2 kib", "1.5GB")] == \
+        [4 * 2**30, 500 * 10**6, 1000, 2048, 1_500_000_000]
+    status, out, err = call(capsys, "check", "x'*A*x", "--wrt", "x", "--size", "n=30",
+                            "--memory-limit", "1MB")
+    assert (status, err) == (0, "") and "all 1 derivative within" in out
+
+
+def test_explain_several_variables_and_level_for_real(capsys):
+    for wrt in (["--wrt", "W,x"], ["--wrt", "W", "--wrt", "x"]):
+        status, out, err = call(capsys, "explain", "v'*(W*x)", *wrt, "--format", "json")
+        assert (status, err) == (0, "")
+        steps = json.loads(out)
+        results = [s for s in steps if s["kind"] == "result"]
+        assert [(s["name"], s["matrix"]) for s in results] == [("∂L/∂W", "v xᵀ"), ("∂L/∂x", "Wᵀv")]
+    status, out, err = call(capsys, "explain", "v'*(W*x)", "--wrt", "W", "--level", "1")
+    assert (status, err) == (0, "") and len(out.splitlines()) == 4  # forward, forward, result, cost
+    status, out, _ = call(capsys, "explain", "sum(tanh(W*x))", "--wrt", "W", "--size", "n=200,m=200")
+    assert status == 0 and "shape (200, 200): 40000 entries, 200 non-zero" in out
+    assert "('n'" not in out

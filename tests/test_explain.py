@@ -177,3 +177,108 @@ def test_errors():
         tc.explain(tc.sum(x), tc.sin(y))
     with pytest.raises(tc.DifferentiationError):
         tc.explain(tc.sum(tc.sin(x)), x, names={"x": tc.sin(x)})
+
+
+# ---------------------------------------------------------------------------
+# Issue 15: several variables, values, non-saturating counts, shapes as (n, m)
+
+
+def test_several_variables_in_one_sweep():
+    W, x, v = tc.var("W", ("n", "m")), tc.var("x", ("m",)), tc.var("v", ("n",))
+    L = tc.sum(v * (W @ x))
+    e = tc.explain(L, (W, x))
+    assert e.wrt == (W, x) and len(e.result) == 2
+    results = e.of_kind("result")
+    assert [(s.name, s.shape) for s in results] == [("∂L/∂W", ("n", "m")), ("∂L/∂x", ("m",))]
+    assert [s.matrix for s in results] == ["v xᵀ", "Wᵀv"]
+    values = {"W": rng.standard_normal((4, 3)), "x": rng.standard_normal(3), "v": rng.standard_normal(4)}
+    expected = [np.outer(values["v"], values["x"]), values["W"].T @ values["v"]]  # by hand
+    for step, want in zip(results, expected):
+        assert np.allclose(tc.evaluate(e.expand(step.expr), values), want)
+        assert np.allclose(tc.evaluate(step.value, values), want)
+    assert [s.factors for s in e.of_kind("jacobian")] == [((1, 3), (3, 9)), ((1, 3), (3, 3))]
+    assert len(e.of_kind("cost")) == 2
+    assert len(e.of_kind("forward")) == 2  # the forward stages once, not once per variable
+    by_name = tc.explain(L, ("W", "x"))
+    assert [s.index for s in by_name.steps] == [s.index for s in e.steps]
+    with pytest.raises(tc.DifferentiationError, match="twice"):
+        tc.explain(L, (W, W))
+    z = W @ x
+    with pytest.raises(tc.DifferentiationError, match="inside"):
+        tc.explain(tc.sum(v * z), (z, W))
+
+
+def test_sizes_come_from_the_values():
+    X, w = tc.var("X", ("n", "d")), tc.var("w", ("d",))
+    values = {"X": rng.standard_normal((6, 2)), "w": rng.standard_normal(2)}
+    e = tc.explain(tc.sum(tc.tanh(X @ w)), w, values=values)
+    assert e.sizes == {"n": 6, "d": 2}
+    assert "(at d=2, n=6)" in e.of_kind("cost")[0].index
+    local = next(s for s in e.of_kind("local") if s.name == "∂b/∂w")
+    assert local.shape == ("n", "d") and local.entries == 12
+    assert "shape (6, 2): 12 entries" in e.text()
+    assert "shape (n," not in e.text()
+    with pytest.raises(tc.ShapeError, match="dimension n is 5"):
+        tc.explain(tc.sum(tc.tanh(X @ w)), w, values=values, sizes={"n": 5})
+
+
+def test_local_steps_carry_their_value_at_the_given_values():
+    W, a, g = tc.var("W", (3, 3)), tc.var("a", (3,)), tc.var("g", (3,))
+    values = {"W": rng.standard_normal((3, 3)), "a": rng.standard_normal(3), "g": rng.standard_normal(3)}
+    e = tc.explain(tc.sum(g * (W @ a)), W, values=values)
+    local = next(s for s in e.of_kind("local") if s.name == "∂b/∂W")
+    expected = np.einsum("ij,k->ijk", np.eye(3), values["a"])  # ∂(Wa)_i/∂W_jk = δ_ij a_k
+    assert isinstance(local.evaluated, np.ndarray) and local.evaluated.shape == (3, 3, 3)
+    assert np.allclose(local.evaluated, expected)
+    assert (local.nonzeros, local.counted) == (9, "at the given values")
+    assert tc.explain(tc.sum(g * (W @ a)), W).of_kind("local")[1].evaluated is None  # random: not kept
+
+
+def test_a_wide_tanh_layer_is_not_saturated():
+    W, x = tc.var("W", (200, 200)), tc.var("x", (200,))
+    e = tc.explain(tc.sum(tc.tanh(W @ x)), W)
+    local = next(s for s in e.of_kind("local") if s.name == "∂c/∂b")  # diag(1 − tanh²)
+    assert (local.entries, local.nonzeros) == (40000, 200)
+    assert "40000 entries, 200 non-zero" in e.text()
+    s = tc.var("s", (200,))
+    e = tc.explain(tc.sum(tc.sigmoid(tc.var("V", (200, 200)) @ s)), "V")
+    assert next(t for t in e.of_kind("local") if t.name == "∂c/∂b").nonzeros == 200
+
+
+def test_shapes_print_as_the_command_line_prints_them_and_one_entry():
+    W, x = tc.var("W", ("n", "m")), tc.var("x", ("m",))
+    e = tc.explain(tc.sum(tc.tanh(W @ x)), x)
+    text = e.text()
+    assert "shape (n, m)" in text and "shape (n,)" in text
+    assert "('n'" not in text and "'m')" not in text
+    c = tc.var("c", ())
+    e = tc.explain(tc.sin(c) * 2.0, c)
+    assert [s.entries for s in e.of_kind("local")] == [1, 1]  # ∂L/∂b, ∂b/∂c
+    assert "shape (): 1 entry, 1 non-zero" in e.text() and "1 entries" not in e.text()
+
+
+def test_a_constant_incoming_gradient_is_not_dropped():
+    """L = 2 sin(c): the incoming gradient at sin(c) is the constant 2, which the chain rule
+    multiplies in (it was once mistaken for the seed 1, giving ∂L/∂c = cos(c))."""
+    c = tc.var("c", ())
+    e = tc.explain(tc.sin(c) * 2.0, c)
+    result = e.of_kind("result")[0]
+    for at in (0.3, -1.2):
+        assert np.isclose(tc.evaluate(e.expand(result.expr), c=at), 2 * np.cos(at))
+    assert e.of_kind("local")[0].index == "∂L/∂b = 2"
+    x = tc.var("x", (3,))
+    e = tc.explain(3.0 * tc.sum(tc.tanh(x)), x)
+    value = rng.standard_normal(3)
+    assert np.allclose(tc.evaluate(e.expand(e.of_kind("result")[0].expr), x=value),
+                       3 * (1 - np.tanh(value) ** 2))
+
+
+def test_level_is_checked_and_counting_respects_the_memory_limit():
+    x = tc.var("x", ("n",))
+    for level in ("2", 0, 4, True):
+        with pytest.raises(tc.DifferentiationError, match="level must be 1"):
+            tc.explain(tc.sum(x * x), x, level=level)
+    e = tc.explain(tc.sum(tc.exp(x)), x, sizes={"n": 1000}, memory_limit=1000)
+    local = e.of_kind("local")[0]
+    assert local.entries == 1000 and local.nonzeros is None and "above memory_limit" in local.counted
+    assert tc.explain(tc.sum(tc.exp(x)), x, sizes={"n": 1000}).of_kind("local")[0].nonzeros == 1000
