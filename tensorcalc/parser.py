@@ -30,7 +30,7 @@ import ast
 import inspect
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -192,9 +192,12 @@ class Call:
         return self.args
 
 
-# Binding powers (left, right): ' tightest, then ^ .^ (right-associative), unary -, * / .* ./, + -.
+# Binding powers (left, right), loosest first: + -, then * / .* ./, then unary - +, then
+# ^ .^ and the postfix ' on one level, left to right as in MATLAB (x.^2' is (x.^2)', a^b^c is
+# (a^b)^c).  A sign right after ^ or .^ belongs to the exponent alone: 2^-1*x is (2^-1)*x.
+_POWER = 40
 _INFIX = {"+": (10, 11), "-": (10, 11), "*": (20, 21), "/": (20, 21), ".*": (20, 21),
-          "./": (20, 21), "^": (40, 39), ".^": (40, 39)}
+          "./": (20, 21), "^": (_POWER, _POWER + 1), ".^": (_POWER, _POWER + 1)}
 _PREFIX_POWER = 30
 
 
@@ -237,7 +240,7 @@ class _Parser:
         transposes = 0
         while True:
             token = self.peek()
-            if token.text == "'":
+            if token.text == "'" and min_power <= _POWER:
                 transposes += 1
                 if depth + transposes > MAX_DEPTH:
                     raise self.too_deep(token)
@@ -258,17 +261,23 @@ class _Parser:
     def prefix(self, depth: int):
         token = self.advance()
         if token.kind == "number":
-            return Number(float(token.text), (token.start, token.end))
+            value = float(token.text)
+            if not np.isfinite(value):
+                raise self.error(f"the number {token.text} is too large: it overflows a double "
+                                 "(the largest is about 1.8e308)", token)
+            return Number(value, (token.start, token.end))
         if token.kind == "name":
             if self.peek().text == "(":
                 return self.call(token, depth)
             return Name(token.text, (token.start, token.end))
         if token.text == "(":
             inner = self.expression(0, depth + 1)
-            self.closing(token)
-            return inner
+            closing = self.closing(token)
+            return replace(inner, span=(token.start, closing.end))  # the span holds the parentheses
         if token.text in ("-", "+"):
-            operand = self.expression(_PREFIX_POWER, depth + 1)
+            previous = self.tokens[self.at - 2] if self.at >= 2 else None
+            after_power = previous is not None and previous.text in ("^", ".^")
+            operand = self.expression(_POWER + 1 if after_power else _PREFIX_POWER, depth + 1)
             return Unary(token.text, operand, (token.start, operand.span[1]))
         if token.kind == "end":
             raise self.error("unexpected end of input: expected an operand", token)
@@ -502,11 +511,15 @@ class _Typer:
 
     def binary(self, node: Binary, a: _Type, b: _Type) -> _Type:
         op, left, right = node.op, node.left, node.right
-        if a.value is not None and b.value is not None:
-            return _Type("scalar", (), _fold(op, a.value, b.value))
+        if a.value is not None and b.value is not None:  # only a literal op a literal folds
+            return _Type("scalar", (), self.folded(node, op, a.value, b.value))
+        # below, at least one operand is not a literal: the result is never a folded value
+        if op in ("/", "./") and b.value == 0:
+            raise self.error(f"{'division' if op == '/' else _OPERATION[op]} {op!r}: division by "
+                             "the constant 0", node.op_span)
         if op in ("+", "-", ".*", "./"):
             if a.kind == "scalar" or b.kind == "scalar":
-                return b if a.kind == "scalar" else a
+                return _Type(b.kind, b.dims) if a.kind == "scalar" else _Type(a.kind, a.dims)
             what = f"{_OPERATION[op]} {op!r}"
             if a.kind != b.kind:
                 hint = ("; a vector never broadcasts against a matrix" if "matrix" in (a.kind, b.kind)
@@ -522,8 +535,16 @@ class _Typer:
             if b.kind != "scalar":
                 raise self.error(f"division '/': divides only by a scalar, got {self.show(right, b)}; "
                                  "use ./ for elementwise division", node.op_span)
-            return a
+            return _Type(a.kind, a.dims)
         return self.power(node, a, b)
+
+    def folded(self, node, op: str, a: float, b: float) -> float:
+        """``a op b`` for two literals; a result that is not a finite number is an error."""
+        value = _fold(op, a, b)
+        if not np.isfinite(value):
+            raise self.error(f"{_short(self.text, node)!r} is {value} ({_NOT_FINITE}); a constant "
+                             "must be a finite number", node.span)
+        return value
 
     def product(self, node: Binary, a: _Type, b: _Type) -> _Type:
         if a.kind == "scalar" or b.kind == "scalar":
@@ -607,10 +628,25 @@ class _Typer:
 
 
 def _short(text: str, node) -> str:
+    """The node's text, parenthesized unless it is one name, number, call or group, so that a
+    hint can quote it as an operand (``(x+y)'*z``, never ``x+y'*z``)."""
     snippet = text[node.span[0]:node.span[1]].strip()
-    if isinstance(node, (Name, Number, Call)) or (snippet.startswith("(") and snippet.endswith(")")):
+    if isinstance(node, (Name, Number, Call)) or _one_group(snippet):
         return snippet
     return f"({snippet})"
+
+
+def _one_group(snippet: str) -> bool:
+    """``(x+y)`` is one parenthesized group; ``(x+y)-(z+w)`` is not."""
+    depth = 0
+    for at, char in enumerate(snippet):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return at == len(snippet) - 1 and char == ")"
+    return False
+
+
+_NOT_FINITE = "an overflow, a division by zero or a power outside its domain"
 
 
 def _fold(op: str, a: float, b: float) -> float:
@@ -773,7 +809,9 @@ def _build(node, args: list, arg_types: list, shape: tuple, variables: dict):
         return c.einsum("i,j->ij", a, b) if kinds == ("column", "row") else c.matmul(a, b)
     if node.op == "^" and kinds[0] == "matrix":
         k = int(b)
-        return _matrix_power(a, k) if k >= 0 else _matrix_power(_tc().inv(a), -k)
+        if k == 0:  # I of X's size, with X kept (its size binds, d/dX is 0): I + 0 X
+            return c.add(Delta(a.shape[0]), c.scale(0.0, a))
+        return _matrix_power(a, k) if k > 0 else _matrix_power(_tc().inv(a), -k)
     return c.power(a, b)
 
 

@@ -141,18 +141,22 @@ def test_the_gradient_of_a_quadratic_form_is_the_cookbook_one():
     np.testing.assert_allclose(gradient, (values["A"] + values["A"].T) @ values["x"])
 
 
-def test_precedence_as_on_matrixcalculus_org():
+def test_precedence_as_in_matlab():
     tree = tc.parser.parse_tree
     assert tree("-x^2").op == "-" and tree("-x^2").operand.op == "^"  # -(x^2)
-    assert tree("a^b^c").right.op == "^"  # right-associative
+    assert tree("a^b^c").left.op == "^"  # ^ .^ and ' share one level, left to right
+    assert isinstance(tree("x.^2'"), tc.parser.Transpose)  # (x.^2)'
+    assert tree("x.^2'").operand.op == ".^"
+    assert tree("2^-a^3").left.op == "^"  # a sign after ^ takes the next operand only
     assert tree("a-b-c").left.op == "-"  # left-associative
     assert tree("a+b*c").right.op == "*"
     assert tree("a*b.^c").right.op == ".^"
-    assert isinstance(tree("x'^2").left, tc.parser.Transpose)  # ' binds tightest
+    assert isinstance(tree("x'^2").left, tc.parser.Transpose)  # (x')^2
     assert isinstance(tree("2^-a*b").left, tc.parser.Binary)  # (2^-a)*b
     values = {"a": 2.0, "b": 3.0, "c": 2.0}
     assert float(tc.evaluate(tc.parse("-a^2"), a=2.0)) == -4.0
-    assert float(tc.evaluate(tc.parse("a^3^2"), a=2.0)) == 2.0 ** 9
+    assert float(tc.evaluate(tc.parse("a^3^2"), a=2.0)) == (2.0 ** 3) ** 2
+    assert float(tc.evaluate(tc.parse("2^-a^3"), values)) == pytest.approx((2.0 ** -2) ** 3)
     assert float(tc.evaluate(tc.parse("a-b-c"), values)) == -3.0
     assert float(tc.evaluate(tc.parse("a/b/c"), values)) == pytest.approx(2 / 3 / 2)
     assert float(tc.evaluate(tc.parse("2^-a*b"), values)) == pytest.approx(0.75)
@@ -379,7 +383,7 @@ def test_errors_pickle_with_their_position():
     "(" * 100_000 + "x" + ")" * 100_000,
     "-" * 100_000 + "x",
     "x" + "'" * 100_000,
-    "a^" * 100_000 + "2",
+    "2^(" * 100_000 + "2" + ")" * 100_000,
     "-(" * 50_000 + "x" + ")" * 50_000,
     "sum(" * 100_000 + "x" + ")" * 100_000,
 ])
