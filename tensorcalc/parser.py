@@ -815,8 +815,27 @@ def _build(node, args: list, arg_types: list, shape: tuple, variables: dict):
     return c.power(a, b)
 
 
+def _finite(value: float, text: str) -> float:
+    """A folded constant, or an error if it is not a finite number."""
+    if not np.isfinite(value):
+        raise ParseError(f"{text!r} is {value} ({_NOT_FINITE}); a constant must be a finite number")
+    return value
+
+
+def _power(base, exponent):
+    """``base ** exponent`` in the numpy dialect: a constant exponent, or a positive constant
+    base (``2 ** x`` is ``exp(x log 2)``); a variable exponent of a variable base is refused,
+    as in the matrix dialect, since ``exp(y log x)`` would differ from numpy for ``x < 0``."""
+    if not isinstance(exponent, float) and not (isinstance(base, float) and base > 0):
+        raise ParseError("power '**': needs a constant exponent, or a positive constant base; "
+                         "for x ** y with x > 0 write np.exp(y * np.log(x))")
+    return c.power(base, exponent)
+
+
 def _divide(a, b):
     """``a / b``; dividing by a constant is a scaling (``x/2`` is ``0.5 x``, not ``x 2⁻¹``)."""
+    if isinstance(b, float) and b == 0:
+        raise ParseError("division '/': division by the constant 0")
     return c.product("divide", a, _fold("/", 1.0, b)) if isinstance(b, float) else c.as_expr(a) / b
 
 
@@ -1003,6 +1022,20 @@ class _NumpyReader:
     def call_parts(self, node: ast.Call) -> tuple:
         """(function name, receiver of a method call or None, value arguments)."""
         func = node.func
+        path, root = [], func
+        while isinstance(root, ast.Attribute):
+            path.insert(0, root.attr)
+            root = root.value
+        if isinstance(root, ast.Name) and path and root.id not in self.types:
+            dotted = ".".join([root.id, *path])
+            if not self.numpy_name(root):  # jnp.sum(x), torch.exp(x), scipy.special.expit(x)
+                raise self.error(f"unknown name {root.id!r} in {dotted}(...): the numpy dialect "
+                                 "calls numpy's functions as np.<function>(...) (or "
+                                 f"numpy.<function>); if {root.id} is a variable, pass "
+                                 f"{root.id}=(...) with its shape", root)
+            if len(path) > 2 or (len(path) == 2 and path[0] != "linalg"):
+                raise self.error(f"{dotted} is not supported; the numpy dialect reads np.<function> "
+                                 "and np.linalg.<function>", func)
         if isinstance(func, ast.Attribute) and self.numpy_name(func.value):
             name, receiver = func.attr, None
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
@@ -1056,9 +1089,14 @@ class _NumpyReader:
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.error(f"only real numbers are supported as constants, got {node.value!r}", node)
             try:
-                return float(node.value)
+                value = float(node.value)
             except OverflowError:
-                raise self.error("number too large", node) from None
+                value = np.inf
+            if not np.isfinite(value):
+                start, end = self.span(node)
+                raise self.error(f"the number {self.text[start:end]} is too large: it overflows a "
+                                 "double (the largest is about 1.8e308)", node)
+            return value
         if isinstance(node, ast.Name):
             if self.numpy_name(node):
                 raise self.error(f"{node.id} is numpy itself; call its functions, as "
@@ -1079,21 +1117,25 @@ class _NumpyReader:
             return c.einsum(node.args[0].value, *args)
         if name not in _NUMPY_FUNCTIONS:
             if isinstance(args[0], float):
-                return float(FUNCTIONS[name].numpy(np.float64(args[0]), None))
+                with np.errstate(all="ignore"):
+                    value = float(FUNCTIONS[name].numpy(np.float64(args[0]), None))
+                return _finite(value, ast.unparse(node))
             return c.apply_function(name, args[0])
         keywords = {k.arg: self.literal(k.value) for k in node.keywords}
         if name == "transpose" and receiver is None and len(node.args) == 2:
             keywords["axes"] = self.literal(node.args[1])
         if name == "power" and all(isinstance(a, float) for a in args):
-            return _fold("^", *args)
+            return _finite(_fold("^", *args), ast.unparse(node))
+        if name == "power":
+            return _power(*args)
         return _NUMPY_FUNCTIONS[name][2](*(c.as_expr(a) for a in args), **keywords)
 
     def binop(self, node: ast.BinOp, a, b):
         symbol = _BINOPS[type(node.op)]
         if isinstance(a, float) and isinstance(b, float) and symbol != "@":
-            return _fold({"**": "^"}.get(symbol, symbol), a, b)
+            return _finite(_fold({"**": "^"}.get(symbol, symbol), a, b), ast.unparse(node))
         return {"@": c.matmul, "*": lambda x, y: c.product("multiply", x, y), "/": _divide,
-                "**": c.power}[symbol](a, b)
+                "**": _power}[symbol](a, b)
 
     def operator_span(self, node: ast.BinOp) -> tuple:
         """Where the operator is: the first occurrence of its symbol between the operands."""
