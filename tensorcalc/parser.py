@@ -30,7 +30,7 @@ import ast
 import inspect
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -192,9 +192,12 @@ class Call:
         return self.args
 
 
-# Binding powers (left, right): ' tightest, then ^ .^ (right-associative), unary -, * / .* ./, + -.
+# Binding powers (left, right), loosest first: + -, then * / .* ./, then unary - +, then
+# ^ .^ and the postfix ' on one level, left to right as in MATLAB (x.^2' is (x.^2)', a^b^c is
+# (a^b)^c).  A sign right after ^ or .^ belongs to the exponent alone: 2^-1*x is (2^-1)*x.
+_POWER = 40
 _INFIX = {"+": (10, 11), "-": (10, 11), "*": (20, 21), "/": (20, 21), ".*": (20, 21),
-          "./": (20, 21), "^": (40, 39), ".^": (40, 39)}
+          "./": (20, 21), "^": (_POWER, _POWER + 1), ".^": (_POWER, _POWER + 1)}
 _PREFIX_POWER = 30
 
 
@@ -237,7 +240,7 @@ class _Parser:
         transposes = 0
         while True:
             token = self.peek()
-            if token.text == "'":
+            if token.text == "'" and min_power <= _POWER:
                 transposes += 1
                 if depth + transposes > MAX_DEPTH:
                     raise self.too_deep(token)
@@ -258,17 +261,23 @@ class _Parser:
     def prefix(self, depth: int):
         token = self.advance()
         if token.kind == "number":
-            return Number(float(token.text), (token.start, token.end))
+            value = float(token.text)
+            if not np.isfinite(value):
+                raise self.error(f"the number {token.text} is too large: it overflows a double "
+                                 "(the largest is about 1.8e308)", token)
+            return Number(value, (token.start, token.end))
         if token.kind == "name":
             if self.peek().text == "(":
                 return self.call(token, depth)
             return Name(token.text, (token.start, token.end))
         if token.text == "(":
             inner = self.expression(0, depth + 1)
-            self.closing(token)
-            return inner
+            closing = self.closing(token)
+            return replace(inner, span=(token.start, closing.end))  # the span holds the parentheses
         if token.text in ("-", "+"):
-            operand = self.expression(_PREFIX_POWER, depth + 1)
+            previous = self.tokens[self.at - 2] if self.at >= 2 else None
+            after_power = previous is not None and previous.text in ("^", ".^")
+            operand = self.expression(_POWER + 1 if after_power else _PREFIX_POWER, depth + 1)
             return Unary(token.text, operand, (token.start, operand.span[1]))
         if token.kind == "end":
             raise self.error("unexpected end of input: expected an operand", token)
@@ -502,11 +511,15 @@ class _Typer:
 
     def binary(self, node: Binary, a: _Type, b: _Type) -> _Type:
         op, left, right = node.op, node.left, node.right
-        if a.value is not None and b.value is not None:
-            return _Type("scalar", (), _fold(op, a.value, b.value))
+        if a.value is not None and b.value is not None:  # only a literal op a literal folds
+            return _Type("scalar", (), self.folded(node, op, a.value, b.value))
+        # below, at least one operand is not a literal: the result is never a folded value
+        if op in ("/", "./") and b.value == 0:
+            raise self.error(f"{'division' if op == '/' else _OPERATION[op]} {op!r}: division by "
+                             "the constant 0", node.op_span)
         if op in ("+", "-", ".*", "./"):
             if a.kind == "scalar" or b.kind == "scalar":
-                return b if a.kind == "scalar" else a
+                return _Type(b.kind, b.dims) if a.kind == "scalar" else _Type(a.kind, a.dims)
             what = f"{_OPERATION[op]} {op!r}"
             if a.kind != b.kind:
                 hint = ("; a vector never broadcasts against a matrix" if "matrix" in (a.kind, b.kind)
@@ -522,8 +535,16 @@ class _Typer:
             if b.kind != "scalar":
                 raise self.error(f"division '/': divides only by a scalar, got {self.show(right, b)}; "
                                  "use ./ for elementwise division", node.op_span)
-            return a
+            return _Type(a.kind, a.dims)
         return self.power(node, a, b)
+
+    def folded(self, node, op: str, a: float, b: float) -> float:
+        """``a op b`` for two literals; a result that is not a finite number is an error."""
+        value = _fold(op, a, b)
+        if not np.isfinite(value):
+            raise self.error(f"{_short(self.text, node)!r} is {value} ({_NOT_FINITE}); a constant "
+                             "must be a finite number", node.span)
+        return value
 
     def product(self, node: Binary, a: _Type, b: _Type) -> _Type:
         if a.kind == "scalar" or b.kind == "scalar":
@@ -607,10 +628,25 @@ class _Typer:
 
 
 def _short(text: str, node) -> str:
+    """The node's text, parenthesized unless it is one name, number, call or group, so that a
+    hint can quote it as an operand (``(x+y)'*z``, never ``x+y'*z``)."""
     snippet = text[node.span[0]:node.span[1]].strip()
-    if isinstance(node, (Name, Number, Call)) or (snippet.startswith("(") and snippet.endswith(")")):
+    if isinstance(node, (Name, Number, Call)) or _one_group(snippet):
         return snippet
     return f"({snippet})"
+
+
+def _one_group(snippet: str) -> bool:
+    """``(x+y)`` is one parenthesized group; ``(x+y)-(z+w)`` is not."""
+    depth = 0
+    for at, char in enumerate(snippet):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0:
+            return at == len(snippet) - 1 and char == ")"
+    return False
+
+
+_NOT_FINITE = "an overflow, a division by zero or a power outside its domain"
 
 
 def _fold(op: str, a: float, b: float) -> float:
@@ -773,12 +809,33 @@ def _build(node, args: list, arg_types: list, shape: tuple, variables: dict):
         return c.einsum("i,j->ij", a, b) if kinds == ("column", "row") else c.matmul(a, b)
     if node.op == "^" and kinds[0] == "matrix":
         k = int(b)
-        return _matrix_power(a, k) if k >= 0 else _matrix_power(_tc().inv(a), -k)
+        if k == 0:  # I of X's size, with X kept (its size binds, d/dX is 0): I + 0 X
+            return c.add(Delta(a.shape[0]), c.scale(0.0, a))
+        return _matrix_power(a, k) if k > 0 else _matrix_power(_tc().inv(a), -k)
     return c.power(a, b)
+
+
+def _finite(value: float, text: str) -> float:
+    """A folded constant, or an error if it is not a finite number."""
+    if not np.isfinite(value):
+        raise ParseError(f"{text!r} is {value} ({_NOT_FINITE}); a constant must be a finite number")
+    return value
+
+
+def _power(base, exponent):
+    """``base ** exponent`` in the numpy dialect: a constant exponent, or a positive constant
+    base (``2 ** x`` is ``exp(x log 2)``); a variable exponent of a variable base is refused,
+    as in the matrix dialect, since ``exp(y log x)`` would differ from numpy for ``x < 0``."""
+    if not isinstance(exponent, float) and not (isinstance(base, float) and base > 0):
+        raise ParseError("power '**': needs a constant exponent, or a positive constant base; "
+                         "for x ** y with x > 0 write np.exp(y * np.log(x))")
+    return c.power(base, exponent)
 
 
 def _divide(a, b):
     """``a / b``; dividing by a constant is a scaling (``x/2`` is ``0.5 x``, not ``x 2⁻¹``)."""
+    if isinstance(b, float) and b == 0:
+        raise ParseError("division '/': division by the constant 0")
     return c.product("divide", a, _fold("/", 1.0, b)) if isinstance(b, float) else c.as_expr(a) / b
 
 
@@ -965,6 +1022,20 @@ class _NumpyReader:
     def call_parts(self, node: ast.Call) -> tuple:
         """(function name, receiver of a method call or None, value arguments)."""
         func = node.func
+        path, root = [], func
+        while isinstance(root, ast.Attribute):
+            path.insert(0, root.attr)
+            root = root.value
+        if isinstance(root, ast.Name) and path and root.id not in self.types:
+            dotted = ".".join([root.id, *path])
+            if not self.numpy_name(root):  # jnp.sum(x), torch.exp(x), scipy.special.expit(x)
+                raise self.error(f"unknown name {root.id!r} in {dotted}(...): the numpy dialect "
+                                 "calls numpy's functions as np.<function>(...) (or "
+                                 f"numpy.<function>); if {root.id} is a variable, pass "
+                                 f"{root.id}=(...) with its shape", root)
+            if len(path) > 2 or (len(path) == 2 and path[0] != "linalg"):
+                raise self.error(f"{dotted} is not supported; the numpy dialect reads np.<function> "
+                                 "and np.linalg.<function>", func)
         if isinstance(func, ast.Attribute) and self.numpy_name(func.value):
             name, receiver = func.attr, None
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
@@ -1018,9 +1089,14 @@ class _NumpyReader:
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
                 raise self.error(f"only real numbers are supported as constants, got {node.value!r}", node)
             try:
-                return float(node.value)
+                value = float(node.value)
             except OverflowError:
-                raise self.error("number too large", node) from None
+                value = np.inf
+            if not np.isfinite(value):
+                start, end = self.span(node)
+                raise self.error(f"the number {self.text[start:end]} is too large: it overflows a "
+                                 "double (the largest is about 1.8e308)", node)
+            return value
         if isinstance(node, ast.Name):
             if self.numpy_name(node):
                 raise self.error(f"{node.id} is numpy itself; call its functions, as "
@@ -1041,21 +1117,25 @@ class _NumpyReader:
             return c.einsum(node.args[0].value, *args)
         if name not in _NUMPY_FUNCTIONS:
             if isinstance(args[0], float):
-                return float(FUNCTIONS[name].numpy(np.float64(args[0]), None))
+                with np.errstate(all="ignore"):
+                    value = float(FUNCTIONS[name].numpy(np.float64(args[0]), None))
+                return _finite(value, ast.unparse(node))
             return c.apply_function(name, args[0])
         keywords = {k.arg: self.literal(k.value) for k in node.keywords}
         if name == "transpose" and receiver is None and len(node.args) == 2:
             keywords["axes"] = self.literal(node.args[1])
         if name == "power" and all(isinstance(a, float) for a in args):
-            return _fold("^", *args)
+            return _finite(_fold("^", *args), ast.unparse(node))
+        if name == "power":
+            return _power(*args)
         return _NUMPY_FUNCTIONS[name][2](*(c.as_expr(a) for a in args), **keywords)
 
     def binop(self, node: ast.BinOp, a, b):
         symbol = _BINOPS[type(node.op)]
         if isinstance(a, float) and isinstance(b, float) and symbol != "@":
-            return _fold({"**": "^"}.get(symbol, symbol), a, b)
+            return _finite(_fold({"**": "^"}.get(symbol, symbol), a, b), ast.unparse(node))
         return {"@": c.matmul, "*": lambda x, y: c.product("multiply", x, y), "/": _divide,
-                "**": c.power}[symbol](a, b)
+                "**": _power}[symbol](a, b)
 
     def operator_span(self, node: ast.BinOp) -> tuple:
         """Where the operator is: the first occurrence of its symbol between the operands."""

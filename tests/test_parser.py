@@ -141,18 +141,22 @@ def test_the_gradient_of_a_quadratic_form_is_the_cookbook_one():
     np.testing.assert_allclose(gradient, (values["A"] + values["A"].T) @ values["x"])
 
 
-def test_precedence_as_on_matrixcalculus_org():
+def test_precedence_as_in_matlab():
     tree = tc.parser.parse_tree
     assert tree("-x^2").op == "-" and tree("-x^2").operand.op == "^"  # -(x^2)
-    assert tree("a^b^c").right.op == "^"  # right-associative
+    assert tree("a^b^c").left.op == "^"  # ^ .^ and ' share one level, left to right
+    assert isinstance(tree("x.^2'"), tc.parser.Transpose)  # (x.^2)'
+    assert tree("x.^2'").operand.op == ".^"
+    assert tree("2^-a^3").left.op == "^"  # a sign after ^ takes the next operand only
     assert tree("a-b-c").left.op == "-"  # left-associative
     assert tree("a+b*c").right.op == "*"
     assert tree("a*b.^c").right.op == ".^"
-    assert isinstance(tree("x'^2").left, tc.parser.Transpose)  # ' binds tightest
+    assert isinstance(tree("x'^2").left, tc.parser.Transpose)  # (x')^2
     assert isinstance(tree("2^-a*b").left, tc.parser.Binary)  # (2^-a)*b
     values = {"a": 2.0, "b": 3.0, "c": 2.0}
     assert float(tc.evaluate(tc.parse("-a^2"), a=2.0)) == -4.0
-    assert float(tc.evaluate(tc.parse("a^3^2"), a=2.0)) == 2.0 ** 9
+    assert float(tc.evaluate(tc.parse("a^3^2"), a=2.0)) == (2.0 ** 3) ** 2
+    assert float(tc.evaluate(tc.parse("2^-a^3"), values)) == pytest.approx((2.0 ** -2) ** 3)
     assert float(tc.evaluate(tc.parse("a-b-c"), values)) == -3.0
     assert float(tc.evaluate(tc.parse("a/b/c"), values)) == pytest.approx(2 / 3 / 2)
     assert float(tc.evaluate(tc.parse("2^-a*b"), values)) == pytest.approx(0.75)
@@ -379,7 +383,7 @@ def test_errors_pickle_with_their_position():
     "(" * 100_000 + "x" + ")" * 100_000,
     "-" * 100_000 + "x",
     "x" + "'" * 100_000,
-    "a^" * 100_000 + "2",
+    "2^(" * 100_000 + "2" + ")" * 100_000,
     "-(" * 50_000 + "x" + ")" * 50_000,
     "sum(" * 100_000 + "x" + ")" * 100_000,
 ])
@@ -527,7 +531,8 @@ def test_numpy_dialect_gradient():
      6, 7),
     ("np.trace(x)", "np.trace: only 2-D arrays are supported, got shape ('n',)", 0, 11),
     ("np.sum(A, axis=5)", "sum: axis 5 is out of range for shape ('n', 'n')", 0, 17),
-    ("x ** X.T", "power: shapes ('n',) and ('n', 'm') do not broadcast", 2, 4),
+    ("x ** X.T", "power '**': needs a constant exponent, or a positive constant base; for x ** y "
+     "with x > 0 write np.exp(y * np.log(x))", 2, 4),
     ("", "empty input: expected an expression such as x'*A*x", 0, 1),
 ])
 def test_numpy_dialect_errors(text, message, start, end):
@@ -601,3 +606,140 @@ def test_a_caller_deep_in_the_stack_still_gets_a_parse_error():
 
 def test_parse_needs_a_string():
     assert parse_error(3).reason == "parse: expects a string, got int"
+
+
+# ---------------------------------------------------------------------------
+# Regressions from issue 15: the front door tells the truth
+
+@pytest.mark.parametrize("text, reference", [
+    ("a - 2", lambda v: v["a"] - 2),
+    ("2 - a", lambda v: 2 - v["a"]),
+    ("x'*A*x + 1", lambda v: v["x"] @ v["A"] @ v["x"] + 1),
+    ("1 + x'*A*x", lambda v: 1 + v["x"] @ v["A"] @ v["x"]),
+    ("1/(x'*x)", lambda v: 1 / (v["x"] @ v["x"])),
+    ("a*(1/b)", lambda v: v["a"] / v["b"]),
+    ("(1/b)*a", lambda v: v["a"] / v["b"]),
+    ("2./a", lambda v: 2 / v["a"]),
+    ("a.*2", lambda v: 2 * v["a"]),
+    ("3.*a", lambda v: 3 * v["a"]),
+    ("x - 2", lambda v: v["x"] - 2),
+    ("2 ./ x", lambda v: 2 / v["x"]),
+    ("A*2 - 1", lambda v: 2 * v["A"] - 1),
+    ("(a + 1)*(b - 2)", lambda v: (v["a"] + 1) * (v["b"] - 2)),
+])
+def test_every_operand_survives_constant_folding(text, reference):
+    expr = tc.parse(text)
+    values = random_values(expr, 0.2, 1.5)
+    assert set(tc.variables(expr)) == set(values) and values, text
+    np.testing.assert_allclose(tc.evaluate(expr, values), reference(values), rtol=1e-12)
+    assert tc.parse("(1 + 2)*3 - 2^3") is tc.const(1.0)  # only a literal op a literal folds
+
+
+def test_to_text_of_a_scalar_minus_a_number_reads_back():
+    a = tc.var("a")
+    again = tc.parse(tc.to_text(a - 2))
+    assert float(tc.evaluate(again, a=5.0)) == 3.0
+
+
+def test_x_to_the_zero_is_the_identity_of_x_size_and_keeps_x():
+    expr = tc.parse("A^0")
+    assert shapes(expr) == {"A": ("n", "n")}
+    A = RNG.standard_normal((4, 4))
+    np.testing.assert_array_equal(tc.evaluate(expr, A=A), np.eye(4))  # the size binds from A
+    np.testing.assert_array_equal(tc.evaluate(tc.grad(tc.sum(expr), "A"), A=A), np.zeros((4, 4)))
+    expr = tc.parse("x'*A^0*x + a^0 + sum(x.^0)")
+    values = random_values(expr)
+    np.testing.assert_allclose(tc.evaluate(expr, values), values["x"] @ values["x"] + 1 + 3)
+    for name in ("A", "a"):
+        assert np.all(tc.evaluate(tc.grad(expr, name), values) == 0)
+
+
+@pytest.mark.parametrize("text, message, start, end", [
+    ("x.^(b+1)", "elementwise power '.^': needs a constant exponent, or a positive constant base; "
+     "for a^b write exp(b*log(a))", 1, 3),
+    ("A^(a-1)", "power '^': a matrix power needs an integer constant exponent, got '(a-1)'", 1, 2),
+    ("a^(2*b)", "power '^': needs a constant exponent, or a positive constant base; for a^b write "
+     "exp(b*log(a))", 1, 2),
+])
+def test_a_variable_exponent_is_an_error_never_a_constant(text, message, start, end):
+    error = parse_error(text)
+    assert str(error) == message + caret(text, start, end)
+    values = {"x": np.array([0.5, 2.0])}  # a positive constant base: exp(x log 2)
+    np.testing.assert_allclose(tc.evaluate(tc.parse("2.^(x+1)"), values), 2.0 ** (values["x"] + 1))
+
+
+def test_a_transpose_after_a_power_applies_to_the_power():
+    x = RNG.uniform(0.5, 1.5, 3)
+    A = RNG.standard_normal((3, 3))
+    np.testing.assert_allclose(tc.evaluate(tc.parse("A^2'"), A=A), (A @ A).T)
+    np.testing.assert_allclose(tc.evaluate(tc.parse("A.^2'*x"), A=A, x=x), (A ** 2).T @ x)
+    np.testing.assert_allclose(tc.evaluate(tc.parse("x.^2'*x"), x=x), (x ** 2) @ x)
+    np.testing.assert_allclose(tc.evaluate(tc.parse("A'^2"), A=A), A.T @ A.T)
+    np.testing.assert_allclose(tc.evaluate(tc.parse("A^2^3"), A=A), np.linalg.matrix_power(A, 6))
+
+
+@pytest.mark.parametrize("text, shown, start, end", [
+    ("1e400*x", "the number 1e400 is too large: it overflows a double (the largest is about "
+     "1.8e308)", 0, 5),
+    ("x*2^(10^10)", "'(2^(10^10))' is inf (an overflow, a division by zero or a power outside its "
+     "domain); a constant must be a finite number", 2, 11),
+    ("10^400+a", "'(10^400)' is inf (an overflow, a division by zero or a power outside its "
+     "domain); a constant must be a finite number", 0, 6),
+    ("(0/0)*x", "'(0/0)' is nan (an overflow, a division by zero or a power outside its domain); a "
+     "constant must be a finite number", 0, 5),
+    ("x/0", "division '/': division by the constant 0", 1, 2),
+])
+def test_a_number_that_overflows_is_an_error_not_inf(text, shown, start, end):
+    assert str(parse_error(text)) == shown + caret(text, start, end)
+    # 2^10^10 is (2^10)^10 under the left-to-right rule: finite, and exact
+    assert tc.parse("2^10^10") is tc.const(float(2 ** 100))
+
+
+@pytest.mark.parametrize("text, suggestion", [
+    ("(x+y)*z", "write (x+y)'*z for the inner product, (x+y)*z' for the outer product, (x+y).*z"),
+    ("exp(x)*y", "write exp(x)'*y for the inner product, exp(x)*y' for the outer product"),
+    ("x+(y)*z", "write (y)'*z for the inner product"),
+    ("((x+y)-(z+w))*z", "write ((x+y)-(z+w))'*z for the inner product"),
+    ("(x+y)-(z+w)*v", "write (z+w)'*v for the inner product"),
+    ("(x)+(y)-x*(z)", "write x'*(z) for the inner product"),
+])
+def test_the_transpose_hint_quotes_balanced_text(text, suggestion):
+    reason = parse_error(text).reason
+    assert suggestion in reason
+    quoted = reason.split("; write ")[1]
+    for part in quoted.split(", "):
+        expression = part.split(" for ")[0].split(" elementwise")[0]
+        assert expression.count("(") == expression.count(")"), expression
+    assert "unknown function 'f'" in parse_error("f(x)*y").reason
+
+
+@pytest.mark.parametrize("text, message, start, end", [
+    ("jnp.sum(x)", "unknown name 'jnp' in jnp.sum(...): the numpy dialect calls numpy's functions "
+     "as np.<function>(...) (or numpy.<function>); if jnp is a variable, pass jnp=(...) with its "
+     "shape", 0, 3),
+    ("torch.exp(x)", "unknown name 'torch' in torch.exp(...): the numpy dialect calls numpy's "
+     "functions as np.<function>(...) (or numpy.<function>); if torch is a variable, pass "
+     "torch=(...) with its shape", 0, 5),
+    ("np.random.rand(3)", "np.random.rand is not supported; the numpy dialect reads np.<function> "
+     "and np.linalg.<function>", 0, 14),
+    ("np.exp(1000.0) * x", "'np.exp(1000.0)' is inf (an overflow, a division by zero or a power "
+     "outside its domain); a constant must be a finite number", 0, 14),
+    ("1e400 * x", "the number 1e400 is too large: it overflows a double (the largest is about "
+     "1.8e308)", 0, 5),
+    ("x / 0", "division '/': division by the constant 0", 2, 3),
+    ("np.power(x, x)", "power '**': needs a constant exponent, or a positive constant base; for "
+     "x ** y with x > 0 write np.exp(y * np.log(x))", 0, 14),
+])
+def test_numpy_dialect_refuses_what_it_cannot_read_truthfully(text, message, start, end):
+    error = parse_error(text, "numpy", **({"x": ("n",)} if "x" in text.replace("exp", "") else {}))
+    assert str(error) == message + caret(text, start, end)
+
+
+def test_numpy_dialect_keeps_every_operand():
+    values = {"a": 1.7, "b": 0.6, "x": np.array([0.5, 1.0, 2.0])}
+    for text, expected in [("a - 2", values["a"] - 2), ("x @ x + 1", values["x"] @ values["x"] + 1),
+                           ("1 / (x @ x)", 1 / (values["x"] @ values["x"])),
+                           ("a * (1 / b)", values["a"] / values["b"])]:
+        expr = tc.parse(text, dialect="numpy", **{n: np.shape(values[n]) for n in values
+                                                  if n in text})
+        assert float(tc.evaluate(expr, values)) == pytest.approx(expected, rel=1e-12), text
