@@ -69,7 +69,9 @@ def _format(node, names: list, namer: _Namer) -> tuple:
         return "δ" + _subscript(names), "atom"
     if isinstance(node, Elementwise):
         argument, kind = _format(node.arg, names, namer)
-        return format_call(node.fn, argument, node.param, kind == "atom"), "atom"
+        # a power of a power keeps its parentheses: (a²)³, never the ambiguous a²³
+        nested_power = node.fn == "pow" and isinstance(node.arg, Elementwise) and node.arg.fn == "pow"
+        return format_call(node.fn, argument, node.param, kind == "atom" and not nested_power), "atom"
     if isinstance(node, Operation):  # its row spells it: X⁻¹_ij, det(X), log|X|
         from .operations import OPERATIONS
 

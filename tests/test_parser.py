@@ -743,3 +743,16 @@ def test_numpy_dialect_keeps_every_operand():
         expr = tc.parse(text, dialect="numpy", **{n: np.shape(values[n]) for n in values
                                                   if n in text})
         assert float(tc.evaluate(expr, values)) == pytest.approx(expected, rel=1e-12), text
+
+
+def test_norm2_in_text_is_the_engines_norm_with_its_subgradient_at_zero():
+    f = tc.parse("norm2(x)", x=(3,))
+    assert np.allclose(tc.evaluate(tc.grad(f, "x"), x=np.array([3.0, 4.0, 0.0])), [0.6, 0.8, 0.0])
+    assert np.array_equal(tc.evaluate(tc.grad(f, "x"), x=np.zeros(3)), np.zeros(3))  # not NaN
+
+
+def test_a_power_of_a_power_prints_with_parentheses():
+    nested = tc.parse("a^2^3")  # MATLAB: left to right, (a²)³
+    assert float(tc.evaluate(nested, a=2.0)) == 64.0
+    assert str(nested) == "(a²)³"
+    assert str(tc.parse("a^(2^3)")) == "a⁸"
