@@ -5,7 +5,7 @@
 >>> f = x @ A @ x
 >>> program = tc.compile([f, tc.grad(f, x)], backend="numpy")  # the default: a tc.Program
 >>> program(x=np.ones(2), A=np.eye(2))
-(2.0, array([2., 2.]))
+(np.float64(2.0), array([2., 2.]))
 >>> sorted(BACKENDS)
 ['dask', 'jax', 'numpy', 'numpy-functional', 'torch']
 
