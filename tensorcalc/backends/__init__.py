@@ -103,11 +103,12 @@ class BackendProgram:
     program does (the same :class:`~tensorcalc.BindingError` messages), then
     runs the function generated for these dimension sizes (generated and, for
     jax, traced once per set of sizes) and returns the backend's arrays: one,
-    or a tuple when compiled from a list; a scalar output is a 0-d array.
-    Inputs may be the backend's arrays or anything numpy accepts (integers
-    become float64).  :attr:`program` is the numpy program (its
-    :attr:`~tensorcalc.Program.plan` is the plan every backend runs);
-    :meth:`source` is the generated code.
+    or a tuple when compiled from a list; a scalar output is a 0-d array of the
+    backend, in the result dtype (``numpy-functional``: a numpy scalar, as the
+    numpy program returns).  Inputs may be the backend's arrays or anything
+    numpy accepts (integers become float64).  :attr:`program` is the numpy
+    program (its :attr:`~tensorcalc.Program.plan` is the plan every backend
+    runs); :meth:`source` is the generated code.
 
     It pickles (to go to a ``multiprocessing`` worker) as the numpy program and
     the backend's *name*: the backend's library is imported again in the new
