@@ -927,8 +927,9 @@ def codegen(outputs, name: str = "f_and_grad", sizes: Optional[dict] = None) -> 
 
     The module holds the function ``name`` (keyword arguments, as the program
     ``tc.compile(outputs)`` is called; a tuple for a list of outputs, scalars
-    as numpy scalars of the inputs' dtype), a ``forward`` function per distinct function that a
-    derivative output differentiates, ``check_gradient(seed=0)`` and a
+    as numpy scalars of the inputs' dtype), a ``forward`` function per
+    distinct function that a derivative output differentiates,
+    ``check_gradient(seed=0)`` and a
     ``__main__`` block that runs the check and exits 1 when its error exceeds
     1e-6.  ``sizes`` plan the contraction order and size the check's data
     (named dimensions default to 3 there).
