@@ -88,7 +88,7 @@ def test_generated_code(case, dtype):
     program = tc.compile(expr)
     given = arguments(program, values)
     if case == "a constant derivative" and dtype == np.float32:
-        pytest.skip("s is not read: the generated code's working dtype is float64 (see below)")
+        dtype = np.float64  # s is not read: the generated code's working dtype (see below)
     check(load(*generate(program))(**given), expected, dtype)
     checked_off = load(*generate(program, checks=False))  # the form the fast path runs
     check(checked_off(**given), expected, dtype)
