@@ -8,7 +8,7 @@
 >>> exec(source, namespace)
 >>> value, dx = namespace["quadratic"](x=np.ones(2), A=np.eye(2))
 >>> value, dx
-(2.0, array([2., 2.]))
+(np.float64(2.0), array([2., 2.]))
 >>> namespace["check_gradient"]() < 1e-6
 True
 
@@ -84,7 +84,9 @@ SOURCES = {
     "arctan": lambda x, p: f"np.arctan({x})",
     "sinh": lambda x, p: f"np.sinh({x})",
     "cosh": lambda x, p: f"np.cosh({x})",
-    "erf": lambda x, p: f"np.vectorize(__import__('math').erf, otypes=[float])({x})",
+    # vectorize makes a 0-d array of a scalar, and its otypes fix the dtype: [()] and result_type
+    "erf": lambda x, p: f"np.vectorize(__import__('math').erf, "
+                        f"otypes=[np.result_type({x}, 0.0)])({x})[()]",
     "pow": _power,
 }
 
@@ -248,6 +250,9 @@ class _Function:
         self.dims: dict = {}  # dimension name -> local variable holding its size
         self.code: dict = {}  # id(node) -> _Code of its value
         self.owner: dict = {}  # id(node) -> what owns its memory: ("input", name) or a local name
+        # locals that may hold a 0-d array where numpy would hand back a scalar (an input, a
+        # tensordot, np.full): a scalar output read from one is returned as name[()]
+        self.zero_d_arrays: set = set()
         self.dtype_name: Optional[str] = None
         self.tree_sizes: dict = {}  # id(node) -> its size as a tree, capped (for comments)
         self.required = self._required(variables)
@@ -329,6 +334,8 @@ class _Function:
                 continue
             if isinstance(node, Var):
                 self._set(node, _Code(node.name), ("input", node.name))
+                if node.ndim == 0:
+                    self.zero_d_arrays.add(node.name)
             elif isinstance(node, Const):
                 self._constant(node)
             else:
@@ -438,8 +445,11 @@ class _Function:
             self.lines.append(f"{name} = {source(argument, node.param)}")
             self._set(node, _Code(name), name)
         elif isinstance(node, Sum):
-            self.lines.append(f"{name} = {self._sum(node)}")
+            source = self._sum(node)
+            self.lines.append(f"{name} = {source}")
             self._set(node, _Code(name), name)
+            if source.startswith("np.full(") or source in self.zero_d_arrays:
+                self.zero_d_arrays.add(name)
         elif isinstance(node, Delta):
             self.lines.append(f"{name} = np.eye({self._dim(node.dim)}, dtype={self._dtype()})")
             self._set(node, _Code(name), name)
@@ -453,6 +463,7 @@ class _Function:
             codes = [self.code[id(op)].atom() for op in node.operands]
             self.lines.append(f"{name} = {source(codes, node.param)}")
             self._set(node, _Code(name), name)
+            self.zero_d_arrays.add(name)  # a row's source may make a 0-d array
         else:  # a node type this writer does not know: refuse rather than miscompute
             raise CodegenError(f"codegen: cannot generate code for a {type(node).__name__} node "
                                f"({index_notation(node)})")
@@ -497,6 +508,7 @@ class _Function:
                 self.lines.append(f"{name} = np.full({self._shape(node.shape)}, {value.text}, "
                                   f"dtype={self._dtype()})")
                 self._set(node, _Code(name), name)
+                self.zero_d_arrays.add(name)
             return name
         operands = [node.operands[p] for p in recipe.operands]
         codes = [self.code[id(op)] for op in operands]
@@ -528,6 +540,8 @@ class _Function:
         else:
             self.lines.append(f"{name} = {result.text}")
             self._set(node, _Code(name), owner if owner is not None else name)
+            if _zero_d_array(result, self.zero_d_arrays):
+                self.zero_d_arrays.add(name)
         return name
 
     def _planned(self, shape) -> tuple:
@@ -598,6 +612,8 @@ class _Function:
                 formula = _formula(picked_codes, picked, result)
                 self.lines.append(f"{temporary} = {code.text}  # {temporary}_{result} = {formula}"
                                   if result else f"{temporary} = {code.text}  # {formula}")
+                if _zero_d_array(code, self.zero_d_arrays):
+                    self.zero_d_arrays.add(temporary)
                 code = _Code(temporary)
             terms.append(result)
             codes.append(code)
@@ -605,6 +621,19 @@ class _Function:
         return codes[-1], owners[-1]
 
     # -- outputs -----------------------------------------------------------------------------
+
+    def _scalar(self, output, code: _Code) -> str:
+        """A 0-d output as a numpy scalar: a numeric constant in the working dtype (a weak
+        number, as the evaluator casts it), a possible 0-d array indexed with ``[()]``."""
+        if isinstance(output, Const):
+            value = output.value[()]
+            dtype = self._dtype()
+            if isinstance(value, (complex, np.complexfloating)) and value.imag != 0:
+                dtype = f"np.result_type({code.text}, {dtype})"
+            return f"np.asarray({code.text}, dtype={dtype})[()]"
+        if code.text in self.zero_d_arrays:
+            return f"{code.atom()}[()]"
+        return code.text
 
     def _return(self) -> str:
         returned_owners: list = []
@@ -619,8 +648,8 @@ class _Function:
         for output in self.program.outputs:
             code = self.code[id(output)]
             owner = self.owner[id(output)]
-            if output.ndim == 0:
-                parts.append(f"float({code.text})")
+            if output.ndim == 0:  # a numpy scalar of the working dtype, as the evaluator's
+                parts.append(self._scalar(output, code))
                 continue
             shared = owner is None or isinstance(owner, tuple) or owner in returned_owners
             parts.append(f"{code.atom()}.copy()" if shared else code.text)
@@ -631,6 +660,13 @@ class _Function:
 
 
 _SHORT = 24  # nodes of a tree that prints short enough to print whole
+
+
+def _zero_d_array(code: _Code, zero_d_arrays: set) -> bool:
+    """Whether a 0-d result's ``code`` may be a 0-d array rather than a numpy scalar: a
+    ``tensordot`` (numpy's ufuncs, sums, ``@``, ``dot`` and ``einsum`` give scalars), or a
+    local already known to be one."""
+    return code.text.startswith("np.tensordot(") or code.text in zero_d_arrays
 
 
 def _read_only_entrywise(program) -> set:
@@ -887,12 +923,13 @@ def codegen(outputs, name: str = "f_and_grad", sizes: Optional[dict] = None) -> 
         t2 = t1 ** 2
         # dx_i = 1 - tanh(x_i)²
         dx = 1.0 - t2
-        return float(value), dx
+        return value, dx
 
     The module holds the function ``name`` (keyword arguments, as the program
     ``tc.compile(outputs)`` is called; a tuple for a list of outputs, scalars
-    as Python floats), a ``forward`` function per distinct function that a
-    derivative output differentiates, ``check_gradient(seed=0)`` and a
+    as numpy scalars of the inputs' dtype), a ``forward`` function per
+    distinct function that a derivative output differentiates,
+    ``check_gradient(seed=0)`` and a
     ``__main__`` block that runs the check and exits 1 when its error exceeds
     1e-6.  ``sizes`` plan the contraction order and size the check's data
     (named dimensions default to 3 there).

@@ -4,7 +4,7 @@
 >>> W, a = tc.var("W", (2, 2)), tc.var("a", (2,))
 >>> f = tc.compile([W @ a, tc.sum(W)])
 >>> f(W=np.eye(2), a=np.array([1.0, 2.0]))
-(array([1., 2.]), 2.0)
+(array([1., 2.]), np.float64(2.0))
 
 :func:`compile` turns one or many expressions into a :class:`Program`: one
 step per node of their shared DAG (so a subexpression used by several outputs
@@ -40,14 +40,15 @@ from .simplify import constant_value
 
 
 _UNKNOWN = object()  # _bind_again not asked yet
+_FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
 
 
 class Program:
     """A compiled set of expressions; call it with the variables' values.
 
     ``program(W=..., a=...)`` returns one array per output (a tuple when it
-    was compiled from a list), scalars as Python floats (numpy scalars for
-    dtypes other than float64 and complex128).  Every array returned is the
+    was compiled from a list), a scalar output as a numpy scalar of the result
+    dtype (``np.float64``, ``np.float32``, ...).  Every array returned is the
     caller's own: never an input, a constant, another output or a view of one.
     The result dtype follows the inputs (numpy's rules, with Python numbers in
     the expression weak, as in NEP 50: float32 in, float32 out).  The first
@@ -247,16 +248,15 @@ class Program:
         return self._evaluate(arrays, steps, constants)
 
     def _make_fast_path(self) -> None:
-        """A small float64 program gets one straight-line function for its last plan
-        (``codegen.generate``): repeat calls then cost about what hand-written numpy costs,
-        instead of a few microseconds of dispatch per step.  Anything unusual keeps the
-        step-by-step evaluator: float32 (its scalars stay numpy scalars), operations (their
-        errors are TensorCalcErrors), large programs (not worth generating)."""
-        from .nodes import Operation
-
+        """A small float64 or float32 program gets one straight-line function for its last
+        plan (``codegen.generate``): repeat calls then cost about what hand-written numpy
+        costs, instead of a few microseconds of dispatch per step.  It returns what the
+        evaluator returns (scalars as numpy scalars of the result dtype).  Anything unusual
+        keeps the step-by-step evaluator: complex numbers, operations (their errors are
+        TensorCalcErrors), large programs (not worth generating)."""
         key = self._last_binding[1]
         self._fast = False  # decided once
-        if key[-1] != np.float64 or len(self.nodes) > 300 or \
+        if key[-1] not in _FAST_DTYPES or len(self.nodes) > 300 or \
                 any(isinstance(node, Operation) for node in self.nodes):
             return
         try:
@@ -548,12 +548,12 @@ def _add_into(total: np.ndarray, terms, constant) -> np.ndarray:
 def _finish(array, inputs: dict, leaf: bool, returned: list):
     """An output the caller may keep and modify: never an input, a constant, another output
     (``returned`` holds the buffers already handed out) or a view of any of them."""
+    if isinstance(array, np.generic):
+        return array  # a numpy scalar already (a step summed to one): immutable, the caller's
     if type(array) is not np.ndarray:
         array = np.asarray(array)
     if array.ndim == 0:
-        if array.dtype == np.float64 or array.dtype == np.complex128:
-            return array.item()  # a Python float (complex for complex results)
-        return array[()]  # a numpy scalar keeps its dtype (float32 stays float32)
+        return array[()]  # a numpy scalar of the result's dtype, on every path
     if leaf:
         return array.copy()  # the output is an input or a constant itself
     base = array  # an identity step can hand back an input itself: walk to the owner
@@ -743,7 +743,7 @@ def evaluate(expr, values: Optional[dict] = None, /, **kwargs):
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", ("n",))
     >>> tc.evaluate(tc.sum(x * x), {"x": np.array([1.0, 2.0]), "unused": 3.0})
-    5.0
+    np.float64(5.0)
     """
     merged = {**(values or {}), **kwargs}
     return _PROGRAMS.get(expr)._run(merged, lenient=True)

@@ -457,3 +457,77 @@ def test_torch_tensors_off_the_cpu_are_refused_clearly():
     with pytest.raises(tc.BindingError, match=r"'v' is a torch tensor on meta.*runs on the CPU"):
         f(v=torch.empty(3, dtype=torch.float64, device="meta"))
     assert float(f(v=torch.ones(3, dtype=torch.float64))) == 6.0
+
+
+# ---------------------------------------------------------------------------
+# Programs travel: pickled, and run in a spawned worker process
+
+
+TRAVELLERS = ["numpy", "numpy-functional", "jax", "dask", "torch"]
+
+
+def _two_layer_net():
+    """A 2-layer net's loss and gradients, and the same computed by numpy directly."""
+    W1, b1 = tc.var("W1", ("h", "d")), tc.var("b1", ("h",))
+    W2, Xb, Yb = tc.var("W2", ("o", "h")), tc.var("X", ("d", "B")), tc.var("Y", ("o", "B"))
+    loss = tc.sum((W2 @ tc.tanh((W1 @ Xb).T + b1).T - Yb) ** 2)
+    values = {"W1": normal(5, 3), "b1": normal(5), "W2": normal(2, 5), "X": normal(3, 4),
+              "Y": normal(2, 4)}
+    v = values
+    H = np.tanh(v["W1"] @ v["X"] + v["b1"][:, None])
+    R = v["W2"] @ H - v["Y"]
+    dZ = 2 * (v["W2"].T @ R) * (1 - H ** 2)
+    expected = [np.sum(R ** 2), dZ @ v["X"].T, dZ.sum(axis=1), 2 * R @ H.T]
+    return [loss, *tc.grad(loss, (W1, b1, W2))], values, expected
+
+
+def _assert_matches(got, expected):
+    assert len(got) == len(expected)
+    for g, e in zip(got, expected):
+        assert np.shape(g) == np.shape(e)
+        np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", TRAVELLERS)
+def test_a_program_pickles_by_its_backends_name(backend):
+    import pickle
+
+    _prepare(backend)
+    outputs, values, expected = _two_layer_net()
+    program = tc.compile(outputs, backend=backend)
+    program(**values)  # planned, lowered and traced here: none of that travels
+    copy = pickle.loads(pickle.dumps(program))
+    assert type(copy) is type(program)
+    if backend != "numpy":
+        assert copy.backend is program.backend  # the same process: the loaded backend itself
+        assert copy._functions == {}  # lowered again on its first call
+    _assert_matches([_to_numpy(backend, o) for o in copy(**values)], expected)
+
+
+@pytest.fixture(scope="module")
+def spawned_pool():
+    """Two fresh interpreters ('spawn': nothing inherited from this process, jax's x64 mode
+    included, which the initializer sets as a worker given float64 arrays must)."""
+    import multiprocessing
+
+    import workers
+
+    with multiprocessing.get_context("spawn").Pool(2, initializer=workers.enable_jax_x64) as pool:
+        yield pool
+
+
+@pytest.mark.parametrize("backend", TRAVELLERS)
+def test_a_program_runs_in_a_spawned_worker(backend, spawned_pool):
+    import os
+
+    import workers
+
+    _prepare(backend)
+    outputs, values, expected = _two_layer_net()
+    program = tc.compile(outputs, backend=backend)
+    pid, got, kinds = spawned_pool.apply(workers.run, (program, values))
+    assert pid != os.getpid()
+    _assert_matches(got, expected)
+    own = {"numpy": "float64", "numpy-functional": "float64", "jax": "ArrayImpl",
+           "dask": "Array", "torch": "Tensor"}[backend]  # the loss: a numpy scalar or a 0-d array
+    assert kinds[0] == own and kinds[1] == ("ndarray" if "numpy" in backend else own)

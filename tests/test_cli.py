@@ -68,10 +68,10 @@ def test_generated_code_runs_its_own_check_and_fails_when_corrupted(tmp_path):
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "largest relative error" in checked.stdout
 
-    returned = "return float(value), dx\n"
+    returned = "return value, dx\n"
     assert result.stdout.count(returned) == 1
     corrupted = tmp_path / "corrupted.py"
-    corrupted.write_text(result.stdout.replace(returned, "return float(value), 1.01 * dx\n"))
+    corrupted.write_text(result.stdout.replace(returned, "return value, 1.01 * dx\n"))
     checked = subprocess.run([sys.executable, str(corrupted)], capture_output=True, text=True,
                              timeout=60)
     assert checked.returncode == 1, checked.stdout + checked.stderr

@@ -170,7 +170,8 @@ def test_generated_module_matches_compile(case, tmp_path):
         assert isinstance(got, tuple) and len(got) == len(expected)
         for value, reference in zip(got, expected):
             assert np.shape(value) == np.shape(reference)
-            assert type(value) is float if np.ndim(reference) == 0 else isinstance(value, np.ndarray)
+            assert type(value) is np.float64 if np.ndim(reference) == 0 else \
+                isinstance(value, np.ndarray)
             np.testing.assert_allclose(value, reference, rtol=1e-12, atol=1e-12)
         assert_owned(got, data)
     assert module.check_gradient() < 1e-6
@@ -254,7 +255,7 @@ def test_matrix_products_are_blas_calls_and_each_step_has_a_comment():
     statements = [line for line in body.splitlines()[2:] if line.strip()
                   and not line.strip().startswith(("#", "raise", "f\"", "if "))]
     assert all(len(line) <= 99 for line in body.splitlines())
-    assert statements[-1].strip() == "return float(value), dW1, dW2"
+    assert statements[-1].strip() == "return value, dW1, dW2"  # value: a numpy scalar already
 
 
 def test_the_header_names_the_expressions_variables_and_shapes():
@@ -416,4 +417,7 @@ def test_random_expressions_generate_the_same_values(expr, seed):
         got = load(source, name)(**data)
     for value, reference in zip(got, expected):
         np.testing.assert_allclose(value, reference, rtol=1e-9, atol=1e-9)
+        # one scalar type: a 0-d output is a numpy float64 in both, never a 0-d array or float
+        assert type(value) is type(reference) is (np.float64 if np.ndim(reference) == 0 else
+                                                  np.ndarray)
     assert_owned(got, data)

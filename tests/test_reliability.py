@@ -440,7 +440,7 @@ def test_repeat_calls_through_the_generated_fast_path_keep_the_contract():
     for a, b, c in zip(first, again, third):
         np.testing.assert_allclose(c, a, rtol=1e-14)
         np.testing.assert_allclose(b, a, rtol=1e-14)
-    assert type(third[0]) is float
+    assert type(third[0]) is np.float64
     assert_no_sharing(third, values)
     other = {"W": RNG.normal(size=(4, 5)), "x": RNG.normal(size=5)}  # new sizes: the evaluator
     np.testing.assert_allclose(program(**other)[3], tc.evaluate(tc.grad(L, W), other))

@@ -5,7 +5,7 @@
 >>> f = x @ A @ x
 >>> program = tc.compile([f, tc.grad(f, x)], backend="numpy")  # the default: a tc.Program
 >>> program(x=np.ones(2), A=np.eye(2))
-(2.0, array([2., 2.]))
+(np.float64(2.0), array([2., 2.]))
 >>> sorted(BACKENDS)
 ['dask', 'jax', 'numpy', 'numpy-functional', 'torch']
 
@@ -103,11 +103,18 @@ class BackendProgram:
     program does (the same :class:`~tensorcalc.BindingError` messages), then
     runs the function generated for these dimension sizes (generated and, for
     jax, traced once per set of sizes) and returns the backend's arrays: one,
-    or a tuple when compiled from a list; a scalar output is a 0-d array.
-    Inputs may be the backend's arrays or anything numpy accepts (integers
-    become float64).  :attr:`program` is the numpy program (its
-    :attr:`~tensorcalc.Program.plan` is the plan every backend runs);
-    :meth:`source` is the generated code.
+    or a tuple when compiled from a list; a scalar output is a 0-d array of the
+    backend, in the result dtype (``numpy-functional``: a numpy scalar, as the
+    numpy program returns).  Inputs may be the backend's arrays or anything
+    numpy accepts (integers become float64).  :attr:`program` is the numpy
+    program (its :attr:`~tensorcalc.Program.plan` is the plan every backend
+    runs); :meth:`source` is the generated code.
+
+    It pickles (to go to a ``multiprocessing`` worker) as the numpy program and
+    the backend's *name*: the backend's library is imported again in the new
+    process, and the function is generated (and, for jax, traced) again on its
+    first call there.  jax's x64 mode is that process's own setting: a worker
+    given float64 arrays enables it first (a pool ``initializer``).
     """
 
     def __init__(self, program, backend: Backend):
@@ -121,6 +128,9 @@ class BackendProgram:
 
     def __repr__(self):
         return f"<tensorcalc program on {self.backend.name}: {len(self.program.outputs)} outputs>"
+
+    def __reduce__(self):  # the backend holds its library's modules, the functions closures
+        return (_rebuild_backend_program, (self.program, self.backend.name))
 
     @property
     def plan(self):
@@ -208,6 +218,10 @@ class BackendProgram:
         return entry
 
 
+def _rebuild_backend_program(program, backend: str) -> BackendProgram:
+    return BackendProgram(program, get_backend(backend))
+
+
 def _signature(values: dict) -> tuple:
     """What the checks of a call depend on: each argument's name, type, shape and dtype."""
     return tuple((name, type(value), getattr(value, "shape", None), getattr(value, "dtype", None))
@@ -225,10 +239,15 @@ class _NumpyFunctional(Backend):
 
     def finish(self, outputs, inputs):
         # numpy arrays are mutable: copy each output, so that none is an input or shares
-        # memory with another
+        # memory with another; a scalar is a numpy scalar, as the numpy program returns it
         if isinstance(outputs, tuple):
-            return tuple(np.array(o) for o in outputs)
-        return np.array(outputs)
+            return tuple(_owned(o) for o in outputs)
+        return _owned(outputs)
+
+
+def _owned(output) -> np.ndarray:
+    array = np.array(output)
+    return array[()] if array.ndim == 0 else array
 
 
 BACKENDS["numpy-functional"] = ("tensorcalc.backends", "numpy", None)
