@@ -126,9 +126,68 @@ def reading_key(node, depth: int = 2, ranks: dict = _RANK) -> tuple:
     kind = type(node).__name__
     text = getattr(node, "name", None) or getattr(node, "fn", None) or ""
     pattern = (node.indices, node.output) if kind == "Contraction" else ()
-    children = tuple(reading_key(child, depth - 1, ranks) for child in node.children[:4]) \
+    return _reading_key(kind, str(text), node.children, pattern, depth, ranks)
+
+
+def _reading_key(kind: str, text: str, children: tuple, pattern: tuple, depth: int,
+                 ranks: dict) -> tuple:
+    children = tuple(reading_key(child, depth - 1, ranks) for child in children[:4]) \
         if depth > 0 else ()
-    return (ranks.get(kind, 6), str(text).lower(), str(text), children, pattern)
+    return (ranks.get(kind, 6), text.lower(), text, children, pattern)
+
+
+def term_key(node) -> tuple:
+    """The place of ``node`` among the terms of a sum (computed once, cached on the node).
+
+    Constants first, then terms with a positive coefficient, then by the :func:`reading_key`
+    of the term without its coefficient; a :func:`signature` breaks the remaining ties, so
+    ``A + B`` and ``B + A`` are one sum in every process.
+
+    >>> import tensorcalc as tc
+    >>> A, B = tc.var("A", (2, 2)), tc.var("B", (2, 2))
+    >>> print(B - A + 1)
+    1 + B_ij - A_ij
+    """
+    try:
+        return node._term_key
+    except AttributeError:
+        key = _term_key(node)
+        object.__setattr__(node, "_term_key", key)  # nodes are immutable; this is a cache
+        return key
+
+
+def _term_key(node) -> tuple:
+    coefficient, core = 1.0, reading_key(node)
+    constant = type(node).__name__ == "Const"
+    if type(node).__name__ == "Contraction" and node.operands and _is_scalar(node.operands[0]):
+        coefficient = node.operands[0].value[()]
+        operands, indices = node.operands[1:], node.indices[1:]
+        constant = not operands  # a broadcast number
+        if len(operands) == 1 and indices[0] == node.output and len(node.sizes) == len(node.output):
+            core = reading_key(operands[0])  # c·u read in its own order: u
+        else:  # the key of the product without its coefficient, not built as a node
+            core = _reading_key("Contraction", "", operands, (indices, node.output), 2, _RANK)
+    return (not constant, bool(coefficient.real < 0), core, _Signature(node))
+
+
+def _is_scalar(node) -> bool:
+    return type(node).__name__ == "Const" and node.value.ndim == 0
+
+
+class _Signature:
+    """A node's :func:`signature`, computed only when a comparison reaches it (a tie).  It holds
+    the node weakly: the key is cached on the node, which a strong reference would keep alive."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, node):
+        self.node = weakref.ref(node)
+
+    def __eq__(self, other):
+        return signature(self.node()) == signature(other.node())
+
+    def __lt__(self, other):
+        return signature(self.node()) < signature(other.node())
 
 
 def _pattern(indices: list, output: tuple) -> tuple:
