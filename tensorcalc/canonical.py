@@ -178,16 +178,21 @@ class _Signature:
     """A node's :func:`signature`, computed only when a comparison reaches it (a tie).  It holds
     the node weakly: the key is cached on the node, which a strong reference would keep alive."""
 
-    __slots__ = ("node",)
+    __slots__ = ("node", "digest")
 
     def __init__(self, node):
-        self.node = weakref.ref(node)
+        self.node, self.digest = weakref.ref(node), None
+
+    def value(self) -> int:
+        if self.digest is None:
+            self.digest = signature(self.node())
+        return self.digest
 
     def __eq__(self, other):
-        return signature(self.node()) == signature(other.node())
+        return self.value() == other.value()
 
     def __lt__(self, other):
-        return signature(self.node()) < signature(other.node())
+        return self.value() < other.value()
 
 
 def _pattern(indices: list, output: tuple) -> tuple:
