@@ -388,28 +388,25 @@ class Sum(Expr):
 
     @classmethod
     def _checked(cls, terms: tuple, shape: tuple, prefix: "Sum" = None) -> "Sum":
-        """A sum of ``terms`` already known to have ``shape``, in canonical order.
+        """The sum of ``prefix``'s terms (if given) and ``terms``, all known to have ``shape``.
 
         Construction adds one term at a time to a flat sum, so neither checking,
         sorting nor hashing every term again may happen per addition (10,000
-        additions would be quadratic).  Given ``prefix`` (a sum whose terms
-        begin ``terms``), the new terms are inserted into its sorted terms, and
-        the interning key's hash, a sum over the terms (so independent of their
-        order), is extended by the new terms only.
+        additions would be quadratic).  Each new term is inserted into the
+        prefix's sorted terms, and the interning key's hash, a sum over the
+        terms (so independent of their order), is extended by the new terms only.
         """
         if prefix is None:
-            start, rolling = 0, 0
-            ordered = sorted(terms, key=term_key)
+            ordered, rolling = tuple(sorted(terms, key=term_key)), 0
         else:
-            start, rolling = len(prefix.terms), prefix._rolling
-            ordered = list(prefix.terms)
-            for term in terms[start:]:
-                bisect.insort(ordered, term, key=term_key)
-        for term in terms[start:]:
+            ordered, rolling = prefix.terms, prefix._rolling
+            for term in terms:
+                at = bisect.bisect_right(ordered, term_key(term), key=term_key)
+                ordered = ordered[:at] + (term,) + ordered[at:]
+        for term in terms:
             rolling = (rolling + hash((term,))) & 0xFFFF_FFFF_FFFF_FFFF
-        terms = tuple(ordered)
-        key = _SumKey(terms, rolling)
-        return _intern(cls, key, lambda n: n._set(terms=terms, shape=shape, children=terms,
+        key = _SumKey(ordered, rolling)
+        return _intern(cls, key, lambda n: n._set(terms=ordered, shape=shape, children=ordered,
                                                   _rolling=rolling))
 
     def _args(self):
