@@ -1,4 +1,4 @@
-"""Canonical order: structural signatures, and the operand order of a contraction.
+"""Canonical order: structural signatures, a contraction's operand order, a sum's term order.
 
 >>> import tensorcalc as tc
 >>> X = tc.var("X", (3, 3))
@@ -14,6 +14,9 @@ axis each operand carries (so ``A_ij x_j`` reads in output order), then by a
 structural :func:`signature`; operands still tied (the same node twice) are
 permuted to the smallest renumbered index pattern.  Then like terms up to
 renaming *and* order are one node, and the simplifier collects them.
+
+A sum's terms are sorted by :func:`term_key` when the sum is built (constants
+first, then positive terms, then by reading key), so ``A + B is B + A``.
 
 Signatures are deterministic (a digest of the structure, never ``id`` or a
 salted ``hash``), so printed orders are the same in every run.
