@@ -1,4 +1,4 @@
-"""Canonical order: structural signatures, and the operand order of a contraction.
+"""Canonical order: structural signatures, a contraction's operand order, a sum's term order.
 
 >>> import tensorcalc as tc
 >>> X = tc.var("X", (3, 3))
@@ -14,6 +14,9 @@ axis each operand carries (so ``A_ij x_j`` reads in output order), then by a
 structural :func:`signature`; operands still tied (the same node twice) are
 permuted to the smallest renumbered index pattern.  Then like terms up to
 renaming *and* order are one node, and the simplifier collects them.
+
+A sum's terms are sorted by :func:`term_key` when the sum is built (constants
+first, then positive terms, then by reading key), so ``A + B is B + A``.
 
 Signatures are deterministic (a digest of the structure, never ``id`` or a
 salted ``hash``), so printed orders are the same in every run.
@@ -126,9 +129,73 @@ def reading_key(node, depth: int = 2, ranks: dict = _RANK) -> tuple:
     kind = type(node).__name__
     text = getattr(node, "name", None) or getattr(node, "fn", None) or ""
     pattern = (node.indices, node.output) if kind == "Contraction" else ()
-    children = tuple(reading_key(child, depth - 1, ranks) for child in node.children[:4]) \
+    return _reading_key(kind, str(text), node.children, pattern, depth, ranks)
+
+
+def _reading_key(kind: str, text: str, children: tuple, pattern: tuple, depth: int,
+                 ranks: dict) -> tuple:
+    children = tuple(reading_key(child, depth - 1, ranks) for child in children[:4]) \
         if depth > 0 else ()
-    return (ranks.get(kind, 6), str(text).lower(), str(text), children, pattern)
+    return (ranks.get(kind, 6), text.lower(), text, children, pattern)
+
+
+def term_key(node) -> tuple:
+    """The place of ``node`` among the terms of a sum (computed once, cached on the node).
+
+    Constants first, then terms with a positive coefficient, then by the :func:`reading_key`
+    of the term without its coefficient; a :func:`signature` breaks the remaining ties, so
+    ``A + B`` and ``B + A`` are one sum in every process.
+
+    >>> import tensorcalc as tc
+    >>> A, B = tc.var("A", (2, 2)), tc.var("B", (2, 2))
+    >>> print(B - A + 1)
+    1 + B_ij - A_ij
+    """
+    try:
+        return node._term_key
+    except AttributeError:
+        key = _term_key(node)
+        object.__setattr__(node, "_term_key", key)  # nodes are immutable; this is a cache
+        return key
+
+
+def _term_key(node) -> tuple:
+    coefficient, core = 1.0, reading_key(node)
+    constant = type(node).__name__ == "Const"
+    if type(node).__name__ == "Contraction" and node.operands and _is_scalar(node.operands[0]):
+        coefficient = node.operands[0].value[()]
+        operands, indices = node.operands[1:], node.indices[1:]
+        constant = not operands  # a broadcast number
+        if len(operands) == 1 and indices[0] == node.output and len(node.sizes) == len(node.output):
+            core = reading_key(operands[0])  # c·u read in its own order: u
+        else:  # the key of the product without its coefficient, not built as a node
+            core = _reading_key("Contraction", "", operands, (indices, node.output), 2, _RANK)
+    return (not constant, bool(coefficient.real < 0), core, _Signature(node))
+
+
+def _is_scalar(node) -> bool:
+    return type(node).__name__ == "Const" and node.value.ndim == 0
+
+
+class _Signature:
+    """A node's :func:`signature`, computed only when a comparison reaches it (a tie).  It holds
+    the node weakly: the key is cached on the node, which a strong reference would keep alive."""
+
+    __slots__ = ("node", "digest")
+
+    def __init__(self, node):
+        self.node, self.digest = weakref.ref(node), None
+
+    def value(self) -> int:
+        if self.digest is None:
+            self.digest = signature(self.node())
+        return self.digest
+
+    def __eq__(self, other):
+        return self.value() == other.value()
+
+    def __lt__(self, other):
+        return self.value() < other.value()
 
 
 def _pattern(indices: list, output: tuple) -> tuple:

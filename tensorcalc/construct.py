@@ -134,12 +134,15 @@ def add(*terms) -> Expr:
     shape = broadcast_shapes("add", *(t.shape for t in terms))
     if len(terms) == 1:
         return broadcast_to(terms[0], shape, "add")
-    flat: tuple = ()
-    for term in terms:
-        term = broadcast_to(term, shape, "add")
-        flat += term.terms if isinstance(term, Sum) else (term,)
-    first = broadcast_to(terms[0], shape, "add")
-    return Sum._checked(flat, shape, prefix=first if isinstance(first, Sum) else None)
+    terms = [broadcast_to(term, shape, "add") for term in terms]
+    # a sum keeps its terms sorted: the longest sum among the terms is extended, not sorted again
+    sums = [k for k, term in enumerate(terms) if isinstance(term, Sum)]
+    longest = max(sums, key=lambda k: len(terms[k].terms), default=None)
+    new: tuple = ()
+    for k, term in enumerate(terms):
+        if k != longest:
+            new += term.terms if isinstance(term, Sum) else (term,)
+    return Sum._checked(new, shape, prefix=None if longest is None else terms[longest])
 
 
 def scale(coefficient: float, x) -> Expr:

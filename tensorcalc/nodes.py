@@ -23,6 +23,7 @@ Python's recursion limit.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import threading
 import weakref
@@ -31,7 +32,7 @@ from typing import Callable, Iterable, Sequence, Union
 import numpy as np
 
 from .algebra import Algebra
-from .canonical import order_operands
+from .canonical import order_operands, term_key
 from .errors import ShapeError
 
 Dim = Union[int, str]
@@ -72,7 +73,7 @@ class Expr(Algebra):
     Operators (``+ - * / ** @``, ``.T``) come from :class:`~tensorcalc.algebra.Algebra`.
     """
 
-    __slots__ = ("shape", "children", "__weakref__")
+    __slots__ = ("shape", "children", "_term_key", "__weakref__")  # _term_key: see canonical
     shape: Shape
     children: tuple
 
@@ -269,8 +270,9 @@ class Contraction(Expr):
         for ix in indices:
             for label in ix:
                 order.setdefault(label, len(order))
-        for label in sorted(set(sizes) - set(order), key=repr):
-            order[label] = len(order)  # operand-less summed labels: size factors
+        # operand-less summed labels are size factors: ordered by size, whatever their names
+        for label in sorted(set(sizes) - set(order), key=lambda l: (repr(sizes[l]), repr(l))):
+            order[label] = len(order)
         indices = tuple(tuple(order[label] for label in ix) for ix in indices)
         output = tuple(order[label] for label in output)
         size_list = [None] * len(order)
@@ -366,7 +368,11 @@ class Operation(Expr):
 
 
 class Sum(Expr):
-    """The sum of terms that all have the same shape (broadcasting happens before)."""
+    """The sum of terms that all have the same shape (broadcasting happens before).
+
+    The terms are kept in one canonical order (:func:`~tensorcalc.canonical.term_key`), so a
+    sum of the same terms is one node in whatever order they were added.
+    """
 
     __slots__ = ("terms", "_rolling")
 
@@ -382,19 +388,25 @@ class Sum(Expr):
 
     @classmethod
     def _checked(cls, terms: tuple, shape: tuple, prefix: "Sum" = None) -> "Sum":
-        """A sum of ``terms`` already known to have ``shape``.
+        """The sum of ``prefix``'s terms (if given) and ``terms``, all known to have ``shape``.
 
-        Construction adds one term at a time to a flat sum, so neither checking
-        every term again nor hashing the whole tuple again may happen per
-        addition (10,000 additions would be quadratic).  The interning key's
-        hash is a rolling hash, extended from ``prefix`` (a sum whose terms
-        begin ``terms``) by the new terms only.
+        Construction adds one term at a time to a flat sum, so neither checking,
+        sorting nor hashing every term again may happen per addition (10,000
+        additions would be quadratic).  Each new term is inserted into the
+        prefix's sorted terms, and the interning key's hash, a sum over the
+        terms (so independent of their order), is extended by the new terms only.
         """
-        start, rolling = (len(prefix.terms), prefix._rolling) if prefix is not None else (0, 0)
-        for term in terms[start:]:
-            rolling = (rolling * 1_000_003 + hash(term)) & 0xFFFF_FFFF_FFFF_FFFF
-        key = _SumKey(terms, rolling)
-        return _intern(cls, key, lambda n: n._set(terms=terms, shape=shape, children=terms,
+        if prefix is None:
+            ordered, rolling = tuple(sorted(terms, key=term_key)), 0
+        else:
+            ordered, rolling = prefix.terms, prefix._rolling
+            for term in terms:
+                at = bisect.bisect_right(ordered, term_key(term), key=term_key)
+                ordered = ordered[:at] + (term,) + ordered[at:]
+        for term in terms:
+            rolling = (rolling + hash((term,))) & 0xFFFF_FFFF_FFFF_FFFF
+        key = _SumKey(ordered, rolling)
+        return _intern(cls, key, lambda n: n._set(terms=ordered, shape=shape, children=ordered,
                                                   _rolling=rolling))
 
     def _args(self):

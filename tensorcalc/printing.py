@@ -203,7 +203,7 @@ def step_notation(node, symbols: dict, width: int = 48) -> str:
     >>> x = tc.var("x", (3,))
     >>> inner = tc.sin(x)
     >>> step_notation(tc.tanh(inner) + 1, {id(inner): "t1"})
-    'tanh(t1_i) + 1'
+    '1 + tanh(t1_i)'
     """
     namer = _Namer(_Steps(symbols, id(node)))
     names = [namer.fresh() for _ in range(node.ndim)]

@@ -203,8 +203,8 @@ PATTERNS = [
     (tc.sum(A, axis=0), "Aᵀ𝟙", "A'*vector(1)"),
     (A.T, "Aᵀ", "A'"),
     (A + x, "A + 𝟙 xᵀ", "A + vector(1)*x'"),
-    (A + 2.0, "A + 2𝟙𝟙ᵀ", "A + 2*matrix(1)"),
-    (x + 1.0, "x + 𝟙", "x + vector(1)"),
+    (A + 2.0, "2𝟙𝟙ᵀ + A", "2*matrix(1) + A"),  # a sum's constant term first
+    (x + 1.0, "𝟙 + x", "vector(1) + x"),
     (-X, "−X", "-X"),
     (a - y, "a − y", "a - y"),
     (3 * A - 2 * B, "3A − 2B", "3*A - 2*B"),
@@ -314,7 +314,7 @@ LATEX = [
     (A * B - tc.trace(A) * B, "A \\odot B - \\operatorname{tr}\\left(A\\right) B"),
     (tc.sigmoid(x) + tc.sqrt(x ** 2), "\\sigma\\left(x\\right) + \\sqrt{x^{2}}"),
     (s ** -1 * x, "\\frac{1}{s} x"),
-    (A + 2.0, "A + 2 \\mathbf{1}\\mathbf{1}^{\\top}"),
+    (A + 2.0, "2 \\mathbf{1}\\mathbf{1}^{\\top} + A"),
     (tc.var("W1", (n, n)) @ tc.var("alpha", (n,)), "W_{1} \\alpha"),
     (tc.var("Wout", (n, n)) @ x, "\\mathrm{Wout} x"),
 ]
