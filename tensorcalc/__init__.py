@@ -12,33 +12,33 @@
 g_i a_j
 """
 
-from .construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
+from .expression.construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
                         power, trace, transpose, var)
-from .construct import sum  # noqa: A004 - numpy's name, on purpose
-from .codegen import codegen
-from .differentiate import Derivative, grad, jacobian, vjp
+from .expression.construct import sum  # noqa: A004 - numpy's name, on purpose
+from .evaluation.codegen import codegen
+from .calculus.differentiate import Derivative, grad, jacobian, vjp
 from .errors import (BindingError, DifferentiationError, MemoryLimitError, ParseError, ShapeError,
                      TensorCalcError)
-from .evaluate import Program, clear_cache, compile, evaluate  # noqa: A004
+from .evaluation.evaluate import Program, clear_cache, compile, evaluate  # noqa: A004
 from .explain import Explanation, explain
-from .functions import FUNCTIONS, Function, FunctionTableError, register_function
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, variables
-from .operations import (OPERATIONS, SingularMatrixError, det, diag, eye, inv, logdet, logsumexp,
+from .expression.functions import FUNCTIONS, Function, FunctionTableError, register_function
+from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, variables
+from .expression.operations import (OPERATIONS, SingularMatrixError, det, diag, eye, inv, logdet, logsumexp,
                          matrix_power, maximum, minimum, softmax, solve)
-from .operations import max, min  # noqa: A004 - numpy's names, on purpose
-from .operations import NormNotImplemented, norm, norm1, norm2
-from .operations import kron, reshape, vec
-from .second_order import hessian, hvp, jvp
-from .parser import parse
-from .printing import index_notation
-from .printers import latex, matrix_notation, to_text
-from .simplify import simplify
+from .expression.operations import max, min  # noqa: A004 - numpy's names, on purpose
+from .expression.operations import NormNotImplemented, norm, norm1, norm2
+from .expression.operations import kron, reshape, vec
+from .calculus.second_order import hessian, hvp, jvp
+from .notation.parser import parse
+from .notation.printing import index_notation
+from .notation.printers import latex, matrix_notation, to_text
+from .calculus.simplify import simplify
 
 __version__ = "0.1.0"
 
 
 def _make_function(name):
-    from .construct import apply_function
+    from .expression.construct import apply_function
 
     def function(x):
         return apply_function(name, x)

@@ -1,8 +1,8 @@
-"""``python -m tensorcalc``: the command line (see :mod:`tensorcalc.cli`)."""
+"""``python -m tensorcalc``: the command line (see :mod:`tensorcalc.frontends.cli`)."""
 
 import sys
 
-from .cli import main
+from .frontends.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

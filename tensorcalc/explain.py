@@ -36,15 +36,15 @@ from typing import Optional
 
 import numpy as np
 
-from .construct import as_expr
-from .differentiate import DEFAULT_MEMORY_LIMIT, Derivative, grad, jacobian, vjp
+from .expression.construct import as_expr
+from .calculus.differentiate import DEFAULT_MEMORY_LIMIT, Derivative, grad, jacobian, vjp
 from .errors import DifferentiationError, ShapeError
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder, transform
-from .printers import matrix_notation
-from .printers.matrix_form import matrix_form
-from .printers.records import IndexForm
-from .printing import index_notation
-from .simplify import constant_value, simplify
+from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder, transform
+from .notation.printers import matrix_notation
+from .notation.printers.matrix_form import matrix_form
+from .notation.printers.records import IndexForm
+from .notation.printing import index_notation
+from .calculus.simplify import constant_value, simplify
 
 LETTERS = "ijklmnpqrstuvwxyzabcdefgh"
 STAGE_NAMES = "bcehpqrsuvw"  # automatic stage names, then t1, t2, …
@@ -383,7 +383,7 @@ def explain(f, wrt, names: Optional[dict] = None, sizes: Optional[dict] = None,
 def _target(f, wrt):
     """``wrt`` as a node of ``f``: a name is looked up as ``tc.grad`` does."""
     if isinstance(wrt, str):
-        from .differentiate import _variable_named
+        from .calculus.differentiate import _variable_named
 
         return _variable_named("explain", wrt, f)
     if isinstance(wrt, (np.ndarray, list, tuple)):
@@ -735,7 +735,7 @@ def _jacobian_step(edges, f, target, name_of, dims) -> Step:
 def _evaluate(expr, values, bound):
     """The value of ``expr`` with named dimensions set to their sizes in ``bound`` (a δ over a
     name that no variable carries could not be bound otherwise)."""
-    from .evaluate import evaluate
+    from .evaluation.evaluate import evaluate
 
     def concrete(node, children):
         if isinstance(node, Var):
@@ -752,7 +752,7 @@ def _evaluate(expr, values, bound):
 
 def _cost_steps(f, target, result, stand_in, bound, used) -> list:
     """Contracted vs naive (materialized Jacobians) from the programs' plans at ``bound``."""
-    from .evaluate import compile as compile_program
+    from .evaluation.evaluate import compile as compile_program
 
     replaced = f if stand_in is target else _substitute(f, {id(target): stand_in})
     naive = grad(replaced, stand_in, method="naive", memory_limit=None)

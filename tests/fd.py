@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 import tensorcalc as tc
-from tensorcalc.nodes import Var, postorder
+from tensorcalc.expression.nodes import Var, postorder
 
 EPS = 1e-6
 RTOL = 1e-5

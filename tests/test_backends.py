@@ -16,10 +16,10 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import tensorcalc as tc
-from tensorcalc import backends
-from tensorcalc.backends import BackendError, BackendNotInstalled, BackendProgram
-from tensorcalc.codegen import CodegenError
-from tensorcalc.nodes import postorder
+from tensorcalc.evaluation import backends
+from tensorcalc.evaluation.backends import BackendError, BackendNotInstalled, BackendProgram
+from tensorcalc.evaluation.codegen import CodegenError
+from tensorcalc.expression.nodes import postorder
 from test_properties import VARIABLES, tree_values, trees
 
 RNG = np.random.default_rng(7)

@@ -18,7 +18,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 import tensorcalc as tc
-from tensorcalc.nodes import _flatten_dag, _rebuild_dag
+from tensorcalc.expression.nodes import _flatten_dag, _rebuild_dag
 
 ROOT = Path(__file__).resolve().parent.parent
 MORE = settings(max_examples=4 * settings.default.max_examples)

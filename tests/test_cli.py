@@ -12,8 +12,8 @@ import sys
 import pytest
 
 import tensorcalc as tc
-from tensorcalc import cli
-from tensorcalc.cli import main
+from tensorcalc.frontends import cli
+from tensorcalc.frontends.cli import main
 
 
 def run(*argv, stdin=None):

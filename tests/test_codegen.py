@@ -20,7 +20,7 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import tensorcalc as tc
-from tensorcalc.codegen import SOURCES, CodegenError, generate, load
+from tensorcalc.evaluation.codegen import SOURCES, CodegenError, generate, load
 from test_properties import VARIABLES, near_a_kink, tree_values, trees
 
 

@@ -47,7 +47,7 @@ def test_b_equals_Wa_steps(linear):
     assert delta.renamed == {"i": "j"}
     result = e.of_kind("result")[0]
     assert result.shape == W.shape == result.value.shape
-    assert not any(isinstance(n, tc.Delta) for n in tc.nodes.postorder([result.expr]))
+    assert not any(isinstance(n, tc.Delta) for n in tc.expression.nodes.postorder([result.expr]))
     assert result.matrix is not None and "ᵀ" in result.matrix  # g aᵀ
     values = {"W": rng.standard_normal((3, 3)), "a": rng.standard_normal(3), "g": rng.standard_normal(3)}
     assert np.allclose(tc.evaluate(e.expand(result.expr), values), np.outer(values["g"], values["a"]))

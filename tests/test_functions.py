@@ -14,8 +14,8 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, check_projection, check_vjp, evaluate
-from tensorcalc.construct import apply_function
-from tensorcalc.functions import format_call
+from tensorcalc.expression.construct import apply_function
+from tensorcalc.expression.functions import format_call
 
 PARAMETERS = {"pow": (2.0, 3.0, 0.5, -1.0, -1.5, 1.0)}
 DEFAULT_PARAMETERS = (2.0, 0.5, -1.0)  # for a future row with a parameter

@@ -15,7 +15,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, check_grads, check_projection, evaluate
-from tensorcalc.codegen import CodegenError, generate, load
+from tensorcalc.evaluation.codegen import CodegenError, generate, load
 
 N = 3
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tensorcalc as tc
-from tensorcalc.kernels import Kernel
-from tensorcalc.nodes import Contraction, Delta, postorder
-from tensorcalc.optimize import binarize
+from tensorcalc.evaluation.kernels import Kernel
+from tensorcalc.expression.nodes import Contraction, Delta, postorder
+from tensorcalc.calculus.optimize import binarize
 
 RNG = np.random.default_rng(1234)
 
@@ -353,9 +353,9 @@ def test_mlp_hessian_never_writes_its_delta_term_at_batch_size():
 
 
 def test_a_sum_without_delta_terms_stays_factored():
-    from tensorcalc.optimize import distribute_where_cheaper
+    from tensorcalc.calculus.optimize import distribute_where_cheaper
 
     X, a, b = tc.var("X", ("n", "m")), tc.var("a", ("n",)), tc.var("b", ("n",))
     factored = tc.simplify(tc.einsum("ki,k,kj->ij", X, a, X) + tc.einsum("ki,k,kj->ij", X, b, X))
-    assert any(isinstance(op, tc.nodes.Sum) for op in factored.operands)  # X_ki (a + b)_k X_kj
+    assert any(isinstance(op, tc.expression.nodes.Sum) for op in factored.operands)  # X_ki (a + b)_k X_kj
     assert distribute_where_cheaper([factored])[0] is factored

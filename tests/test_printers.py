@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 import tensorcalc as tc
-from tensorcalc.nodes import Contraction, Delta, Var, postorder
-from tensorcalc.printers import matrix_form, records as r
-from tensorcalc.printers.spell import UNICODE
+from tensorcalc.expression.nodes import Contraction, Delta, Var, postorder
+from tensorcalc.notation.printers import matrix_form, records as r
+from tensorcalc.notation.printers.spell import UNICODE
 
 RNG = np.random.default_rng(7)
 n, m = 3, 5

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import tensorcalc as tc
 from fd import check_derivative, evaluate
-from tensorcalc.nodes import Elementwise, postorder
+from tensorcalc.expression.nodes import Elementwise, postorder
 
 LETTERS = "abcdef"
 # These properties are cheap (milliseconds per example): run a multiple of the profile's count.

@@ -278,7 +278,7 @@ def test_the_plan_of_a_deep_program_prints_one_bounded_row_per_step():
 
 
 def test_evaluate_cache_is_bounded_in_bytes_and_can_be_cleared():
-    from tensorcalc.evaluate import _PROGRAMS, _ProgramCache
+    from tensorcalc.evaluation.evaluate import _PROGRAMS, _ProgramCache
 
     cache = _ProgramCache(max_entries=256, max_bytes=20 * 2**20)
     x = tc.var("x", (500_000,))
@@ -297,7 +297,7 @@ def test_a_constant_is_kept_once_not_twice():
     """The interning key holds a digest of the bytes, not a second copy of them."""
     import sys
 
-    from tensorcalc.nodes import _interned
+    from tensorcalc.expression.nodes import _interned
 
     c = tc.const(np.arange(100_000.0))
     key = next(k for k, v in _interned.items() if v is c)

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 import tensorcalc as tc
-from tensorcalc.functions import FUNCTIONS
-from tensorcalc.operations import OPERATIONS
-from tensorcalc.singular_points import SINGULAR_POINTS, markdown_table
+from tensorcalc.expression.functions import FUNCTIONS
+from tensorcalc.expression.operations import OPERATIONS
+from tensorcalc.expression.singular_points import SINGULAR_POINTS, markdown_table
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 POINTS = [(name, n, point) for name, convention in SINGULAR_POINTS.items()

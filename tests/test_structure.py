@@ -14,7 +14,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, evaluate
-from tensorcalc.nodes import Delta, postorder
+from tensorcalc.expression.nodes import Delta, postorder
 
 RNG = np.random.default_rng(7)
 

@@ -14,7 +14,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, evaluate, function_of
-from tensorcalc.nodes import postorder
+from tensorcalc.expression.nodes import postorder
 
 n = 3
 

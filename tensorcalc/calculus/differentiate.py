@@ -32,13 +32,13 @@ from typing import Optional
 
 import numpy as np
 
-from .algebra import Algebra
-from .construct import as_expr
-from .errors import DifferentiationError, ShapeError, closest
-from .functions import FUNCTIONS
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
-from .operations import operation_local_jacobians, operation_vjps
-from .structured import project_all
+from ..expression.algebra import Algebra
+from ..expression.construct import as_expr
+from ..errors import DifferentiationError, ShapeError, closest
+from ..expression.functions import FUNCTIONS
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
+from ..expression.operations import operation_local_jacobians, operation_vjps
+from ..expression.structured import project_all
 from .optimize import binarize
 from .simplify import simplify, zeros
 
@@ -70,7 +70,7 @@ class Derivative(Algebra):
         cotangent, in order of first appearance.  A program evaluating the derivative accepts
         all of them, so one dict of data serves a loss, its gradients and its Hessian blocks."""
         if self._origin is None:
-            from .evaluate import lineage_variables
+            from ..evaluation.evaluate import lineage_variables
 
             found: dict = {}
             for node in lineage_variables([self]):
@@ -93,7 +93,7 @@ class Derivative(Algebra):
         return hash(self.expr)
 
     def __str__(self):
-        from .printing import derivative_notation
+        from ..notation.printing import derivative_notation
 
         return derivative_notation(self)
 
@@ -123,12 +123,12 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
 
     ``method="naive"`` chains materialized local Jacobians (same values, far
     more memory; refused past ``memory_limit`` bytes).  ``convention`` says what the
-    derivative with respect to a symmetric matrix is (see :mod:`tensorcalc.structured`).
+    derivative with respect to a symmetric matrix is (see :mod:`tensorcalc.expression.structured`).
     """
     of = f if isinstance(f, Derivative) else as_expr(f)  # a Derivative keeps its lineage
     wrts = wrt if isinstance(wrt, (list, tuple)) else [wrt]
     if any(_is_expression(w) and not isinstance(as_expr(w), (Var, Const)) for w in wrts):
-        from .explain import grad_wrt_intermediate  # ∂L/∂z for a subexpression z of L
+        from ..explain import grad_wrt_intermediate  # ∂L/∂z for a subexpression z of L
 
         return grad_wrt_intermediate(of, wrt, method=method, memory_limit=memory_limit)
     f = as_expr(f)
@@ -144,7 +144,7 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
         results = project_all(results, variables, n_extra, convention, simplified=False)
         derivatives = [Derivative(r, of, v, method="naive", memory_limit=memory_limit)
                        for r, v in zip(results, variables)]
-        from .evaluate import check_naive_memory
+        from ..evaluation.evaluate import check_naive_memory
 
         for d in derivatives:
             check_naive_memory(d)

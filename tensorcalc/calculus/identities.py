@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nodes import Const, Delta, Elementwise, Sum
+from ..expression.nodes import Const, Delta, Elementwise, Sum
 
 
 def _ones_and_exp(arg):
@@ -182,7 +182,7 @@ def factor_shared_operands(pairs: list) -> list:
 
 
 def _factor_pair(first, second):
-    from .nodes import Contraction
+    from ..expression.nodes import Contraction
     from .simplify import simplify_contraction, simplify_sum
 
     from .simplify import _like_term_key
@@ -246,7 +246,7 @@ def expand_if_shorter(terms: list):
     >>> print(tc.simplify(s * (1 - y) - y * (1 - s)))
     s_i - y_i
     """
-    from .nodes import Contraction
+    from ..expression.nodes import Contraction
 
     if _expanding[0] or len(terms) > 4 or not any(
             isinstance(t, Contraction) and any(isinstance(op, Sum) for op in t.operands)
@@ -264,7 +264,7 @@ def expand_if_shorter(terms: list):
 def _entrywise_of_leaves(term) -> bool:
     """An entrywise product (nothing summed) of variables, functions of them and sums of those:
     the polynomials worth expanding.  Anything holding a contraction is left alone."""
-    from .nodes import Contraction, Var
+    from ..expression.nodes import Contraction, Var
 
     def leafy(node, depth=2):
         if isinstance(node, (Var, Const, Delta)):
@@ -304,7 +304,7 @@ def _cancels(candidate, pieces: list) -> bool:
 def distribute_if_shorter(node):
     """A product with a sum among its operands, distributed over it, when that reads shorter
     (``s ⊙ t ⊙ ((1 − y) ⊙ t⁻¹ − y ⊙ s⁻¹)`` is ``s ⊙ (1 − y) − y ⊙ t``); else ``None``."""
-    from .nodes import Contraction
+    from ..expression.nodes import Contraction
 
     if _expanding[0] or not isinstance(node, Contraction) or \
             not any(isinstance(op, Sum) for op in node.operands) or _inverses(node, 3) == 0:
@@ -368,7 +368,7 @@ def _distribute(node):
 
 
 def _fully_expand(expr, budget: int):
-    from .nodes import Contraction
+    from ..expression.nodes import Contraction
 
     if budget <= 0:
         return None

@@ -24,8 +24,8 @@ import math
 
 import opt_einsum
 
-from .kernels import dp_is_affordable
-from .nodes import Const, Contraction, Delta, Expr, transform
+from ..evaluation.kernels import dp_is_affordable
+from ..expression.nodes import Const, Contraction, Delta, Expr, transform
 
 REPRESENTATIVE_SIZE = 64  # stands in for a named dimension when choosing a path
 
@@ -123,7 +123,7 @@ def distribute_where_cheaper(roots: list) -> list:
     >>> distribute_where_cheaper([dense])[0] is dense
     True
     """
-    from .nodes import Sum, consumer_counts, postorder
+    from ..expression.nodes import Sum, consumer_counts, postorder
     from .simplify import _is_product, simplify_contraction
 
     consumers = consumer_counts(postorder(roots))
@@ -184,8 +184,8 @@ def _size(shape) -> int:
 def _cost(node: Expr) -> float:
     """What computing ``node`` from its operands costs (its own step): FLOPs, and
     :data:`MEMORY_WEIGHT` per element it writes."""
-    from .nodes import Var
-    from .recipe import contraction_recipe
+    from ..expression.nodes import Var
+    from ..evaluation.recipe import contraction_recipe
 
     if isinstance(node, (Var, Const, Delta)):
         return 0.0

@@ -18,8 +18,8 @@ Aᵀ(Av ⊙ exp(Ax))
 
 from __future__ import annotations
 
-from .construct import as_expr
-from .errors import DifferentiationError, ShapeError
+from ..expression.construct import as_expr
+from ..errors import DifferentiationError, ShapeError
 
 
 def hessian(f, wrt, convention: str = "symmetric"):
@@ -46,7 +46,7 @@ def hvp(f, wrt, v, convention: str = "symmetric"):
     >>> tc.evaluate(tc.hvp(tc.sum(x ** 3), x, np.ones(2)), x=np.array([1.0, 2.0]))
     array([ 6., 12.])
     """
-    from .construct import sum as total
+    from ..expression.construct import sum as total
     from .differentiate import grad
 
     v = as_expr(v)
@@ -65,9 +65,9 @@ def jvp(f, wrt, tangent):
     >>> print(tc.jvp(W @ x, W, tc.var("T", (2, 2))))
     T_ij x_j
     """
-    from .construct import sum as total
+    from ..expression.construct import sum as total
     from .differentiate import Derivative, grad, vjp
-    from .nodes import Var, variables
+    from ..expression.nodes import Var, variables
 
     f_expr, tangent = as_expr(f), as_expr(tangent)
     wrt_expr = as_expr(wrt) if not isinstance(wrt, str) else None

@@ -26,13 +26,13 @@ from typing import Sequence
 import numpy as np
 import opt_einsum
 
-from .canonical import reading_key, signature
+from ..expression.canonical import reading_key, signature
 from .identities import elementwise as rewrite_elementwise
 from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
                          factor_shared_operands, identity_constant, merge_factors)
-from .functions import FUNCTIONS
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
-from .operations import rewrite
+from ..expression.functions import FUNCTIONS
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
+from ..expression.operations import rewrite
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
 MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long chains of
@@ -74,7 +74,7 @@ def is_zero(expr: Expr) -> bool:
 
 def simplify(expr):
     """The simplified form of an expression (or of a list of them, sharing work)."""
-    from .construct import as_expr
+    from ..expression.construct import as_expr
 
     if isinstance(expr, (list, tuple)):
         return type(expr)(_simplify_to_fixpoint([as_expr(e) for e in expr]))

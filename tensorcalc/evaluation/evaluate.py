@@ -25,15 +25,15 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from .construct import as_expr
-from .errors import BindingError, MemoryLimitError, closest
-from .functions import FUNCTIONS
+from ..expression.construct import as_expr
+from ..errors import BindingError, MemoryLimitError, closest
+from ..expression.functions import FUNCTIONS
 from .kernels import kernel_for
-from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
-from .operations import OPERATIONS
-from .structured import check_value
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+from ..expression.operations import OPERATIONS
+from ..expression.structured import check_value
 from .recipe import contraction_recipe, layout, size_of
-from .simplify import constant_value
+from ..calculus.simplify import constant_value
 
 # ---------------------------------------------------------------------------
 # Programs
@@ -426,7 +426,7 @@ class Program:
         return (peak, biggest[1]) if largest else peak
 
     def plan_for(self, sizes: Optional[dict] = None):
-        """The :class:`~tensorcalc.plan.Plan` for dimension ``sizes`` (names → ints)."""
+        """The :class:`~tensorcalc.evaluation.plan.Plan` for dimension ``sizes`` (names → ints)."""
         from .plan import make_plan
 
         return make_plan(self, dict(sizes or {}))
@@ -645,7 +645,7 @@ def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A0
     point is to materialize), so that a loss and its gradients share every
     common subexpression, the forward pass included.  ``backend`` (``"numpy"``,
     ``"jax"``, ``"torch"`` or ``"dask"``) runs the same planned program with
-    that library's arrays (see :mod:`tensorcalc.backends`).
+    that library's arrays (see :mod:`tensorcalc.evaluation.backends`).
     """
     single = not isinstance(outputs, (list, tuple))
     items = [outputs] if single else list(outputs)
@@ -658,9 +658,9 @@ def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A0
 
 
 def _simplify_together(items: list) -> list:
-    from .differentiate import Derivative
-    from .optimize import binarize, distribute_where_cheaper
-    from .simplify import simplify as simplify_exprs
+    from ..calculus.differentiate import Derivative
+    from ..calculus.optimize import binarize, distribute_where_cheaper
+    from ..calculus.simplify import simplify as simplify_exprs
 
     positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]
     if not positions:

@@ -22,8 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .nodes import Contraction, Delta, Elementwise, Operation, Sum
-from .printing import step_notation
+from ..expression.nodes import Contraction, Delta, Elementwise, Operation, Sum
+from ..notation.printing import step_notation
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,7 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
 
 def _naive_program(program):
     """The same outputs computed by the naive method, when they are derivatives."""
-    from .differentiate import grad
+    from ..calculus.differentiate import grad
     from .evaluate import Program
 
     derivatives = [d for d in program.derivatives if d.cotangent is None and d.method != "naive"]

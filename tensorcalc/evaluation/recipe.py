@@ -1,6 +1,6 @@
 """How one contraction node is computed: its deltas merged, its output laid out.
 
-A :class:`~tensorcalc.nodes.Contraction` may hold Kronecker deltas, scalar
+A :class:`~tensorcalc.expression.nodes.Contraction` may hold Kronecker deltas, scalar
 constants, summed indices that no operand carries (size factors) and output
 indices that no operand carries (broadcasts).  Its :class:`Recipe` reduces all
 that to one plain einsum over the other operands and says how to lay the
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import opt_einsum
 
-from .nodes import Const, Contraction, Delta
+from ..expression.nodes import Const, Contraction, Delta
 
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 

@@ -74,26 +74,26 @@ class Algebra:
         return _c().sum(self, axis, keepdims)
 
     def evaluate(self, values=None, /, **kwargs):
-        """Evaluate with numpy: ``expr.evaluate(W=..., a=...)``; see :func:`tensorcalc.evaluate`."""
-        from .evaluate import evaluate
+        """Evaluate with numpy: ``expr.evaluate(W=..., a=...)``; see :func:`tensorcalc.evaluation.evaluate`."""
+        from ..evaluation.evaluate import evaluate
 
         return evaluate(self, {**(values or {}), **kwargs})
 
     def __str__(self):
-        from .printing import index_notation
+        from ..notation.printing import index_notation
 
         return index_notation(_c().as_expr(self))
 
     @property
     def matrix(self) -> str:
         """The value in matrix notation (``Aᵀx + Ax``); see :func:`tensorcalc.matrix_notation`."""
-        from .printers import matrix_notation
+        from ..notation.printers import matrix_notation
 
         return matrix_notation(self)
 
     def _repr_latex_(self) -> str:
         """Jupyter's view: the matrix form and the index form, or ``∂f/∂x = …`` for a derivative."""
-        from .printers import repr_latex
+        from ..notation.printers import repr_latex
 
         return repr_latex(self)
 

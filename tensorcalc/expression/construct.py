@@ -1,6 +1,6 @@
 """Building expressions the numpy way: operators, broadcasting, einsum, matmul, sum.
 
-Everything here lowers to the node types of :mod:`tensorcalc.nodes`:
+Everything here lowers to the node types of :mod:`tensorcalc.expression.nodes`:
 ``*`` is a :class:`Contraction` that shares every index, ``+`` a :class:`Sum`,
 ``@``, ``.T``, ``sum`` and ``einsum`` are contractions.  Construction checks
 shapes eagerly; a mismatch is a :class:`ShapeError` naming the operation and
@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 import numpy as np
 
-from .errors import DifferentiationError, ShapeError, TensorCalcError
+from ..errors import DifferentiationError, ShapeError, TensorCalcError
 from .functions import lookup
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, check_dim
 
@@ -43,7 +43,7 @@ def as_expr(value) -> Expr:
 def var(name: str, shape=(), symmetric: bool = False, diagonal: bool = False) -> Var:
     """A variable: ``var("W", (3, 3))`` or with named dimensions ``var("X", ("d", "B"))``;
     ``symmetric=True`` or ``diagonal=True`` declare a structured square matrix (see
-    :mod:`tensorcalc.structured`)."""
+    :mod:`tensorcalc.expression.structured`)."""
     if isinstance(shape, (int, str)):
         shape = (shape,)
     if symmetric and diagonal:

@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .errors import TensorCalcError, closest
+from ..errors import TensorCalcError, closest
 
 
 class FunctionTableError(TensorCalcError, ValueError):

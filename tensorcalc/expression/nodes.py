@@ -33,7 +33,7 @@ import numpy as np
 
 from .algebra import Algebra
 from .canonical import order_operands, term_key
-from .errors import ShapeError
+from ..errors import ShapeError
 
 Dim = Union[int, str]
 Shape = tuple  # tuple[Dim, ...]
@@ -70,7 +70,7 @@ def check_dim(dim, where: str) -> Dim:
 class Expr(Algebra):
     """Base class of all expression nodes (see the module docstring).
 
-    Operators (``+ - * / ** @``, ``.T``) come from :class:`~tensorcalc.algebra.Algebra`.
+    Operators (``+ - * / ** @``, ``.T``) come from :class:`~tensorcalc.expression.algebra.Algebra`.
     """
 
     __slots__ = ("shape", "children", "_term_key", "__weakref__")  # _term_key: see canonical
@@ -131,7 +131,7 @@ class Var(Expr):
         if not isinstance(name, str) or not name.isidentifier():
             raise ShapeError(f"var: name {name!r} must be a Python identifier")
         shape = tuple(check_dim(d, f"var {name!r}") for d in shape)
-        if structure is not None:  # "symmetric" or "diagonal" (see tensorcalc.structured)
+        if structure is not None:  # "symmetric" or "diagonal" (see tensorcalc.expression.structured)
             from .structured import check_structure
 
             check_structure(name, shape, structure)
@@ -143,7 +143,7 @@ class Var(Expr):
 
     @property
     def symmetric(self) -> bool:
-        """Declared with ``symmetric=True`` (see :mod:`tensorcalc.structured`)."""
+        """Declared with ``symmetric=True`` (see :mod:`tensorcalc.expression.structured`)."""
         return self.structure == "symmetric"
 
     @classmethod
@@ -304,7 +304,7 @@ class Contraction(Expr):
 
 
 class Elementwise(Expr):
-    """``fn(arg)`` entry by entry; ``fn`` names a row of :mod:`tensorcalc.functions`.
+    """``fn(arg)`` entry by entry; ``fn`` names a row of :mod:`tensorcalc.expression.functions`.
 
     ``param`` is the row's parameter (the exponent of ``pow``), else ``None``.
     """
@@ -336,7 +336,7 @@ class Elementwise(Expr):
 
 
 class Operation(Expr):
-    """A row of the operation table :mod:`tensorcalc.operations` over its operands:
+    """A row of the operation table :mod:`tensorcalc.expression.operations` over its operands:
     ``inv(X)``, ``det(X)``, ``solve(A, b)``, ``logsumexp(x)``, …
 
     ``param`` is the row's hashable parameter (the axes of a reduction), else ``None``.
@@ -370,7 +370,7 @@ class Operation(Expr):
 class Sum(Expr):
     """The sum of terms that all have the same shape (broadcasting happens before).
 
-    The terms are kept in one canonical order (:func:`~tensorcalc.canonical.term_key`), so a
+    The terms are kept in one canonical order (:func:`~tensorcalc.expression.canonical.term_key`), so a
     sum of the same terms is one node in whatever order they were added.
     """
 

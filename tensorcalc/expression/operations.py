@@ -1,4 +1,4 @@
-"""The table of matrix operations: one row per operation, as :mod:`tensorcalc.functions` is
+"""The table of matrix operations: one row per operation, as :mod:`tensorcalc.expression.functions` is
 for elementwise functions.
 
 >>> import numpy as np, tensorcalc as tc
@@ -17,7 +17,7 @@ rather than ``inv`` and ``det`` where possible; leading axes are a batch), its
 vector-Jacobian product *as an expression* (so derivatives print, simplify,
 nest and compile like any other), and its spellings in index notation, matrix
 notation, LaTeX and parseable text.  The node type is
-:class:`~tensorcalc.nodes.Operation`; evaluation, differentiation (both
+:class:`~tensorcalc.expression.nodes.Operation`; evaluation, differentiation (both
 methods: the naive method's local Jacobian is the VJP rule seeded with δ),
 simplification and printing each call the row.
 
@@ -42,7 +42,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .errors import ShapeError, TensorCalcError
+from ..errors import ShapeError, TensorCalcError
 
 
 class SingularMatrixError(TensorCalcError, ValueError):
@@ -60,7 +60,7 @@ class OperationRow:
     * ``index(node, names, namer, fmt)`` → ``(text, kind)`` in index notation;
     * ``spell(notation, wrap, record)`` → ``(text, precedence)`` for ``"unicode"``,
       ``"latex"`` or ``"text"`` (``wrap(child, least)`` spells a child);
-    * ``source(codes, param)`` → numpy source for :func:`tensorcalc.codegen`, or ``None``.
+    * ``source(codes, param)`` → numpy source for :func:`tensorcalc.evaluation.codegen`, or ``None``.
     """
 
     name: str
@@ -150,7 +150,7 @@ def _singular(name: str, shape) -> SingularMatrixError:
 
 
 def _subscript(names):
-    from .printing import _subscript as subscript
+    from ..notation.printing import _subscript as subscript
 
     return subscript(list(names))
 
@@ -165,9 +165,9 @@ def _matrix_text(op, namer, fmt, bare: bool = False) -> str:
         return symbol
     if isinstance(op, Var):
         return op.name
-    from .printers.matrix_form import matrix_form
-    from .printers.records import IndexForm
-    from .printers.spell import UNICODE
+    from ..notation.printers.matrix_form import matrix_form
+    from ..notation.printers.records import IndexForm
+    from ..notation.printers.spell import UNICODE
 
     record = matrix_form(op)
     if not isinstance(record, IndexForm):
@@ -184,14 +184,14 @@ def _spell_call(notation, latex_name, name, texts):
 
 
 def _no_text(what):
-    from .printers.spell import NoTextForm
+    from ..notation.printers.spell import NoTextForm
 
     raise NoTextForm(f"to_text: {what} has no form in the text language; use tc.matrix_notation "
                      "or tc.latex to print it")
 
 
 def _precedences():
-    from .printers import spell
+    from ..notation.printers import spell
 
     return spell
 
@@ -409,7 +409,7 @@ def _solve_spell(notation, wrap, record, transposed=False):
     a, b = record.args
     if notation == "text":
         return f"inv({wrap(a, p.ADD)})*{wrap(b, p.PRODUCT + 1)}", p.PRODUCT
-    from .printers.records import Transpose
+    from ..notation.printers.records import Transpose
 
     if isinstance(a, Transpose):  # solve(Aᵀ, b) reads A⁻ᵀb
         mark = "^{-\\top} " if notation == "latex" else "⁻ᵀ"
@@ -938,7 +938,7 @@ def kron(a, b):
 
 
 # ---------------------------------------------------------------------------
-# Differentiation hooks (called from tensorcalc.differentiate)
+# Differentiation hooks (called from tensorcalc.calculus.differentiate)
 
 
 def operation_vjps(node, adjoint, n_extra: int, depends: set) -> list:
@@ -955,7 +955,7 @@ def operation_vjps(node, adjoint, n_extra: int, depends: set) -> list:
 
 def operation_local_jacobians(node, depends: set) -> list:
     """``(operand, ∂node/∂operand)`` for the naive method: the VJP rule seeded with δ."""
-    from .differentiate import _identity_seed
+    from ..calculus.differentiate import _identity_seed
 
     return operation_vjps(node, _identity_seed(node), node.ndim, depends)
 
@@ -1179,7 +1179,7 @@ def minimum(a, b):
 
 
 # ---------------------------------------------------------------------------
-# Simplification rules (called once per simplified node from tensorcalc.simplify); each is an
+# Simplification rules (called once per simplified node from tensorcalc.calculus.simplify); each is an
 # exact identity.  log(det X) is *not* rewritten to logdet X: logdet is log|det X|, which
 # differs wherever det X < 0, and nothing here knows the sign.
 
@@ -1210,7 +1210,7 @@ def _inverse_times_vector_as_solve(node):
     one LU solve, n³/3 FLOPs and better conditioned, instead of forming the n³ inverse.
     Only for a vector ``b`` and a matrix ``X`` (no batch), with ``j`` summed between the two."""
     from .nodes import Operation
-    from .simplify import simplify_contraction
+    from ..calculus.simplify import simplify_contraction
 
     counts: dict = {}
     for ix in node.indices:
@@ -1271,7 +1271,7 @@ def _rewrite_operation(node):
 def _cancel_inverses(node):
     """``Σ_b X_ab (X⁻¹)_bc = δ_ac`` and ``Σ_b (X⁻¹)_ab X_bc = δ_ac`` inside a contraction."""
     from .nodes import Delta, Operation
-    from .simplify import simplify_contraction
+    from ..calculus.simplify import simplify_contraction
 
     counts: dict = {}
     for ix in node.indices:

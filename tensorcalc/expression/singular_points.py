@@ -5,7 +5,7 @@ One table, :data:`SINGULAR_POINTS`, keyed by the row's name; the README's "Singu
 table is :func:`markdown_table` of it, and the tests evaluate every entry at its point (a row
 without an entry fails them).
 
->>> from tensorcalc.singular_points import SINGULAR_POINTS
+>>> from tensorcalc.expression.singular_points import SINGULAR_POINTS
 >>> [point.where for point in SINGULAR_POINTS["relu"].points]
 ['x = 0']
 >>> SINGULAR_POINTS["relu"].points[0].derivative

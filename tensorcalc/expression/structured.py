@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import BindingError, DifferentiationError, ShapeError
+from ..errors import BindingError, DifferentiationError, ShapeError
 
 STRUCTURES = ("symmetric", "diagonal")
 CONVENTIONS = ("symmetric", "cookbook")
@@ -105,7 +105,7 @@ def project(gradient, wrt, n_extra: int, convention: str, simplified: bool = Tru
     """The derivative with respect to a structured ``wrt`` under ``convention`` (see above);
     ``gradient`` has ``n_extra`` leading axes before ``wrt``'s two."""
     from .nodes import Contraction, Delta
-    from .simplify import simplify as simplify_expr
+    from ..calculus.simplify import simplify as simplify_expr
 
     simplify = simplify_expr if simplified else (lambda e: e)
     structure = getattr(wrt, "structure", None)

@@ -35,10 +35,10 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
-from . import construct as c
-from .errors import ParseError, TensorCalcError, closest
-from .functions import FUNCTIONS
-from .nodes import Contraction, Delta, check_dim
+from ..expression import construct as c
+from ..errors import ParseError, TensorCalcError, closest
+from ..expression.functions import FUNCTIONS
+from ..expression.nodes import Contraction, Delta, check_dim
 
 MAX_DEPTH = 200  # nested parentheses, prefix and postfix operators, right-nested powers
 

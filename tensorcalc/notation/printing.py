@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import sys
 
-from .functions import format_call
-from .nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+from ..expression.functions import format_call
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 
 _NAMES = "ijklmnpqrstuvwxyzabcdefgh"
 
@@ -73,7 +73,7 @@ def _format(node, names: list, namer: _Namer) -> tuple:
         nested_power = node.fn == "pow" and isinstance(node.arg, Elementwise) and node.arg.fn == "pow"
         return format_call(node.fn, argument, node.param, kind == "atom" and not nested_power), "atom"
     if isinstance(node, Operation):  # its row spells it: X⁻¹_ij, det(X), log|X|
-        from .operations import OPERATIONS
+        from ..expression.operations import OPERATIONS
 
         return OPERATIONS[node.name].index(node, names, namer, _format)
     if isinstance(node, Sum):
@@ -93,7 +93,7 @@ def _format(node, names: list, namer: _Namer) -> tuple:
 
 
 def _format_contraction(node: Contraction, names: list, namer: _Namer) -> tuple:
-    from .simplify import constant_value
+    from ..calculus.simplify import constant_value
 
     value = constant_value(node)
     if value is not None:  # a scalar constant broadcast over the axes: just the number
@@ -231,7 +231,7 @@ class _deep_enough:
 
 def derivative_notation(derivative) -> str:
     """``∂f_i/∂W_jk = …`` for a Jacobian, ``∂f/∂W_ij = …`` for a gradient, the vjp's value alone."""
-    from .construct import as_expr
+    from ..expression.construct import as_expr
 
     expr = derivative.expr
     if derivative.cotangent is not None:

@@ -13,9 +13,9 @@
 :class:`~tensorcalc.Program` (simplified, every contraction planned) and hands
 it to :func:`compile_for`.  ``"numpy"`` runs it with the evaluator as it is;
 every other backend lowers the plan once per set of dimension sizes to one
-straight-line function (:func:`tensorcalc.codegen.generate` with
+straight-line function (:func:`tensorcalc.evaluation.codegen.generate` with
 ``functional=True``) and runs it with its own array namespace
-(:mod:`tensorcalc.backends.base` says what a backend supplies):
+(:mod:`tensorcalc.evaluation.backends.base` says what a backend supplies):
 
 * ``"jax"``: the whole function under one ``jax.jit``, so XLA fuses it; jax
   arrays in and out, on a GPU when jax has one;
@@ -34,15 +34,15 @@ import threading
 
 import numpy as np
 
-from ..errors import BindingError, closest
+from ...errors import BindingError, closest
 from .base import Backend, BackendError, BackendNotInstalled, Namespace, place_diagonal
 
 # name -> (module defining BACKEND (a Backend subclass), the library it imports, pip extra)
 BACKENDS: dict = {
     "numpy": (None, "numpy", None),
-    "jax": ("tensorcalc.backends.jax", "jax", "jax"),
-    "torch": ("tensorcalc.backends.torch", "torch", "torch"),
-    "dask": ("tensorcalc.backends.dask", "dask", "dask"),
+    "jax": ("tensorcalc.evaluation.backends.jax", "jax", "jax"),
+    "torch": ("tensorcalc.evaluation.backends.torch", "torch", "torch"),
+    "dask": ("tensorcalc.evaluation.backends.dask", "dask", "dask"),
 }
 _LOADED: dict = {}
 _LOCK = threading.Lock()
@@ -65,7 +65,7 @@ def get_backend(name: str) -> Backend:
     >>> get_backend("jx")
     Traceback (most recent call last):
       ...
-    tensorcalc.backends.base.BackendError: compile: unknown backend 'jx' (did you mean 'jax'?); the backends are 'dask', 'jax', 'numpy', 'numpy-functional', 'torch'
+    tensorcalc.evaluation.backends.base.BackendError: compile: unknown backend 'jx' (did you mean 'jax'?); the backends are 'dask', 'jax', 'numpy', 'numpy-functional', 'torch'
     """
     row = BACKENDS.get(name) if isinstance(name, str) else None
     if row is None:
@@ -250,7 +250,7 @@ def _owned(output) -> np.ndarray:
     return array[()] if array.ndim == 0 else array
 
 
-BACKENDS["numpy-functional"] = ("tensorcalc.backends", "numpy", None)
+BACKENDS["numpy-functional"] = ("tensorcalc.evaluation.backends", "numpy", None)
 BACKEND = _NumpyFunctional  # the module row above points here
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "BackendNotInstalled", "BackendProgram",

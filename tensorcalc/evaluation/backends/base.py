@@ -1,19 +1,19 @@
 """What a backend supplies: an array namespace for generated code, and how arrays go in and out.
 
 >>> import numpy as np
->>> from tensorcalc.backends.base import Namespace, place_diagonal
+>>> from tensorcalc.evaluation.backends.base import Namespace, place_diagonal
 >>> xp = Namespace(np)
 >>> xp.place_diagonal(np.array([1.0, 2.0]), "ii", "i", (2, 2))
 array([[1., 0.],
        [0., 2.]])
 
-The plan is lowered once per backend by :func:`tensorcalc.codegen.generate`
+The plan is lowered once per backend by :func:`tensorcalc.evaluation.codegen.generate`
 with ``functional=True``: straight-line code that calls, on the name ``np``,
 
 * contractions: ``einsum``, ``tensordot(x, y, axes=...)``, ``trace`` and the
   ``@`` operator; ``transpose(x, axes)``, ``sum(x, axis=...)``,
   ``broadcast_to``, indexing with ``None``;
-* elementwise functions: the numpy names in :data:`tensorcalc.codegen.SOURCES`
+* elementwise functions: the numpy names in :data:`tensorcalc.evaluation.codegen.SOURCES`
   (``exp``, ``log``, ``tanh``, ``minimum``, ``maximum``, ``log1p``,
   ``heaviside``, ...) and the arithmetic operators;
 * array makers: ``full``, ``zeros``, ``eye``, ``result_type`` and ``float64``
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import TensorCalcError
+from ...errors import TensorCalcError
 
 
 class BackendError(TensorCalcError):

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-from ..errors import BindingError
+from ...errors import BindingError
 from .base import Backend, Namespace
 
 _WIDE = {np.dtype(np.float64): np.float32, np.dtype(np.complex128): np.complex64}

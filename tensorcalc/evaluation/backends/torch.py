@@ -86,7 +86,7 @@ class TorchBackend(Backend):
 
     def to_array(self, name, value):
         if isinstance(value, self.torch.Tensor) and value.device.type != "cpu":
-            from ..errors import BindingError
+            from ...errors import BindingError
 
             raise BindingError(
                 f"evaluate: variable {name!r} is a torch tensor on {value.device}, but the torch "

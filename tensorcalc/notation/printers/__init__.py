@@ -9,9 +9,9 @@
 >>> print(tc.to_text(tc.grad(x @ A @ x, x)))
 (A + A')*x
 
-:func:`~tensorcalc.printers.matrix_form.matrix_form` reads an expression of
-rank ≤ 2 into a small matrix-algebra tree (:mod:`~tensorcalc.printers.records`);
-:mod:`~tensorcalc.printers.spell` writes that tree in each notation.  An
+:func:`~tensorcalc.notation.printers.matrix_form.matrix_form` reads an expression of
+rank ≤ 2 into a small matrix-algebra tree (:mod:`~tensorcalc.notation.printers.records`);
+:mod:`~tensorcalc.notation.printers.spell` writes that tree in each notation.  An
 expression with no exact matrix form prints its index notation instead, and
 says so.
 """
@@ -27,7 +27,7 @@ __all__ = ["matrix_notation", "latex", "to_text", "matrix_form", "NoTextForm", "
 
 
 def _value(expr):
-    from ..construct import as_expr
+    from ...expression.construct import as_expr
 
     return as_expr(expr)
 
@@ -61,7 +61,7 @@ def latex(expr, notation: str = "matrix") -> str:
     >>> print(tc.latex(A @ x, notation="index"))
     A_{ij} x_{j}
     """
-    from ..errors import TensorCalcError
+    from ...errors import TensorCalcError
     from ..printing import index_notation
 
     if notation == "matrix":
@@ -104,7 +104,7 @@ def repr_latex(value) -> str:
     >>> print(repr_latex(A @ x))
     $\\left[A x\\right]_{i} = A_{ij} x_{j}$
     """
-    from ..construct import as_expr
+    from ...expression.construct import as_expr
 
     with _deep_enough(value):
         return _repr_latex(value, as_expr(value))

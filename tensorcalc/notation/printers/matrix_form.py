@@ -1,7 +1,7 @@
 """The one reader: an expression of rank ≤ 2 → a matrix-algebra tree (:mod:`.records`).
 
 >>> import tensorcalc as tc
->>> from tensorcalc.printers import matrix_form
+>>> from tensorcalc.notation.printers import matrix_form
 >>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
 >>> matrix_form(tc.einsum("ji,jk->ik", A, A))
 MatMul(factors=(Transpose(arg=Symbol(name='A', shape=(3, 3))), Symbol(name='A', shape=(3, 3))))
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
                       add, hadamard, matmul, times, transpose, transposes, walk)
@@ -48,7 +48,7 @@ def matrix_form(expr, share: bool = False) -> Record:
     With ``share=True``, a subtree used more than once is named once
     (``… where s = σ(Xw)``), as a :class:`~.records.Where`.
     """
-    from ..construct import as_expr
+    from ...expression.construct import as_expr
     from ..printing import index_notation
 
     expr = as_expr(expr)

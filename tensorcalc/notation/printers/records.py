@@ -1,6 +1,6 @@
 """The matrix-algebra tree: small immutable records, and constructors that keep it tidy.
 
->>> from tensorcalc.printers.records import Symbol, matmul, transpose
+>>> from tensorcalc.notation.printers.records import Symbol, matmul, transpose
 >>> A, x = Symbol("A", (3, 3)), Symbol("x", (3,))
 >>> transpose(matmul(A, x)) == matmul(transpose(x), transpose(A))
 True

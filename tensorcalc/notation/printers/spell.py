@@ -1,8 +1,8 @@
 """The writers: one speller per notation over the matrix-algebra tree.
 
 >>> import tensorcalc as tc
->>> from tensorcalc.printers import matrix_form
->>> from tensorcalc.printers.spell import UNICODE, LATEX, TEXT
+>>> from tensorcalc.notation.printers import matrix_form
+>>> from tensorcalc.notation.printers.spell import UNICODE, LATEX, TEXT
 >>> x, A = tc.var("x", (3,)), tc.var("A", (3, 3))
 >>> tree = matrix_form(tc.grad(x @ A @ x, x))
 >>> UNICODE(tree), LATEX(tree), TEXT(tree)
@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import TensorCalcError
-from ..functions import FUNCTIONS
+from ...errors import TensorCalcError
+from ...expression.functions import FUNCTIONS
 from . import records as r
 
 ADD, HADAMARD, NEG, PRODUCT, POSTFIX, ATOM = range(6)
@@ -127,7 +127,7 @@ class Speller:
 
     def _Transpose(self, record):
         if isinstance(record.arg, r.MatrixOp):  # X⁻ᵀ: an operation row may spell its transpose
-            from ..operations import OPERATIONS
+            from ...expression.operations import OPERATIONS
 
             spelled = OPERATIONS[record.arg.name].spell(self.notation, self.wrap, record.arg,
                                                         transposed=True)
@@ -190,7 +190,7 @@ class Speller:
     notation = "unicode"  # which of an operation row's spellings this speller uses
 
     def _MatrixOp(self, record):
-        from ..operations import OPERATIONS
+        from ...expression.operations import OPERATIONS
 
         return OPERATIONS[record.name].spell(self.notation, self.wrap, record)
 
