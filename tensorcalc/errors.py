@@ -52,6 +52,31 @@ class ParseError(TensorCalcError, ValueError):
         return (type(self), (self.reason, self.text, self.position, self.end))
 
 
+class BackendError(TensorCalcError):
+    """A backend that is unknown, not installed, or cannot run what it was given."""
+
+class BackendNotInstalled(BackendError, ImportError):
+    """The backend's library is not importable: the message names the extra to install."""
+
+class CodegenError(TensorCalcError, NotImplementedError):
+    """The expression has a part generated code cannot express (or a name it cannot use)."""
+
+class NoTextForm(TensorCalcError, NotImplementedError):
+    """The expression has a part the text language cannot write (a constant array, an index form)."""
+
+class FunctionTableError(TensorCalcError, ValueError):
+    """An unknown row, or a row that does not fit the table's contract."""
+
+class ExprTypeError(TensorCalcError, TypeError):
+    """Something that is not an expression, a number or an array was mixed in."""
+
+class SingularMatrixError(TensorCalcError, ValueError):
+    """``inv``, ``solve`` or ``logdet`` met a singular matrix at evaluation."""
+
+class NormNotImplemented(TensorCalcError, NotImplementedError):
+    """A norm that would need an SVD (nuclear, spectral), which tensorcalc does not have yet."""
+
+
 def _quote(reason, text, position, end, width=76):
     """``reason``, then the text on its own line and ``^^^`` under ``text[position:end]``."""
     if text is None:

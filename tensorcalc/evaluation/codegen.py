@@ -41,17 +41,13 @@ from typing import Optional
 import numpy as np
 
 from ..expression.construct import as_expr
-from ..errors import TensorCalcError
+from ..errors import CodegenError, TensorCalcError
 from .evaluate import compile as compile_program
 from ..expression.functions import FUNCTIONS
 from .kernels import kernel_for
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from ..calculus.optimize import REPRESENTATIVE_SIZE
 from ..notation.printing import index_notation
-
-
-class CodegenError(TensorCalcError, NotImplementedError):
-    """The expression has a part generated code cannot express (or a name it cannot use)."""
 
 
 # ---------------------------------------------------------------------------

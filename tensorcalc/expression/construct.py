@@ -14,13 +14,9 @@ from __future__ import annotations
 import numbers
 import numpy as np
 
-from ..errors import DifferentiationError, ShapeError, TensorCalcError
+from ..errors import DifferentiationError, ExprTypeError, ShapeError, TensorCalcError
 from .functions import lookup
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, check_dim
-
-
-class ExprTypeError(TensorCalcError, TypeError):
-    """Something that is not an expression, a number or an array was mixed in."""
 
 
 def as_expr(value) -> Expr:

@@ -23,11 +23,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import TensorCalcError, closest
-
-
-class FunctionTableError(TensorCalcError, ValueError):
-    """An unknown row, or a row that does not fit the table's contract."""
+from ..errors import FunctionTableError, TensorCalcError, closest
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import ShapeError, TensorCalcError
-
-
-class SingularMatrixError(TensorCalcError, ValueError):
-    """``inv``, ``solve`` or ``logdet`` met a singular matrix at evaluation."""
+from ..errors import NormNotImplemented, ShapeError, SingularMatrixError, TensorCalcError
 
 
 @dataclass(frozen=True)
@@ -1426,10 +1422,6 @@ def _norm_grad_source(codes, p):
 _row("norm", lambda shapes, p: (), _norm_numpy, _norm_vjp, _norm_index, _norm_spell, _norm_source)
 _row("norm_grad", lambda shapes, p: shapes[0], _norm_grad_numpy, _norm_grad_vjp, _norm_grad_index,
      _norm_grad_spell, _norm_grad_source)
-
-
-class NormNotImplemented(TensorCalcError, NotImplementedError):
-    """A norm that would need an SVD (nuclear, spectral), which tensorcalc does not have yet."""
 
 
 def norm(x, ord=None):  # noqa: A002 - numpy's name

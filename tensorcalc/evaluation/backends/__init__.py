@@ -65,7 +65,7 @@ def get_backend(name: str) -> Backend:
     >>> get_backend("jx")
     Traceback (most recent call last):
       ...
-    tensorcalc.evaluation.backends.base.BackendError: compile: unknown backend 'jx' (did you mean 'jax'?); the backends are 'dask', 'jax', 'numpy', 'numpy-functional', 'torch'
+    tensorcalc.errors.BackendError: compile: unknown backend 'jx' (did you mean 'jax'?); the backends are 'dask', 'jax', 'numpy', 'numpy-functional', 'torch'
     """
     row = BACKENDS.get(name) if isinstance(name, str) else None
     if row is None:

@@ -36,15 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import TensorCalcError
-
-
-class BackendError(TensorCalcError):
-    """A backend that is unknown, not installed, or cannot run what it was given."""
-
-
-class BackendNotInstalled(BackendError, ImportError):
-    """The backend's library is not importable: the message names the extra to install."""
+from ...errors import BackendError, BackendNotInstalled, TensorCalcError
 
 
 class Namespace:

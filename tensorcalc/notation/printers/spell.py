@@ -17,15 +17,11 @@ from __future__ import annotations
 
 import re
 
-from ...errors import TensorCalcError
+from ...errors import NoTextForm, TensorCalcError
 from ...expression.functions import FUNCTIONS
 from . import records as r
 
 ADD, HADAMARD, NEG, PRODUCT, POSTFIX, ATOM = range(6)
-
-
-class NoTextForm(TensorCalcError, NotImplementedError):
-    """The expression has a part the text language cannot write (a constant array, an index form)."""
 
 
 def number_text(value) -> str:
