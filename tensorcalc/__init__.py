@@ -22,7 +22,8 @@ from .errors import (BindingError, DifferentiationError, MemoryLimitError, Parse
 from .evaluation.evaluate import Program, clear_cache, compile, evaluate  # noqa: A004
 from .explain import Explanation, explain
 from .expression.functions import FUNCTIONS, Function, FunctionTableError, register_function
-from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, variables
+from .expression.construct import variables
+from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var
 from .expression.operations import (OPERATIONS, SingularMatrixError, det, diag, eye, inv, logdet, logsumexp,
                          matrix_power, maximum, minimum, softmax, solve)
 from .expression.operations import max, min  # noqa: A004 - numpy's names, on purpose

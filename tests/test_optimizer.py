@@ -353,7 +353,7 @@ def test_mlp_hessian_never_writes_its_delta_term_at_batch_size():
 
 
 def test_a_sum_without_delta_terms_stays_factored():
-    from tensorcalc.calculus.optimize import distribute_where_cheaper
+    from tensorcalc.evaluation.distribute import distribute_where_cheaper
 
     X, a, b = tc.var("X", ("n", "m")), tc.var("a", ("n",)), tc.var("b", ("n",))
     factored = tc.simplify(tc.einsum("ki,k,kj->ij", X, a, X) + tc.einsum("ki,k,kj->ij", X, b, X))

@@ -32,15 +32,15 @@ from typing import Optional
 
 import numpy as np
 
-from ..expression.algebra import Algebra
+from ..expression.algebra import Algebra, view
 from ..expression.construct import as_expr
 from ..errors import DifferentiationError, ShapeError, closest
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
 from ..expression.operations import operation_local_jacobians, operation_vjps
-from ..expression.structured import project_all
 from .optimize import binarize
 from .simplify import simplify, zeros
+from .structured import project_all
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes the naive method may materialize by default
 
@@ -93,9 +93,7 @@ class Derivative(Algebra):
         return hash(self.expr)
 
     def __str__(self):
-        from ..notation.printing import derivative_notation
-
-        return derivative_notation(self)
+        return view("derivative")(self)  # registered by the notation layer
 
     def __repr__(self):
         return f"<Derivative {self} shape={self.shape}>"

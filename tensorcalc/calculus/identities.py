@@ -24,12 +24,37 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..expression.nodes import Const, Delta, Elementwise, Sum
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Sum, Var
+from .terms import constant_value, is_zero
+
+# The simplifier's entry points.  These rewrites simplify what they build, and simplify.py,
+# which imports this module, registers its functions here when it is imported (an import back
+# would be a circle).
+SIMPLIFIER: dict = {}
+
+
+def simplify_contraction(*args, **kwargs):
+    return SIMPLIFIER["contraction"](*args, **kwargs)
+
+
+def simplify_sum(terms):
+    return SIMPLIFIER["sum"](terms)
+
+
+def simplify_elementwise(fn: str, arg, param):
+    return SIMPLIFIER["elementwise"](fn, arg, param)
+
+
+def _like_term_key(core):
+    return SIMPLIFIER["like_term_key"](core)
+
+
+def _split_coefficient(term):
+    return SIMPLIFIER["split_coefficient"](term)
 
 
 def _ones_and_exp(arg):
     """``u`` when ``arg`` is ``1 + exp(u)``, else ``None``."""
-    from .simplify import constant_value
 
     if not isinstance(arg, Sum) or len(arg.terms) != 2:
         return None
@@ -44,7 +69,6 @@ def _ones_and_exp(arg):
 
 def negate(expr):
     """``−expr``, simplified (a canonical node: ``negate(negate(u)) is u``)."""
-    from .simplify import simplify_contraction
 
     labels = tuple(range(expr.ndim))
     return simplify_contraction([Const(-1.0), expr], [(), labels], labels, dict(enumerate(expr.shape)))
@@ -52,7 +76,6 @@ def negate(expr):
 
 def elementwise(fn: str, arg, param):
     """A simpler form of ``fn(arg)`` (``arg`` simplified), or ``None``."""
-    from .simplify import simplify_elementwise
 
     if fn == "pow" and param == -1.0:
         u = _ones_and_exp(arg)
@@ -87,7 +110,6 @@ def merge_factors(factors: list) -> list:
     if all(count == 1 for *_, count in powers.values()):
         merged = factors
     else:
-        from .simplify import simplify_elementwise
 
         placed = list(rest)
         for (_, labels), (base, exponent, position, count) in powers.items():
@@ -123,7 +145,6 @@ def exact_exponent(exponent: float) -> bool:
 
 def _exp_times_sigmoid(factors: list) -> list:
     """``exp(u) σ(−u) → σ(u)`` over the same indices."""
-    from .simplify import simplify_elementwise
 
     exps = {(id(op.arg), tuple(ix)): n for n, (op, ix) in enumerate(factors)
             if isinstance(op, Elementwise) and op.fn == "exp"}
@@ -182,10 +203,7 @@ def factor_shared_operands(pairs: list) -> list:
 
 
 def _factor_pair(first, second):
-    from ..expression.nodes import Contraction
-    from .simplify import simplify_contraction, simplify_sum
 
-    from .simplify import _like_term_key
 
     (t1, c1), (t2, c2) = first, second
     t1, t2 = _like_term_key(t1), _like_term_key(t2)  # kept shared products, flattened
@@ -246,7 +264,6 @@ def expand_if_shorter(terms: list):
     >>> print(tc.simplify(s * (1 - y) - y * (1 - s)))
     s_i - y_i
     """
-    from ..expression.nodes import Contraction
 
     if _expanding[0] or len(terms) > 4 or not any(
             isinstance(t, Contraction) and any(isinstance(op, Sum) for op in t.operands)
@@ -264,7 +281,6 @@ def expand_if_shorter(terms: list):
 def _entrywise_of_leaves(term) -> bool:
     """An entrywise product (nothing summed) of variables, functions of them and sums of those:
     the polynomials worth expanding.  Anything holding a contraction is left alone."""
-    from ..expression.nodes import Contraction, Var
 
     def leafy(node, depth=2):
         if isinstance(node, (Var, Const, Delta)):
@@ -285,7 +301,6 @@ def _cancels(candidate, pieces: list) -> bool:
     """Collecting the distributed terms merged or cancelled some *as like terms*: the expansion
     paid off.  (Distributing alone, as σ(1 − σ) → σ − σ² or 2Aᵀ(Ax − y) → 2AᵀAx − 2Aᵀy, reads
     no better; factoring the pieces back together does not count.)"""
-    from .simplify import _like_term_key, _split_coefficient, constant_value, is_zero
 
     totals: dict = {}
     for piece in pieces:
@@ -304,7 +319,6 @@ def _cancels(candidate, pieces: list) -> bool:
 def distribute_if_shorter(node):
     """A product with a sum among its operands, distributed over it, when that reads shorter
     (``s ⊙ t ⊙ ((1 − y) ⊙ t⁻¹ − y ⊙ s⁻¹)`` is ``s ⊙ (1 − y) − y ⊙ t``); else ``None``."""
-    from ..expression.nodes import Contraction
 
     if _expanding[0] or not isinstance(node, Contraction) or \
             not any(isinstance(op, Sum) for op in node.operands) or _inverses(node, 3) == 0:
@@ -329,7 +343,6 @@ def _inverses(expr, depth: int = 4) -> int:
 
 def _attempt(expand):
     """``(collected sum, pieces)`` of one bounded expansion, or ``None`` past its budget."""
-    from .simplify import simplify_sum
 
     _expanding[0] += 1
     _work[0] = 0
@@ -344,7 +357,6 @@ def _attempt(expand):
 
 def _distribute(node):
     """The terms of ``node`` distributed over its first distributable sum operand."""
-    from .simplify import simplify_contraction
 
     # a sum that is the base of a power inside another operand goes last: distributing the
     # other first lets t · t⁻¹ cancel (σ(1 − σ)((1 − σ)⁻¹ + …) keeps its (1 − σ) to cancel)
@@ -368,7 +380,6 @@ def _distribute(node):
 
 
 def _fully_expand(expr, budget: int):
-    from ..expression.nodes import Contraction
 
     if budget <= 0:
         return None

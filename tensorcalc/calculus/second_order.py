@@ -18,7 +18,10 @@ Aᵀ(Av ⊙ exp(Ax))
 
 from __future__ import annotations
 
-from ..expression.construct import as_expr
+from ..expression.construct import as_expr, variables
+from ..expression.construct import sum as total
+from ..expression.nodes import Var
+from .differentiate import Derivative, grad, jacobian, vjp
 from ..errors import DifferentiationError, ShapeError
 
 
@@ -30,8 +33,6 @@ def hessian(f, wrt, convention: str = "symmetric"):
     >>> tc.hessian(tc.logdet(X), X).shape
     (2, 2, 2, 2)
     """
-    from .differentiate import grad, jacobian
-
     if as_expr(f).ndim:
         raise DifferentiationError(f"hessian: needs a scalar f, got shape {as_expr(f).shape}; "
                                    "use tc.jacobian(tc.jacobian(f, x), x)")
@@ -46,9 +47,6 @@ def hvp(f, wrt, v, convention: str = "symmetric"):
     >>> tc.evaluate(tc.hvp(tc.sum(x ** 3), x, np.ones(2)), x=np.array([1.0, 2.0]))
     array([ 6., 12.])
     """
-    from ..expression.construct import sum as total
-    from .differentiate import grad
-
     v = as_expr(v)
     gradient = grad(f, wrt, convention=convention)
     if v.shape != gradient.shape:
@@ -65,10 +63,6 @@ def jvp(f, wrt, tangent):
     >>> print(tc.jvp(W @ x, W, tc.var("T", (2, 2))))
     T_ij x_j
     """
-    from ..expression.construct import sum as total
-    from .differentiate import Derivative, grad, vjp
-    from ..expression.nodes import Var, variables
-
     f_expr, tangent = as_expr(f), as_expr(tangent)
     wrt_expr = as_expr(wrt) if not isinstance(wrt, str) else None
     if wrt_expr is not None and tangent.shape != wrt_expr.shape:

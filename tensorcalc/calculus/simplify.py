@@ -27,55 +27,24 @@ import numpy as np
 import opt_einsum
 
 from ..expression.canonical import reading_key, signature
+from ..expression.construct import as_expr
+from . import identities
+from .identities import _expanding
 from .identities import elementwise as rewrite_elementwise
 from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
                          factor_shared_operands, identity_constant, merge_factors)
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
 from ..expression.operations import rewrite
+from .terms import constant_value, filled, is_zero, zeros  # noqa: F401 - imported from here too
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
 MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long chains of
 # products (a deep network's adjoints) would otherwise grow one huge einsum, quadratic to build
 
 
-def zeros(shape: tuple) -> Expr:
-    """The zero tensor of ``shape`` (a broadcast scalar 0: nothing is materialized)."""
-    shape = tuple(shape)
-    return Contraction((Const(0.0),), ((),), range(len(shape)), dict(enumerate(shape)))
-
-
-def filled(value: float, shape: tuple) -> Expr:
-    """A constant ``value`` broadcast to ``shape``."""
-    if not shape:
-        return Const(value)
-    return Contraction((Const(value),), ((),), range(len(shape)), dict(enumerate(shape)))
-
-
-def constant_value(expr: Expr):
-    """The value of a constant or of a broadcast scalar constant, else ``None``."""
-    if isinstance(expr, Const):
-        return expr.value
-    if isinstance(expr, Contraction) and len(expr.operands) == 1 and expr.indices == ((),) \
-            and isinstance(expr.operands[0], Const) and expr.operands[0].value.ndim == 0 \
-            and len(expr.sizes) == len(expr.output):
-        return expr.operands[0].value
-    return None
-
-
-def is_zero(expr: Expr) -> bool:
-    """True when ``expr`` is structurally zero (a zero constant, or a product with one)."""
-    if isinstance(expr, Const):
-        return not expr.value.any()
-    if isinstance(expr, Contraction):
-        return any(isinstance(op, Const) and not op.value.any() for op in expr.operands)
-    return False
-
-
 def simplify(expr):
     """The simplified form of an expression (or of a list of them, sharing work)."""
-    from ..expression.construct import as_expr
-
     if isinstance(expr, (list, tuple)):
         return type(expr)(_simplify_to_fixpoint([as_expr(e) for e in expr]))
     return _simplify_to_fixpoint([as_expr(expr)])[0]
@@ -383,8 +352,6 @@ def _like_term_key(core: Expr) -> Expr:
     """The fully flattened form of a product: equal for like terms however they were built."""
     if not isinstance(core, Contraction) or not any(isinstance(op, Contraction) for op in core.operands):
         return core
-    from .identities import _expanding
-
     _expanding[0] += 1  # a key only: no expansion attempts inside
     try:
         return simplify_contraction(core.operands, core.indices, core.output, core.sizes)
@@ -419,3 +386,8 @@ def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
     if rewritten is not None:
         return rewritten
     return Elementwise(fn, arg, param)
+
+
+identities.SIMPLIFIER.update(contraction=simplify_contraction, sum=simplify_sum,
+                             elementwise=simplify_elementwise, like_term_key=_like_term_key,
+                             split_coefficient=_split_coefficient)

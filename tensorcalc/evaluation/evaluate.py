@@ -659,7 +659,8 @@ def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A0
 
 def _simplify_together(items: list) -> list:
     from ..calculus.differentiate import Derivative
-    from ..calculus.optimize import binarize, distribute_where_cheaper
+    from ..calculus.optimize import binarize
+    from .distribute import distribute_where_cheaper
     from ..calculus.simplify import simplify as simplify_exprs
 
     positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]

@@ -29,26 +29,9 @@ from typing import Sequence
 import numpy as np
 import opt_einsum
 
+from ..calculus.paths import dp_is_affordable
+
 _OPTIMIZER = opt_einsum.DynamicProgramming(minimize="combo")
-
-
-def dp_is_affordable(terms: Sequence[str]) -> bool:
-    """Whether opt_einsum's dynamic programming optimizer finishes quickly on these terms.
-
-    Its cost grows with the number of *connected* subsets of operands: modest for
-    chains and trees (an index in at most two operands) even at 16 operands, but
-    2ⁿ when one index is shared by all of them (``i,i,…,i->``: 0.8 s at 12
-    operands).  Past the budget the greedy optimizer plans in microseconds.
-    """
-    if len(terms) <= 8:
-        return True
-    if len(terms) > 16:
-        return False
-    counts: dict = {}
-    for term in terms:
-        for letter in set(term):
-            counts[letter] = counts.get(letter, 0) + 1
-    return max(counts.values(), default=0) <= 2
 
 
 def _optimizer(terms: Sequence[str]):

@@ -1,13 +1,40 @@
 """numpy-like operators shared by every expression (and by wrappers such as ``Derivative``).
 
-The methods import their implementations late: the node module must not
-depend on the construction module, which depends on it.
+This mixin is the package's one hook across its layers (see the README's "How it works inside"):
+
+* the operators build nodes with :mod:`tensorcalc.expression.construct`, which imports the node
+  module, which subclasses this mixin: :func:`construction` imports it late, the one import
+  inside a function in the package;
+* ``str``, ``.matrix``, ``_repr_latex_`` and ``.evaluate()`` belong to the notation and
+  evaluation layers above, which this layer must not import: they register their functions
+  into :data:`VIEWS` when they are imported (``import tensorcalc`` imports every layer).
 """
 
 from __future__ import annotations
 
+from ..errors import TensorCalcError
 
-def _c():
+# name -> function, registered by the layers above: "index" (str), "derivative" (str of a
+# Derivative), "matrix" (.matrix), "latex" (_repr_latex_), "evaluate" (.evaluate())
+VIEWS: dict = {}
+
+
+def register_view(name: str, function):
+    """Register how expressions are shown or evaluated (called by the notation and evaluation
+    layers at import)."""
+    VIEWS[name] = function
+    return function
+
+
+def view(name: str):
+    function = VIEWS.get(name)
+    if function is None:  # pragma: no cover - only when a layer was not imported
+        raise TensorCalcError(f"{name}: the layer that provides it is not loaded; import tensorcalc")
+    return function
+
+
+def construction():
+    """The construction module (the operator hook; see the module docstring)."""
     from . import construct
 
     return construct
@@ -20,83 +47,75 @@ class Algebra:
     __array_ufunc__ = None  # numpy arrays on the left defer to our reflected operators
 
     def __add__(self, other):
-        return _c().add(self, other)
+        return construction().add(self, other)
 
     def __radd__(self, other):
-        return _c().add(other, self)
+        return construction().add(other, self)
 
     def __sub__(self, other):
-        c = _c()
+        c = construction()
         return c.add(self, c.scale(-1.0, other))
 
     def __rsub__(self, other):
-        c = _c()
+        c = construction()
         return c.add(other, c.scale(-1.0, self))
 
     def __mul__(self, other):
-        return _c().product("multiply", self, other)
+        return construction().product("multiply", self, other)
 
     def __rmul__(self, other):
-        return _c().product("multiply", other, self)
+        return construction().product("multiply", other, self)
 
     def __truediv__(self, other):
-        c = _c()
+        c = construction()
         return c.product("divide", self, c.power(other, -1.0))
 
     def __rtruediv__(self, other):
-        c = _c()
+        c = construction()
         return c.product("divide", other, c.power(self, -1.0))
 
     def __pow__(self, exponent):
-        return _c().power(self, exponent)
+        return construction().power(self, exponent)
 
     def __rpow__(self, base):
-        return _c().power(base, self)
+        return construction().power(base, self)
 
     def __neg__(self):
-        return _c().scale(-1.0, self)
+        return construction().scale(-1.0, self)
 
     def __pos__(self):
-        return _c().as_expr(self)
+        return construction().as_expr(self)
 
     def __matmul__(self, other):
-        return _c().matmul(self, other)
+        return construction().matmul(self, other)
 
     def __rmatmul__(self, other):
-        return _c().matmul(other, self)
+        return construction().matmul(other, self)
 
     @property
     def T(self):
         """The transpose: axes reversed, as numpy's ``.T``."""
-        return _c().transpose(self)
+        return construction().transpose(self)
 
     def sum(self, axis=None, keepdims=False):
-        return _c().sum(self, axis, keepdims)
+        return construction().sum(self, axis, keepdims)
 
     def evaluate(self, values=None, /, **kwargs):
-        """Evaluate with numpy: ``expr.evaluate(W=..., a=...)``; see :func:`tensorcalc.evaluation.evaluate`."""
-        from ..evaluation.evaluate import evaluate
-
-        return evaluate(self, {**(values or {}), **kwargs})
+        """Evaluate with numpy: ``expr.evaluate(W=..., a=...)``; see :func:`tensorcalc.evaluate`."""
+        return view("evaluate")(self, {**(values or {}), **kwargs})
 
     def __str__(self):
-        from ..notation.printing import index_notation
-
-        return index_notation(_c().as_expr(self))
+        return view("index")(construction().as_expr(self))
 
     @property
     def matrix(self) -> str:
         """The value in matrix notation (``Aᵀx + Ax``); see :func:`tensorcalc.matrix_notation`."""
-        from ..notation.printers import matrix_notation
-
-        return matrix_notation(self)
+        return view("matrix")(self)
 
     def _repr_latex_(self) -> str:
         """Jupyter's view: the matrix form and the index form, or ``∂f/∂x = …`` for a derivative."""
-        from ..notation.printers import repr_latex
-
-        return repr_latex(self)
+        return view("latex")(self)
 
     def __repr__(self):
-        expr = _c().as_expr(self)
+        expr = construction().as_expr(self)
         return f"<{type(self).__name__} {self} shape={expr.shape}>"

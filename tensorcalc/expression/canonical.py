@@ -63,14 +63,8 @@ def signature(node) -> int:
 
 
 def _own_signature(node) -> int:
-    from .nodes import Const
-
     children = tuple(_SIGNATURES[child] for child in node.children)
-    if isinstance(node, Const):
-        value = node.value
-        body = hashlib.blake2b(value.tobytes(), digest_size=8).hexdigest()
-        return _digest("Const", value.dtype.str, value.shape, body)
-    return _digest(type(node).__name__, node._args(), children)
+    return _digest(type(node).__name__, *node._signature_parts(children))
 
 
 def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import DifferentiationError, ExprTypeError, ShapeError, TensorCalcError
 from .functions import lookup
-from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, check_dim
+from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, check_dim, postorder
 
 
 def as_expr(value) -> Expr:
@@ -455,3 +455,28 @@ def _normalize_axes(operation: str, x: Expr, axis) -> set:
                              f"twice in axis={axis!r}")
         result.add(int(a) % x.ndim)
     return result
+
+
+def variables(expr) -> dict:
+    """The variables of an expression (or a list of them): ``{name: Var}``, in order of first
+    appearance, each with its shape.  A derivative also lists the variables of the function it
+    came from, which evaluating it accepts.
+
+    >>> import tensorcalc as tc
+    >>> x, A = tc.var("x", ("n",)), tc.var("A", ("n", "n"))
+    >>> tc.variables(x @ A @ x)
+    {'A': <Var A_ij shape=('n', 'n')>, 'x': <Var x_i shape=('n',)>}
+    """
+    items = list(expr) if isinstance(expr, (list, tuple)) else [expr]
+    found: dict = {}
+    for item in items:
+        if hasattr(item, "origin_variables"):
+            candidates = item.origin_variables()
+        else:
+            candidates = [n for n in postorder([as_expr(item)]) if isinstance(n, Var)]
+        for node in candidates:
+            other = found.setdefault(node.name, node)
+            if other is not node:
+                raise ShapeError(f"variables: two variables are named {node.name!r}, with shapes "
+                                 f"{other.shape} and {node.shape}")
+    return found

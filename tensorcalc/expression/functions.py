@@ -24,6 +24,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..errors import FunctionTableError, TensorCalcError, closest
+from .algebra import construction
 
 
 @dataclass(frozen=True)
@@ -104,10 +105,9 @@ def lookup(name: str) -> Function:
 
 
 def _f(name):
-    """Apply the row ``name`` to an expression (imported late: construct needs this table)."""
-    from .construct import apply_function
-
-    return lambda x, param=None: apply_function(name, x, param)
+    """Apply the row ``name`` to an expression (through the operator hook: construct needs
+    this table, so this module cannot import it)."""
+    return lambda x, param=None: construction().apply_function(name, x, param)
 
 
 def _sigmoid(x):

@@ -33,7 +33,11 @@ import numpy as np
 
 from .algebra import Algebra
 from .canonical import order_operands, term_key
+from .functions import FUNCTIONS
+from .operations import OPERATIONS, operation_shape
 from ..errors import ShapeError
+
+STRUCTURES = ("symmetric", "diagonal")  # what a matrix variable may declare (structured.py)
 
 Dim = Union[int, str]
 Shape = tuple  # tuple[Dim, ...]
@@ -98,6 +102,11 @@ class Expr(Algebra):
     def _args(self) -> tuple:
         raise NotImplementedError
 
+    def _signature_parts(self, children: tuple) -> tuple:
+        """What the structural signature (canonical.py) digests: the arguments and the
+        children's signatures."""
+        return (self._args(), children)
+
     @property
     def ndim(self) -> int:
         return len(self.shape)
@@ -132,9 +141,7 @@ class Var(Expr):
             raise ShapeError(f"var: name {name!r} must be a Python identifier")
         shape = tuple(check_dim(d, f"var {name!r}") for d in shape)
         if structure is not None:  # "symmetric" or "diagonal" (see tensorcalc.expression.structured)
-            from .structured import check_structure
-
-            check_structure(name, shape, structure)
+            _check_structure(name, shape, structure)
         return _intern(cls, ("var", name, shape, structure),
                        lambda n: n._set(name=name, shape=shape, structure=structure, children=()))
 
@@ -181,6 +188,10 @@ class Const(Expr):
 
     def _args(self):
         return (self.value,)
+
+    def _signature_parts(self, children: tuple) -> tuple:
+        value = self.value  # a digest of the bytes: the array itself would hash by identity
+        return (value.dtype.str, value.shape, hashlib.blake2b(value.tobytes(), digest_size=8).hexdigest())
 
     @classmethod
     def _from_parts(cls, args, children):
@@ -312,8 +323,6 @@ class Elementwise(Expr):
     __slots__ = ("fn", "param", "arg")
 
     def __new__(cls, fn: str, arg: Expr, param=None):
-        from .functions import FUNCTIONS
-
         if fn not in FUNCTIONS:
             raise ShapeError(f"elementwise: unknown function {fn!r}")
         if param is not None:
@@ -345,8 +354,6 @@ class Operation(Expr):
     __slots__ = ("name", "param", "operands")
 
     def __new__(cls, name: str, operands, param=None):
-        from .operations import OPERATIONS, operation_shape
-
         operands = tuple(operands)
         if name not in OPERATIONS:
             raise ShapeError(f"operation: unknown operation {name!r}")
@@ -480,28 +487,9 @@ def transform(roots: Sequence[Expr], rule: Callable[[Expr, list], Expr]) -> list
     return [memo[id(root)] for root in roots]
 
 
-def variables(expr) -> dict:
-    """The variables of an expression (or a list of them): ``{name: Var}``, in order of first
-    appearance, each with its shape.  A derivative also lists the variables of the function it
-    came from, which evaluating it accepts.
-
-    >>> import tensorcalc as tc
-    >>> x, A = tc.var("x", ("n",)), tc.var("A", ("n", "n"))
-    >>> tc.variables(x @ A @ x)
-    {'A': <Var A_ij shape=('n', 'n')>, 'x': <Var x_i shape=('n',)>}
-    """
-    items = list(expr) if isinstance(expr, (list, tuple)) else [expr]
-    found: dict = {}
-    for item in items:
-        if hasattr(item, "origin_variables"):
-            candidates = item.origin_variables()
-        else:
-            from .construct import as_expr
-
-            candidates = [n for n in postorder([as_expr(item)]) if isinstance(n, Var)]
-        for node in candidates:
-            other = found.setdefault(node.name, node)
-            if other is not node:
-                raise ShapeError(f"variables: two variables are named {node.name!r}, with shapes "
-                                 f"{other.shape} and {node.shape}")
-    return found
+def _check_structure(name: str, shape: tuple, structure) -> None:
+    if structure not in STRUCTURES:
+        raise ShapeError(f"var {name!r}: structure must be one of {STRUCTURES}, not {structure!r}")
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ShapeError(f"var {name!r}: a {structure} variable must be a square matrix, got "
+                         f"shape {shape}")

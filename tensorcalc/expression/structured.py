@@ -1,4 +1,5 @@
-"""Structured variables: symmetric and diagonal matrices.
+"""Structured variables: symmetric and diagonal matrices (the gradient's projection onto the
+structure is :mod:`tensorcalc.calculus.structured`'s).
 
 >>> import numpy as np, tensorcalc as tc
 >>> x, S = tc.var("x", ("n",)), tc.var("S", ("n", "n"), symmetric=True)
@@ -44,18 +45,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import BindingError, DifferentiationError, ShapeError
+from ..errors import BindingError
+from .nodes import Contraction, Var
 
-STRUCTURES = ("symmetric", "diagonal")
-CONVENTIONS = ("symmetric", "cookbook")
-
-
-def check_structure(name: str, shape: tuple, structure) -> None:
-    if structure not in STRUCTURES:
-        raise ShapeError(f"var {name!r}: structure must be one of {STRUCTURES}, not {structure!r}")
-    if len(shape) != 2 or shape[0] != shape[1]:
-        raise ShapeError(f"var {name!r}: a {structure} variable must be a square matrix, got "
-                         f"shape {shape}")
 
 
 def check_value(variable, array: np.ndarray) -> None:
@@ -77,8 +69,6 @@ def check_value(variable, array: np.ndarray) -> None:
 
 def canonical(node):
     """``node`` with each structured operand's two indices in increasing label order."""
-    from .nodes import Contraction, Var
-
     for _ in range(4):  # renumbering can move other labels: a few passes settle it
         swap = [k for k, (op, ix) in enumerate(zip(node.operands, node.indices))
                 if isinstance(op, Var) and op.structure is not None and ix[0] > ix[1]]
@@ -90,35 +80,3 @@ def canonical(node):
                 and len(node.sizes) == len(node.output):
             return node.operands[0]  # Sᵀ is S
     return node
-
-
-def project_all(results: list, variables: list, n_extra: int, convention: str,
-                simplified: bool = True) -> list:
-    """:func:`project` each result onto its variable's structure (the hook of ``grad``)."""
-    if convention not in CONVENTIONS:
-        raise DifferentiationError(f"grad: convention must be one of {CONVENTIONS}, not "
-                                   f"{convention!r}")
-    return [project(r, v, n_extra, convention, simplified) for r, v in zip(results, variables)]
-
-
-def project(gradient, wrt, n_extra: int, convention: str, simplified: bool = True):
-    """The derivative with respect to a structured ``wrt`` under ``convention`` (see above);
-    ``gradient`` has ``n_extra`` leading axes before ``wrt``'s two."""
-    from .nodes import Contraction, Delta
-    from ..calculus.simplify import simplify as simplify_expr
-
-    simplify = simplify_expr if simplified else (lambda e: e)
-    structure = getattr(wrt, "structure", None)
-    if structure is None:
-        return gradient
-    extra = tuple(range(n_extra))
-    i, j = n_extra, n_extra + 1
-    sizes = dict(zip(extra + (i, j), gradient.shape))
-    diagonal = Contraction([gradient, Delta(wrt.shape[0])], [extra + (i, j), (i, j)],
-                           extra + (i, j), sizes)
-    if structure == "diagonal":
-        return simplify(diagonal)
-    transposed = Contraction([gradient], [extra + (j, i)], extra + (i, j), sizes)
-    if convention == "symmetric":
-        return simplify(0.5 * (gradient + transposed))
-    return simplify(gradient + transposed - diagonal)

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import sys
 
+from ..calculus.simplify import constant_value
+from ..expression.algebra import register_view
+from ..expression.construct import as_expr
 from ..expression.functions import format_call
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 
@@ -93,8 +96,6 @@ def _format(node, names: list, namer: _Namer) -> tuple:
 
 
 def _format_contraction(node: Contraction, names: list, namer: _Namer) -> tuple:
-    from ..calculus.simplify import constant_value
-
     value = constant_value(node)
     if value is not None:  # a scalar constant broadcast over the axes: just the number
         return _number(value[()]), "atom" if value[()] >= 0 else "product"
@@ -231,8 +232,6 @@ class _deep_enough:
 
 def derivative_notation(derivative) -> str:
     """``∂f_i/∂W_jk = …`` for a Jacobian, ``∂f/∂W_ij = …`` for a gradient, the vjp's value alone."""
-    from ..expression.construct import as_expr
-
     expr = derivative.expr
     if derivative.cotangent is not None:
         return index_notation(expr)
@@ -248,3 +247,7 @@ def derivative_notation(derivative) -> str:
     if kind != "atom" or of_names or " " in of_text:  # ∂(A_kl X_lk)/∂X_ij, never ∂A_kl X_lk/∂X
         of_text = of_text if isinstance(of, Var) and kind == "atom" else f"({of_text})"
     return f"∂{of_text}/∂{wrt.name}{_subscript(wrt_names)} = {rhs}"
+
+
+register_view("index", index_notation)  # str(expr): see expression/algebra.py
+register_view("derivative", derivative_notation)

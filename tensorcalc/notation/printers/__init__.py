@@ -18,7 +18,13 @@ says so.
 
 from __future__ import annotations
 
-from .matrix_form import matrix_form
+from ...errors import TensorCalcError
+from ...expression.algebra import register_view
+from ...expression.construct import as_expr
+from ..printing import _deep_enough as deep_enough
+from ..printing import _Namer, index_notation
+from .matrix_form import matrix_form, tree_size
+from .records import IndexForm
 from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
 
 TEXT_LIMIT = 100_000  # records: to_text refuses a DAG that would print as a longer tree
@@ -27,15 +33,11 @@ __all__ = ["matrix_notation", "latex", "to_text", "matrix_form", "NoTextForm", "
 
 
 def _value(expr):
-    from ...expression.construct import as_expr
-
     return as_expr(expr)
 
 
 def _deep_enough(expr):
     """Reading and spelling recurse once per level of the tree (several frames a level)."""
-    from ..printing import _deep_enough as deep_enough
-
     return deep_enough(_value(expr), frames_per_level=16, base=500)
 
 
@@ -61,9 +63,6 @@ def latex(expr, notation: str = "matrix") -> str:
     >>> print(tc.latex(A @ x, notation="index"))
     A_{ij} x_{j}
     """
-    from ...errors import TensorCalcError
-    from ..printing import index_notation
-
     if notation == "matrix":
         with _deep_enough(expr):
             return LATEX(matrix_form(_value(expr), share=True))
@@ -84,8 +83,6 @@ def to_text(expr) -> str:
     they raise :class:`NoTextForm` rather than print something that reads back
     as a different value.
     """
-    from .matrix_form import tree_size
-
     with _deep_enough(expr):
         tree = matrix_form(_value(expr))
         if tree_size(tree) > TEXT_LIMIT:
@@ -104,16 +101,11 @@ def repr_latex(value) -> str:
     >>> print(repr_latex(A @ x))
     $\\left[A x\\right]_{i} = A_{ij} x_{j}$
     """
-    from ...expression.construct import as_expr
-
     with _deep_enough(value):
         return _repr_latex(value, as_expr(value))
 
 
 def _repr_latex(value, expr) -> str:
-    from ..printing import _Namer, index_notation
-    from .records import IndexForm
-
     of = getattr(value, "of", None)
     matrix = matrix_form(expr, share=True)
     dims = " \\times ".join(map(str, expr.shape))
@@ -142,3 +134,6 @@ def _repr_latex(value, expr) -> str:
 def _wrapped(text: str) -> str:
     return f"\\left({text}\\right)" if any(c in text for c in " +-") else text
 
+
+register_view("matrix", matrix_notation)  # expr.matrix and Jupyter: see expression/algebra.py
+register_view("latex", repr_latex)

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from ...expression.construct import as_expr
+from ..printing import index_notation
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
@@ -48,9 +50,6 @@ def matrix_form(expr, share: bool = False) -> Record:
     With ``share=True``, a subtree used more than once is named once
     (``… where s = σ(Xw)``), as a :class:`~.records.Where`.
     """
-    from ...expression.construct import as_expr
-    from ..printing import index_notation
-
     expr = as_expr(expr)
     memo: dict = {}
     try:
