@@ -37,7 +37,8 @@ from typing import Optional
 import numpy as np
 
 from .expression.construct import as_expr
-from .calculus.differentiate import DEFAULT_MEMORY_LIMIT, Derivative, grad, jacobian, vjp
+from .calculus.differentiate import (DEFAULT_MEMORY_LIMIT, grad, grad_wrt_intermediate, jacobian,
+                                     substitute as _substitute, vjp)
 from .errors import DifferentiationError, ShapeError
 from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, Var, postorder, transform
 from .notation.printers import matrix_notation
@@ -419,49 +420,6 @@ def _bind_sizes(order, sizes, values) -> dict:
     return bound
 
 
-def grad_wrt_intermediate(f, node, method: str = "contracted",
-                          memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT, name: Optional[str] = None):
-    """``∂f/∂node`` for an intermediate ``node`` of ``f``: the adjoint reverse mode holds there.
-
-    Every occurrence of ``node`` in ``f`` (hash-consing makes every equal subexpression the same
-    node) is an input: a fresh variable stands for it, ``grad`` differentiates, and the node is put
-    back into the result.
-
-    >>> import numpy as np, tensorcalc as tc
-    >>> x, y, W = tc.var("x", (3,)), tc.var("y", (2,)), tc.var("W", (2, 3))
-    >>> z = W @ x
-    >>> L = tc.sum((tc.sigmoid(z) - y) ** 2)
-    >>> dz = grad_wrt_intermediate(L, z)
-    >>> dz.shape
-    (2,)
-    >>> values = {"x": np.ones(3), "y": np.zeros(2), "W": np.eye(2, 3)}
-    >>> s = 1 / (1 + np.exp(-1.0))            # σ(z) at z = W x = (1, 1)
-    >>> np.allclose(tc.evaluate(dz, values), 2 * s * s * (1 - s))
-    True
-
-    A tuple of nodes gives a tuple of derivatives (one sweep each, so that a node inside
-    another still counts every path through it).
-    """
-    if isinstance(node, (list, tuple)):
-        return tuple(grad_wrt_intermediate(f, n, method, memory_limit, name) for n in node)
-    of, f, node = f, as_expr(f), as_expr(node)
-    if isinstance(node, Var):
-        return grad(of, node, method=method, memory_limit=memory_limit)
-    order = postorder([f])
-    if isinstance(node, Const) or not any(n is node for n in order):
-        raise DifferentiationError(
-            f"grad: {node} is not an intermediate of {f}; differentiate with respect to a "
-            "variable, or to a subexpression that occurs in f (built from the same nodes)")
-    taken = {n.name for n in order if isinstance(n, Var)}
-    base = name or "z"
-    fresh = next(c for c in [base] + [f"{base}_{k}" for k in range(1, len(taken) + 2)] if c not in taken)
-    stand_in = Var(fresh, node.shape)
-    replaced = _substitute(f, {id(node): stand_in})
-    derivative = grad(replaced, stand_in, method=method, memory_limit=memory_limit)
-    back = _substitute(derivative.expr, {id(stand_in): node})
-    return Derivative(back, replaced, stand_in, method=method, memory_limit=derivative.memory_limit)
-
-
 # ---------------------------------------------------------------------------
 # Stages, symbols and names
 
@@ -520,10 +478,6 @@ def _matrix(expr) -> Optional[str]:
 
 def _rebuilt(node, children):
     return node if all(a is b for a, b in zip(children, node.children)) else node.rebuild(children)
-
-
-def _substitute(expr, replace: dict) -> Expr:
-    return transform([expr], lambda n, k: replace.get(id(n)) or _rebuilt(n, k))[0]
 
 
 def _sum(terms) -> Expr:

@@ -6,7 +6,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative
-from tensorcalc.explain import grad_wrt_intermediate
+from tensorcalc.calculus.differentiate import grad_wrt_intermediate
 
 rng = np.random.default_rng(0)
 

@@ -36,13 +36,17 @@ from ..expression.algebra import Algebra, view
 from ..expression.construct import as_expr
 from ..errors import DifferentiationError, ShapeError, closest
 from ..expression.functions import FUNCTIONS
-from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder, transform
 from ..expression.operations import operation_local_jacobians, operation_vjps
 from .optimize import binarize
 from .simplify import simplify, zeros
 from .structured import project_all
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes the naive method may materialize by default
+
+# How much memory a naive derivative needs is known only by planning its program, which is the
+# evaluation layer's: it registers its check here (tensorcalc.evaluation), and grad calls it.
+NAIVE_MEMORY_CHECKS: list = []
 
 
 class Derivative(Algebra):
@@ -70,8 +74,6 @@ class Derivative(Algebra):
         cotangent, in order of first appearance.  A program evaluating the derivative accepts
         all of them, so one dict of data serves a loss, its gradients and its Hessian blocks."""
         if self._origin is None:
-            from ..evaluation.evaluate import lineage_variables
-
             found: dict = {}
             for node in lineage_variables([self]):
                 found.setdefault(node.name, node)
@@ -103,6 +105,29 @@ def _is_expression(value) -> bool:
     return isinstance(value, Expr) or hasattr(value, "__tensorcalc_expr__")
 
 
+def lineage_variables(items) -> list:
+    """The variables of ``items`` and of everything derivatives among them came from (their
+    ``of``, ``wrt`` and ``cotangent``, recursively), in one traversal."""
+    roots, seen, pending = [], set(), list(items)
+    while pending:
+        item = pending.pop()
+        if id(item) in seen or item is None:
+            continue
+        seen.add(id(item))
+        roots.append(as_expr(item))
+        pending.extend(getattr(item, name, None) for name in ("of", "wrt", "cotangent"))
+    return [node for node in postorder(roots) if isinstance(node, Var)]
+
+
+def substitute(expr, replace: dict) -> Expr:
+    """``expr`` with each node whose ``id`` is a key of ``replace`` replaced by its value."""
+    return transform([expr], lambda n, k: replace.get(id(n)) or _rebuilt(n, k))[0]
+
+
+def _rebuilt(node, children):
+    return node if all(a is b for a, b in zip(children, node.children)) else node.rebuild(children)
+
+
 # ---------------------------------------------------------------------------
 # Public entry points
 
@@ -126,9 +151,8 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
     of = f if isinstance(f, Derivative) else as_expr(f)  # a Derivative keeps its lineage
     wrts = wrt if isinstance(wrt, (list, tuple)) else [wrt]
     if any(_is_expression(w) and not isinstance(as_expr(w), (Var, Const)) for w in wrts):
-        from ..explain import grad_wrt_intermediate  # ∂L/∂z for a subexpression z of L
-
-        return grad_wrt_intermediate(of, wrt, method=method, memory_limit=memory_limit)
+        return grad_wrt_intermediate(  # ∂L/∂z for a subexpression z of L
+of, wrt, method=method, memory_limit=memory_limit)
     f = as_expr(f)
     variables, single = _as_variables("grad", wrt, f)
     _require_real("grad", f)
@@ -142,10 +166,9 @@ def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_
         results = project_all(results, variables, n_extra, convention, simplified=False)
         derivatives = [Derivative(r, of, v, method="naive", memory_limit=memory_limit)
                        for r, v in zip(results, variables)]
-        from ..evaluation.evaluate import check_naive_memory
-
         for d in derivatives:
-            check_naive_memory(d)
+            for check in NAIVE_MEMORY_CHECKS:  # the evaluation layer plans the program
+                check(d)
     else:
         results = project_all(_sweep_and_simplify(f, seed, n_extra, variables), variables,
                               n_extra, convention)  # symmetric/diagonal variables (structured.py)
@@ -383,3 +406,46 @@ def _contraction_local_jacobian(node: Contraction, k: int) -> Expr:
         indices.append((label, fresh))
         wrt_labels.append(fresh)
     return Contraction(operands, indices, node.output + tuple(wrt_labels), sizes)
+
+
+def grad_wrt_intermediate(f, node, method: str = "contracted",
+                          memory_limit: Optional[int] = DEFAULT_MEMORY_LIMIT, name: Optional[str] = None):
+    """``∂f/∂node`` for an intermediate ``node`` of ``f``: the adjoint reverse mode holds there.
+
+    Every occurrence of ``node`` in ``f`` (hash-consing makes every equal subexpression the same
+    node) is an input: a fresh variable stands for it, ``grad`` differentiates, and the node is put
+    back into the result.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> x, y, W = tc.var("x", (3,)), tc.var("y", (2,)), tc.var("W", (2, 3))
+    >>> z = W @ x
+    >>> L = tc.sum((tc.sigmoid(z) - y) ** 2)
+    >>> dz = grad_wrt_intermediate(L, z)
+    >>> dz.shape
+    (2,)
+    >>> values = {"x": np.ones(3), "y": np.zeros(2), "W": np.eye(2, 3)}
+    >>> s = 1 / (1 + np.exp(-1.0))            # σ(z) at z = W x = (1, 1)
+    >>> np.allclose(tc.evaluate(dz, values), 2 * s * s * (1 - s))
+    True
+
+    A tuple of nodes gives a tuple of derivatives (one sweep each, so that a node inside
+    another still counts every path through it).
+    """
+    if isinstance(node, (list, tuple)):
+        return tuple(grad_wrt_intermediate(f, n, method, memory_limit, name) for n in node)
+    of, f, node = f, as_expr(f), as_expr(node)
+    if isinstance(node, Var):
+        return grad(of, node, method=method, memory_limit=memory_limit)
+    order = postorder([f])
+    if isinstance(node, Const) or not any(n is node for n in order):
+        raise DifferentiationError(
+            f"grad: {node} is not an intermediate of {f}; differentiate with respect to a "
+            "variable, or to a subexpression that occurs in f (built from the same nodes)")
+    taken = {n.name for n in order if isinstance(n, Var)}
+    base = name or "z"
+    fresh = next(c for c in [base] + [f"{base}_{k}" for k in range(1, len(taken) + 2)] if c not in taken)
+    stand_in = Var(fresh, node.shape)
+    replaced = substitute(f, {id(node): stand_in})
+    derivative = grad(replaced, stand_in, method=method, memory_limit=memory_limit)
+    back = substitute(derivative.expr, {id(stand_in): node})
+    return Derivative(back, replaced, stand_in, method=method, memory_limit=derivative.memory_limit)
