@@ -48,7 +48,7 @@ def _evaluate(name, point):
     if point.build is None:
         expr = tc.apply_function(name, operands[0], point.param)
     else:
-        expr = point.build(*operands)
+        expr = point.build(tc, *operands)
     return expr, operands, values
 
 

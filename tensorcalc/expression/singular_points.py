@@ -25,7 +25,8 @@ INF, NAN = np.inf, np.nan
 @dataclass(frozen=True)
 class SingularPoint:
     """One point: ``at`` holds the operands' values there, ``build`` makes the expression from
-    the operands (``None``: the function row applied to one operand); ``value`` and ``gradient``
+    the package and the operands, ``build(tc, *operands)`` (``None``: the function row applied to one
+    operand); ``value`` and ``gradient``
     (of the sum of the result, with respect to operand ``wrt``) are what evaluation returns, or an
     exception class that evaluation raises.  ``where``, ``value_text``, ``derivative`` and
     ``peers`` are the README's columns."""
@@ -56,12 +57,6 @@ def _smooth(why="smooth on ℝ (overflow to ±∞ for large |x| is not a singula
 
 def _a(*values):
     return np.array(values, dtype=float)
-
-
-def _tc():
-    import tensorcalc
-
-    return tensorcalc
 
 
 _RANK_ONE = np.array([[1.0, 2.0], [2.0, 4.0]])
@@ -111,78 +106,78 @@ SINGULAR_POINTS: dict = {
     # -- the operation table -----------------------------------------------------------------
     "inv": Convention((SingularPoint("X singular", "SingularMatrixError", "SingularMatrixError",
                                      (_RANK_ONE,), _SINGULAR, _SINGULAR,
-                                     lambda X: _tc().inv(X)),)),
+                                     lambda tc, X: tc.inv(X)),)),
     "det": Convention((
         SingularPoint("X of rank n − 1", "0", "the cofactor matrix cof(X) = adj(X)ᵀ", (_RANK_ONE,),
-                      0.0, _a(4.0, -2.0, -2.0, 1.0).reshape(2, 2), lambda X: _tc().det(X),
+                      0.0, _a(4.0, -2.0, -2.0, 1.0).reshape(2, 2), lambda tc, X: tc.det(X),
                       peers="JAX, autograd: cof(X)"),
         SingularPoint("X of rank ≤ n − 2", "0", "0 (= cof(X))", (np.zeros((3, 3)),), 0.0,
-                      np.zeros((3, 3)), lambda X: _tc().det(X), peers="JAX: 0"),
+                      np.zeros((3, 3)), lambda tc, X: tc.det(X), peers="JAX: 0"),
     )),
     "cofactor": Convention((SingularPoint(
         "X singular", "cof(X), exact (through an SVD)",
         "SingularMatrixError (the second derivative of det goes through X⁻¹)", (_RANK_ONE,),
         _a(4.0, -2.0, -2.0, 1.0).reshape(2, 2), _SINGULAR,
-        lambda X: _tc().grad(_tc().det(X), X).expr),)),
+        lambda tc, X: tc.grad(tc.det(X), X).expr),)),
     "logdet": Convention((SingularPoint("X singular", "SingularMatrixError", "SingularMatrixError",
                                         (_RANK_ONE,), _SINGULAR, _SINGULAR,
-                                        lambda X: _tc().logdet(X)),)),
+                                        lambda tc, X: tc.logdet(X)),)),
     "solve": Convention((SingularPoint("A singular", "SingularMatrixError", "SingularMatrixError",
                                        (_RANK_ONE, _a(1.0, 1.0)), _SINGULAR, _SINGULAR,
-                                       lambda A, b: _tc().solve(A, b)),)),
+                                       lambda tc, A, b: tc.solve(A, b)),)),
     "logsumexp": Convention((SingularPoint(
         "none for finite x (max-shifted); x = (1000, 1000, −1000)", "1000 + log 2",
         "softmax(x) = (½, ½, 0)", (_a(1000.0, 1000.0, -1000.0),), 1000.0 + np.log(2.0),
-        _a(0.5, 0.5, 0.0), lambda x: _tc().logsumexp(x)),)),
+        _a(0.5, 0.5, 0.0), lambda tc, x: tc.logsumexp(x)),)),
     "softmax": Convention((SingularPoint(
         "none for finite x (max-shifted); x = (1000, 1000, −1000)", "(½, ½, 0)",
         "finite (of Σ softmax(x) = 1: 0)", (_a(1000.0, 1000.0, -1000.0),), _a(0.5, 0.5, 0.0),
-        _a(0.0, 0.0, 0.0), lambda x: _tc().softmax(x)),)),
+        _a(0.0, 0.0, 0.0), lambda tc, x: tc.softmax(x)),)),
     "max": Convention((SingularPoint("ties", "the maximum", "split equally among the tied entries",
                                      (_a(2.0, 2.0, 1.0),), 2.0, _a(0.5, 0.5, 0.0),
-                                     lambda x: _tc().max(x), peers="PyTorch amax, jnp.max: split"),)),
+                                     lambda tc, x: tc.max(x), peers="PyTorch amax, jnp.max: split"),)),
     "min": Convention((SingularPoint("ties", "the minimum", "split equally among the tied entries",
                                      (_a(1.0, 1.0, 2.0),), 1.0, _a(0.5, 0.5, 0.0),
-                                     lambda x: _tc().min(x), peers="PyTorch amin, jnp.min: split"),)),
+                                     lambda tc, x: tc.min(x), peers="PyTorch amin, jnp.min: split"),)),
     "max_weights": Convention((SingularPoint(
         "ties (max's subgradient weights)", "1/(number of ties) at the tied entries", "0",
         (_a(2.0, 2.0, 1.0),), _a(0.5, 0.5, 0.0), _a(0.0, 0.0, 0.0),
-        lambda x: _tc().grad(_tc().max(x), x).expr),)),
+        lambda tc, x: tc.grad(tc.max(x), x).expr),)),
     "min_weights": Convention((SingularPoint(
         "ties (min's subgradient weights)", "1/(number of ties) at the tied entries", "0",
         (_a(1.0, 1.0, 2.0),), _a(0.5, 0.5, 0.0), _a(0.0, 0.0, 0.0),
-        lambda x: _tc().grad(_tc().min(x), x).expr),)),
+        lambda tc, x: tc.grad(tc.min(x), x).expr),)),
     "maximum": Convention((SingularPoint("a = b", "a", "½ to each operand", (_a(1.0), _a(1.0)),
-                                         _a(1.0), _a(0.5), lambda a, b: _tc().maximum(a, b)),)),
+                                         _a(1.0), _a(0.5), lambda tc, a, b: tc.maximum(a, b)),)),
     "minimum": Convention((SingularPoint("a = b", "a", "½ to each operand", (_a(1.0), _a(1.0)),
-                                         _a(1.0), _a(0.5), lambda a, b: _tc().minimum(a, b)),)),
+                                         _a(1.0), _a(0.5), lambda tc, a, b: tc.minimum(a, b)),)),
     "reshape": _smooth("linear"), "vec": _smooth("linear"), "kron": _smooth("bilinear"),
     "norm": Convention((
         SingularPoint("x = 0 (‖x‖₂, norm2)", "0", "0 (a subgradient)", (np.zeros(3),), 0.0,
-                      np.zeros(3), lambda x: _tc().norm(x),
+                      np.zeros(3), lambda tc, x: tc.norm(x),
                       peers="PyTorch: 0; jax.grad(jnp.linalg.norm): NaN"),
         SingularPoint("X = 0 (‖X‖_F)", "0", "0 (a subgradient)", (np.zeros((2, 2)),), 0.0,
-                      np.zeros((2, 2)), lambda X: _tc().norm(X, "fro"), peers="JAX: NaN"),
+                      np.zeros((2, 2)), lambda tc, X: tc.norm(X, "fro"), peers="JAX: NaN"),
         SingularPoint("x = 0 (‖x‖_p, p = 3)", "0", "0 (a subgradient)", (np.zeros(3),), 0.0,
-                      np.zeros(3), lambda x: _tc().norm(x, 3), peers="JAX: NaN"),
+                      np.zeros(3), lambda tc, x: tc.norm(x, 3), peers="JAX: NaN"),
         SingularPoint("a zero entry, p < 1", "the norm", "0 at that entry", (_a(0.0, 1.0),), 1.0,
-                      _a(0.0, 1.0), lambda x: _tc().norm(x, 0.5)),
+                      _a(0.0, 1.0), lambda tc, x: tc.norm(x, 0.5)),
     )),
     "norm_grad": Convention((SingularPoint(
         "x = 0 (the gradient of ‖x‖)", "0", "NaN: ‖x‖ has no second derivative at 0",
-        (np.zeros(2),), np.zeros(2), _a(NAN, NAN), lambda x: _tc().grad(_tc().norm(x), x).expr),)),
+        (np.zeros(2),), np.zeros(2), _a(NAN, NAN), lambda tc, x: tc.grad(tc.norm(x), x).expr),)),
     "power": Convention((
         SingularPoint("x = 0, y > 0 (also 0 ** y)", "0", "∂/∂y = 0", (_a(0.0), _a(2.0)), _a(0.0),
-                      _a(0.0), lambda x, y: x ** y, wrt=1, peers="JAX: 0"),
+                      _a(0.0), lambda tc, x, y: x ** y, wrt=1, peers="JAX: 0"),
         SingularPoint("x = 0, y > 0 (0 ** y, a constant base)", "0", "∂/∂y = 0", (_a(2.0),),
-                      _a(0.0), _a(0.0), lambda y: 0.0 ** y, peers="JAX: 0"),
+                      _a(0.0), _a(0.0), lambda tc, y: 0.0 ** y, peers="JAX: 0"),
         SingularPoint("x = 0, y = (2, 1, 0.5)", "0", "∂/∂x = y 0^(y−1) = (0, 1, +∞)",
                       (_a(0.0, 0.0, 0.0), _a(2.0, 1.0, 0.5)), _a(0.0, 0.0, 0.0),
-                      _a(0.0, 1.0, INF), lambda x, y: x ** y),
+                      _a(0.0, 1.0, INF), lambda tc, x, y: x ** y),
         SingularPoint("x = 0, y = 0", "1 (0⁰ = 1)", "∂/∂y = log 0 = −∞", (_a(0.0), _a(0.0)),
-                      _a(1.0), _a(-INF), lambda x, y: x ** y, wrt=1),
+                      _a(1.0), _a(-INF), lambda tc, x, y: x ** y, wrt=1),
         SingularPoint("x < 0", "NaN (as exp(y log x))", "NaN", (_a(-2.0), _a(2.0)), _a(NAN),
-                      _a(NAN), lambda x, y: x ** y, wrt=1),
+                      _a(NAN), lambda tc, x, y: x ** y, wrt=1),
     )),
 }
 
