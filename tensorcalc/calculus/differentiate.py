@@ -37,7 +37,7 @@ from ..expression.construct import as_expr
 from ..errors import DifferentiationError, ShapeError, closest
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder
-from ..expression.operations import operation_local_jacobians, operation_vjps
+from .operation_rules import operation_local_jacobians, operation_vjps
 from ..expression.structured import project_all
 from .optimize import binarize
 from .simplify import simplify, zeros

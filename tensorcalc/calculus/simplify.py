@@ -32,7 +32,7 @@ from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorte
                          factor_shared_operands, identity_constant, merge_factors)
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
-from ..expression.operations import rewrite
+from .operation_rewrites import rewrite
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
 MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long chains of

@@ -16,8 +16,14 @@ from __future__ import annotations
 
 import sys
 
+from ..calculus.simplify import constant_value
+from ..expression.construct import as_expr
 from ..expression.functions import format_call
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+
+# How each operation reads in index notation: name → index(node, names, namer, fmt) → (text, kind),
+# where fmt(child, names, namer) spells a child; filled by tensorcalc.notation.operation_spellings.
+INDEX_SPELLINGS: dict = {}
 
 _NAMES = "ijklmnpqrstuvwxyzabcdefgh"
 
@@ -72,10 +78,8 @@ def _format(node, names: list, namer: _Namer) -> tuple:
         # a power of a power keeps its parentheses: (a²)³, never the ambiguous a²³
         nested_power = node.fn == "pow" and isinstance(node.arg, Elementwise) and node.arg.fn == "pow"
         return format_call(node.fn, argument, node.param, kind == "atom" and not nested_power), "atom"
-    if isinstance(node, Operation):  # its row spells it: X⁻¹_ij, det(X), log|X|
-        from ..expression.operations import OPERATIONS
-
-        return OPERATIONS[node.name].index(node, names, namer, _format)
+    if isinstance(node, Operation):  # its spelling reads it: X⁻¹_ij, det(X), log|X|
+        return INDEX_SPELLINGS[node.name](node, names, namer, _format)
     if isinstance(node, Sum):
         parts = []
         start = highest = namer.count  # each term names its summed indices from the same letter
@@ -93,8 +97,6 @@ def _format(node, names: list, namer: _Namer) -> tuple:
 
 
 def _format_contraction(node: Contraction, names: list, namer: _Namer) -> tuple:
-    from ..calculus.simplify import constant_value
-
     value = constant_value(node)
     if value is not None:  # a scalar constant broadcast over the axes: just the number
         return _number(value[()]), "atom" if value[()] >= 0 else "product"
@@ -231,8 +233,6 @@ class _deep_enough:
 
 def derivative_notation(derivative) -> str:
     """``∂f_i/∂W_jk = …`` for a Jacobian, ``∂f/∂W_ij = …`` for a gradient, the vjp's value alone."""
-    from ..expression.construct import as_expr
-
     expr = derivative.expr
     if derivative.cotangent is not None:
         return index_notation(expr)
