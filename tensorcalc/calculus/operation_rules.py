@@ -54,8 +54,9 @@ def operation_vjps(node, adjoint, n_extra: int, depends: set) -> list:
 def identity_seed(f: Expr) -> Expr:
     """``δ`` over each axis of ``f``: shape ``f.shape + f.shape``."""
     n = f.ndim
-    return Contraction([Delta(d) for d in f.shape], [(a, n + a) for a in range(n)],
-                       range(2 * n), {**dict(enumerate(f.shape)), **{n + a: d for a, d in enumerate(f.shape)}})
+    sizes = {**dict(enumerate(f.shape)), **{n + a: d for a, d in enumerate(f.shape)}}
+    return Contraction([Delta(d) for d in f.shape], [(a, n + a) for a in range(n)], range(2 * n),
+                       sizes)
 
 
 def operation_local_jacobians(node, depends: set) -> list:
@@ -251,7 +252,8 @@ def _pairwise_vjp(kind):
     return vjp
 
 
-def _power_vjp(node, k, adjoint, n_extra):  # ∂P_k/∂y = P_{k+1}, ∂P_k/∂x = y P_k(x, y−1) + k P_{k−1}(x, y−1)
+def _power_vjp(node, k, adjoint, n_extra):
+    # P_k(x, y) = x^y (log x)^k: ∂P_k/∂y = P_{k+1}, ∂P_k/∂x = y P_k(x, y−1) + k P_{k−1}(x, y−1)
     x, y = node.operands
     order = node.param
     if k == 1:
