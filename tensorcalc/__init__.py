@@ -24,11 +24,14 @@ from .explain import Explanation, explain
 from .expression.functions import FUNCTIONS, Function, FunctionTableError, register_function
 from .expression.construct import variables
 from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var
-from .expression.operations import (OPERATIONS, SingularMatrixError, det, diag, eye, inv, logdet, logsumexp,
-                         matrix_power, maximum, minimum, softmax, solve)
-from .expression.operations import max, min  # noqa: A004 - numpy's names, on purpose
-from .expression.operations import NormNotImplemented, norm, norm1, norm2
-from .expression.operations import kron, reshape, vec
+from .errors import NormNotImplemented, SingularMatrixError
+from .expression.layout import kron, reshape, vec
+from .expression.linalg import det, diag, eye, inv, logdet, matrix_power, solve
+from .expression.operations import OPERATIONS
+from .expression.pairwise import maximum, minimum
+from .expression.reductions import logsumexp, norm, norm1, norm2, softmax
+from .expression.reductions import max, min  # noqa: A004 - numpy's names, on purpose
+from .notation import operation_spellings  # noqa: F401 - registers how the operations print
 from .calculus.second_order import hessian, hvp, jvp
 from .notation.parser import parse
 from .notation.printing import index_notation

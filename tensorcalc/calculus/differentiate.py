@@ -37,7 +37,7 @@ from ..expression.construct import as_expr
 from ..errors import DifferentiationError, ShapeError, closest
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder, transform
-from ..expression.operations import operation_local_jacobians, operation_vjps
+from .operation_rules import identity_seed, operation_local_jacobians, operation_vjps
 from .optimize import binarize
 from .simplify import simplify, zeros
 from .structured import project_all
@@ -160,7 +160,7 @@ of, wrt, method=method, memory_limit=memory_limit)
         raise DifferentiationError(f"grad: method must be 'contracted' or 'naive', not {method!r}")
     memory_limit = check_memory_limit("grad", memory_limit)
     n_extra = f.ndim
-    seed = _identity_seed(f) if n_extra else Const(1.0)
+    seed = identity_seed(f) if n_extra else Const(1.0)
     if method == "naive":
         results = reverse_sweep(f, seed, n_extra, variables, materialize=True)
         results = project_all(results, variables, n_extra, convention, simplified=False)
@@ -267,13 +267,6 @@ def _variable_named(operation: str, name: str, f: Expr) -> Var:
     hint = f"; did you mean {close[0]!r}?" if close else ""
     raise DifferentiationError(f"{operation}: the expression has no variable named {name!r}{hint} "
                                f"(its variables: {', '.join(sorted(found)) or 'none'})")
-
-
-def _identity_seed(f: Expr) -> Expr:
-    """``δ`` over each axis of ``f``: shape ``f.shape + f.shape``."""
-    n = f.ndim
-    return Contraction([Delta(d) for d in f.shape], [(a, n + a) for a in range(n)],
-                       range(2 * n), {**dict(enumerate(f.shape)), **{n + a: d for a, d in enumerate(f.shape)}})
 
 
 # ---------------------------------------------------------------------------

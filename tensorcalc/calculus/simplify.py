@@ -28,14 +28,14 @@ import opt_einsum
 
 from ..expression.canonical import reading_key, signature
 from ..expression.construct import as_expr
-from . import identities
+from . import identities, operation_rewrites
 from .identities import _expanding
 from .identities import elementwise as rewrite_elementwise
 from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
                          factor_shared_operands, identity_constant, merge_factors)
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
-from ..expression.operations import rewrite
+from .operation_rewrites import rewrite
 from .terms import constant_value, filled, is_zero, zeros  # noqa: F401 - imported from here too
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
@@ -391,3 +391,4 @@ def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
 identities.SIMPLIFIER.update(contraction=simplify_contraction, sum=simplify_sum,
                              elementwise=simplify_elementwise, like_term_key=_like_term_key,
                              split_coefficient=_split_coefficient)
+operation_rewrites.register_contraction_simplifier(simplify_contraction)

@@ -45,6 +45,7 @@ from ..errors import CodegenError, TensorCalcError
 from .evaluate import compile as compile_program
 from ..expression.functions import FUNCTIONS
 from .kernels import kernel_for
+from .operation_sources import OPERATION_SOURCES
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from ..calculus.optimize import REPRESENTATIVE_SIZE
 from ..notation.printing import index_notation
@@ -450,9 +451,7 @@ class _Function:
             self.lines.append(f"{name} = np.eye({self._dim(node.dim)}, dtype={self._dtype()})")
             self._set(node, _Code(name), name)
         elif isinstance(node, Operation):  # a row of the operation table with a numpy form
-            from ..expression.operations import OPERATIONS
-
-            source = OPERATIONS[node.name].source
+            source = OPERATION_SOURCES.get(node.name)
             if source is None or (node.name == "solve" and node.operands[0].ndim != 2):
                 raise CodegenError(f"codegen: the operation {node.name!r} (shape {node.shape}) "
                                    "has no numpy source form yet; evaluate it with tc.compile")

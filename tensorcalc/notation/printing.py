@@ -22,6 +22,10 @@ from ..expression.construct import as_expr
 from ..expression.functions import format_call
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 
+# How each operation reads in index notation: name → index(node, names, namer, fmt) → (text, kind),
+# where fmt(child, names, namer) spells a child; filled by tensorcalc.notation.operation_spellings.
+INDEX_SPELLINGS: dict = {}
+
 _NAMES = "ijklmnpqrstuvwxyzabcdefgh"
 
 
@@ -75,10 +79,8 @@ def _format(node, names: list, namer: _Namer) -> tuple:
         # a power of a power keeps its parentheses: (a²)³, never the ambiguous a²³
         nested_power = node.fn == "pow" and isinstance(node.arg, Elementwise) and node.arg.fn == "pow"
         return format_call(node.fn, argument, node.param, kind == "atom" and not nested_power), "atom"
-    if isinstance(node, Operation):  # its row spells it: X⁻¹_ij, det(X), log|X|
-        from ..expression.operations import OPERATIONS
-
-        return OPERATIONS[node.name].index(node, names, namer, _format)
+    if isinstance(node, Operation):  # its spelling reads it: X⁻¹_ij, det(X), log|X|
+        return INDEX_SPELLINGS[node.name](node, names, namer, _format)
     if isinstance(node, Sum):
         parts = []
         start = highest = namer.count  # each term names its summed indices from the same letter

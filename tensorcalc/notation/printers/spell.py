@@ -23,6 +23,12 @@ from . import records as r
 
 ADD, HADAMARD, NEG, PRODUCT, POSTFIX, ATOM = range(6)
 
+# How each operation reads in matrix form: name → spell(notation, wrap, record, transposed=False)
+# → (text, precedence), for notation "unicode", "latex" or "text" (wrap(child, least) spells a
+# child); ``transposed`` asks for the operation's transpose (X⁻ᵀ), None where it has no such
+# form.  Filled by tensorcalc.notation.operation_spellings.
+MATRIX_SPELLINGS: dict = {}
+
 
 def number_text(value) -> str:
     """The shortest text that reads back as exactly ``value`` (``2``, ``0.5``, ``0.1``)."""
@@ -122,10 +128,8 @@ class Speller:
         return "[index form] " + record.text, ADD
 
     def _Transpose(self, record):
-        if isinstance(record.arg, r.MatrixOp):  # X⁻ᵀ: an operation row may spell its transpose
-            from ...expression.operations import OPERATIONS
-
-            spelled = OPERATIONS[record.arg.name].spell(self.notation, self.wrap, record.arg,
+        if isinstance(record.arg, r.MatrixOp):  # X⁻ᵀ: an operation may spell its transpose
+            spelled = MATRIX_SPELLINGS[record.arg.name](self.notation, self.wrap, record.arg,
                                                         transposed=True)
             if spelled is not None:
                 return spelled
@@ -183,12 +187,10 @@ class Speller:
     def _Trace(self, record):
         return self.call("tr", self.spell(record.arg)[0]), ATOM
 
-    notation = "unicode"  # which of an operation row's spellings this speller uses
+    notation = "unicode"  # which of an operation's spellings this speller uses
 
     def _MatrixOp(self, record):
-        from ...expression.operations import OPERATIONS
-
-        return OPERATIONS[record.name].spell(self.notation, self.wrap, record)
+        return MATRIX_SPELLINGS[record.name](self.notation, self.wrap, record)
 
     def _Diag(self, record):
         return self.call("diag", self.spell(record.arg)[0]), ATOM
