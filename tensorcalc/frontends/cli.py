@@ -33,7 +33,7 @@ import numpy as np
 import tensorcalc as tc
 from tensorcalc.calculus.differentiate import DEFAULT_MEMORY_LIMIT  # --memory-limit's default: tc.grad's
 from tensorcalc.errors import closest
-from tensorcalc.evaluation.evaluate import _human
+from tensorcalc.evaluation.common import _human
 
 PROG = "tensorcalc"
 DEFAULT_SIZE = 3  # for every named dimension that --size leaves out (check, explain, code)
