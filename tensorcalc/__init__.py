@@ -38,8 +38,6 @@ __version__ = "0.1.0"
 
 
 def _make_function(name):
-    from .expression.construct import apply_function
-
     def function(x):
         return apply_function(name, x)
 
