@@ -6,15 +6,11 @@
 >>> f(W=np.eye(2), a=np.array([1.0, 2.0]))
 (array([1., 2.]), np.float64(2.0))
 
-:func:`compile` turns one or many expressions into a :class:`Program`: one
-step per node of their shared DAG (so a subexpression used by several outputs
-is computed once), each contraction planned with ``opt_einsum`` once per set
-of dimension sizes and reused on later calls.  Kronecker deltas are never built
-as dense matrices: a δ tying two indices merges them before the einsum, and a
-δ whose indices are both free is written onto the diagonal of the result.
-Arrays no later step needs are released as the program runs.
+:func:`compile` turns one or many expressions into a :class:`Program` (see
+:mod:`tensorcalc.evaluation.program`), simplified together, for numpy or for another
+backend (:mod:`tensorcalc.evaluation.backends`); :func:`evaluate` compiles once per
+expression (a bounded cache) and calls.
 """
-
 
 from __future__ import annotations
 
@@ -51,6 +47,7 @@ def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A0
     given = [v for v in postorder([as_expr(item) for item in items]) if isinstance(v, Var)]
     if simplify:
         items = _simplify_together(items)
+    # the one seam: numpy gets the Program itself
     return compile_for(backend, Program(items, single=single, also_accept=given))
 
 
