@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import tensorcalc as tc
 from tensorcalc.evaluation import backends
 from tensorcalc.evaluation.backends import BackendError, BackendNotInstalled, BackendProgram
-from tensorcalc.evaluation.codegen import CodegenError
+from tensorcalc.errors import CodegenError
 from tensorcalc.expression.nodes import postorder
 from test_properties import VARIABLES, tree_values, trees
 

@@ -12,7 +12,7 @@ import sys
 import pytest
 
 import tensorcalc as tc
-from tensorcalc.frontends import cli
+from tensorcalc.frontends import cli, commands
 from tensorcalc.frontends.cli import main
 
 
@@ -279,13 +279,13 @@ def test_check_catches_a_wrong_derivative():
     f = tc.parse("tr(A*X'*B*X*C)")
     right = tc.grad(f, "X")
     wrong = tc.Derivative(tc.as_expr(1.01 * right), f, right.wrt)
-    results = cli.check_derivatives([right, wrong], sizes={"n": 4, "m": 3, "k": 5})
+    results = commands.check_derivatives([right, wrong], sizes={"n": 4, "m": 3, "k": 5})
     assert results[0].error < 1e-8
     assert results[1].error > 1e-3
     out = io.StringIO()
-    assert cli.report_check(results, 1e-6, out) == 1
+    assert commands.report_check(results, 1e-6, out) == 1
     assert "∂f/∂X  relative error" in out.getvalue() and "FAILED" in out.getvalue()
-    assert cli.report_check(results[:1], 1e-6, io.StringIO()) == 0
+    assert commands.report_check(results[:1], 1e-6, io.StringIO()) == 0
 
 
 # ---------------------------------------------------------------------------

@@ -20,7 +20,9 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 import tensorcalc as tc
-from tensorcalc.evaluation.codegen import SOURCES, CodegenError, generate, load
+from tensorcalc.errors import CodegenError
+from tensorcalc.evaluation.source_forms import SOURCES
+from tensorcalc.evaluation.statements import generate, load
 from test_properties import VARIABLES, near_a_kink, tree_values, trees
 
 

@@ -11,7 +11,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, check_grads, evaluate
-from tensorcalc.evaluation.codegen import generate, load
+from tensorcalc.evaluation.statements import generate, load
 
 
 @pytest.fixture

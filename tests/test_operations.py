@@ -15,7 +15,8 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, check_grads, check_projection, evaluate
-from tensorcalc.evaluation.codegen import CodegenError, generate, load
+from tensorcalc.errors import CodegenError
+from tensorcalc.evaluation.statements import generate, load
 
 N = 3
 

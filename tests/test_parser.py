@@ -142,17 +142,17 @@ def test_the_gradient_of_a_quadratic_form_is_the_cookbook_one():
 
 
 def test_precedence_as_in_matlab():
-    tree = tc.notation.parser.parse_tree
+    tree = tc.notation.grammar.parse_tree
     assert tree("-x^2").op == "-" and tree("-x^2").operand.op == "^"  # -(x^2)
     assert tree("a^b^c").left.op == "^"  # ^ .^ and ' share one level, left to right
-    assert isinstance(tree("x.^2'"), tc.notation.parser.Transpose)  # (x.^2)'
+    assert isinstance(tree("x.^2'"), tc.notation.grammar.Transpose)  # (x.^2)'
     assert tree("x.^2'").operand.op == ".^"
     assert tree("2^-a^3").left.op == "^"  # a sign after ^ takes the next operand only
     assert tree("a-b-c").left.op == "-"  # left-associative
     assert tree("a+b*c").right.op == "*"
     assert tree("a*b.^c").right.op == ".^"
-    assert isinstance(tree("x'^2").left, tc.notation.parser.Transpose)  # (x')^2
-    assert isinstance(tree("2^-a*b").left, tc.notation.parser.Binary)  # (2^-a)*b
+    assert isinstance(tree("x'^2").left, tc.notation.grammar.Transpose)  # (x')^2
+    assert isinstance(tree("2^-a*b").left, tc.notation.grammar.Binary)  # (2^-a)*b
     values = {"a": 2.0, "b": 3.0, "c": 2.0}
     assert float(tc.evaluate(tc.parse("-a^2"), a=2.0)) == -4.0
     assert float(tc.evaluate(tc.parse("a^3^2"), a=2.0)) == (2.0 ** 3) ** 2

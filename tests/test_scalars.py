@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tensorcalc as tc
-from tensorcalc.evaluation.codegen import generate, load
+from tensorcalc.evaluation.statements import generate, load
 
 x, y = tc.var("x", ("n",)), tc.var("y", ("n",))
 A, B = tc.var("A", ("n", "n")), tc.var("B", ("n", "n"))

@@ -22,8 +22,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Optional
 
+from ..calculus.differentiate import grad
 from ..expression.nodes import Contraction, Delta, Elementwise, Operation, Sum
 from ..notation.printing import step_notation
+from .common import _human
+from .kernels import kernel_for
+from .recipe import size_of
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,6 @@ class Plan:
         return max((step.largest for step in self.steps), default=0)
 
     def __str__(self) -> str:
-        from .evaluate import _human
-
         sizes = ", ".join(f"{k}={v}" for k, v in sorted(self.sizes.items())) or "all fixed"
         lines = [f"Program plan ({sizes})",
                  f"{'step':>4}  {'operation':<10} {'shape':<16} {'FLOPs':>10} {'largest':>10}  detail",
@@ -81,9 +83,6 @@ class Plan:
 
 
 def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
-    from .recipe import size_of
-    from .kernels import kernel_for
-
     plan = Plan(dict(sizes))
     symbols = {id(node): f"t{step}" for step, node in enumerate(program.nodes)
                if node.children and id(node) not in program.folded}
@@ -132,9 +131,6 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
 
 def _naive_program(program):
     """The same outputs computed by the naive method, when they are derivatives."""
-    from ..calculus.differentiate import grad
-    from .evaluate import Program
-
     derivatives = [d for d in program.derivatives if d.cotangent is None and d.method != "naive"]
     if not derivatives or len(derivatives) != len(program.derivatives):
         return None  # vjps and naive derivatives have no naive counterpart to predict
@@ -145,5 +141,5 @@ def _naive_program(program):
             outputs.append(item)  # the loss itself costs the same either way
         else:
             outputs.append(grad(match.of, match.wrt, method="naive", memory_limit=None))
-    return Program(outputs)
+    return type(program)(outputs)  # a Program (this module sits below program.py)
 

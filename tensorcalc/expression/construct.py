@@ -14,7 +14,7 @@ from __future__ import annotations
 import numbers
 import numpy as np
 
-from ..errors import DifferentiationError, ExprTypeError, ShapeError, TensorCalcError
+from ..errors import DifferentiationError, ExprTypeError, ShapeError
 from .functions import lookup
 from .nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, check_dim, postorder
 

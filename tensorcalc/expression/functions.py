@@ -23,7 +23,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import FunctionTableError, TensorCalcError, closest
+from ..errors import FunctionTableError, closest
 from .algebra import construction
 
 

@@ -13,7 +13,7 @@
 :class:`~tensorcalc.Program` (simplified, every contraction planned) and hands
 it to :func:`compile_for`.  ``"numpy"`` runs it with the evaluator as it is;
 every other backend lowers the plan once per set of dimension sizes to one
-straight-line function (:func:`tensorcalc.evaluation.codegen.generate` with
+straight-line function (:func:`tensorcalc.evaluation.statements.generate` with
 ``functional=True``) and runs it with its own array namespace
 (:mod:`tensorcalc.evaluation.backends.base` says what a backend supplies):
 
@@ -34,8 +34,10 @@ import threading
 
 import numpy as np
 
-from ...errors import BindingError, closest
-from .base import Backend, BackendError, BackendNotInstalled, Namespace, place_diagonal
+from ...errors import BackendError, BackendNotInstalled, BindingError, closest
+from ..common import check_memory
+from ..statements import generate, load
+from .base import Backend, Namespace, place_diagonal
 
 # name -> (module defining BACKEND (a Backend subclass), the library it imports, pip extra)
 BACKENDS: dict = {
@@ -173,8 +175,6 @@ class BackendProgram:
             shapes[name] = np.broadcast_to(np.zeros((), dtype), tuple(array.shape))
         _, bindings = program.bind(shapes)
         if program.memory_limit is not None:
-            from ..evaluate import check_memory
-
             check_memory(program, bindings, program.memory_limit)
         program.last_bindings = bindings
         if all(arrays[name] is value for name, value in values.items()):
@@ -203,8 +203,6 @@ class BackendProgram:
         key = tuple(sorted(bindings.items()))
         entry = self._functions.get(key)
         if entry is None:
-            from ..codegen import generate, load
-
             with self._lock:
                 if self._constants is None:
                     self._constants = {slot: self.backend.constant(value)

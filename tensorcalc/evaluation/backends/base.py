@@ -7,13 +7,13 @@
 array([[1., 0.],
        [0., 2.]])
 
-The plan is lowered once per backend by :func:`tensorcalc.evaluation.codegen.generate`
+The plan is lowered once per backend by :func:`tensorcalc.evaluation.statements.generate`
 with ``functional=True``: straight-line code that calls, on the name ``np``,
 
 * contractions: ``einsum``, ``tensordot(x, y, axes=...)``, ``trace`` and the
   ``@`` operator; ``transpose(x, axes)``, ``sum(x, axis=...)``,
   ``broadcast_to``, indexing with ``None``;
-* elementwise functions: the numpy names in :data:`tensorcalc.evaluation.codegen.SOURCES`
+* elementwise functions: the numpy names in :data:`tensorcalc.evaluation.source_forms.SOURCES`
   (``exp``, ``log``, ``tanh``, ``minimum``, ``maximum``, ``log1p``,
   ``heaviside``, ...) and the arithmetic operators;
 * array makers: ``full``, ``zeros``, ``eye``, ``result_type`` and ``float64``
@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import BackendError, BackendNotInstalled, TensorCalcError
+from ..common import _as_array
 
 
 class Namespace:
@@ -112,8 +112,6 @@ class Backend:
 
     def to_array(self, name: str, value):
         """An input in the backend's array type (integers become float64)."""
-        from ..evaluate import _as_array
-
         if isinstance(value, self.array_type):
             if np.dtype(self.dtype_of(value)).kind in "biu":
                 return self.astype(value, np.float64)

@@ -24,6 +24,7 @@ import numbers
 
 import numpy as np
 
+from ...errors import BindingError
 from .base import Backend, Namespace
 
 
@@ -86,8 +87,6 @@ class TorchBackend(Backend):
 
     def to_array(self, name, value):
         if isinstance(value, self.torch.Tensor) and value.device.type != "cpu":
-            from ...errors import BindingError
-
             raise BindingError(
                 f"evaluate: variable {name!r} is a torch tensor on {value.device}, but the torch "
                 "backend runs on the CPU (its constants and filled arrays are made there); "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from ...errors import NoTextForm, TensorCalcError
+from ...errors import NoTextForm
 from ...expression.functions import FUNCTIONS
 from . import records as r
 

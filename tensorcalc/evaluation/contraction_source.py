@@ -1,0 +1,271 @@
+"""How generated code writes a contraction: δ's merged into the einsum, each pairwise step
+as ``@``, ``np.tensordot``, a broadcasting multiply or a two-operand ``np.einsum``, in the
+order opt_einsum planned (a mixin of :class:`tensorcalc.evaluation.statements._Function`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+from ..errors import CodegenError
+from ..expression.nodes import Contraction
+from .kernels import kernel_for
+from .source_forms import (_INDEX_NAMES, ATOM, NEGATION, PRODUCT, _broadcast, _Code,
+                           _number, _transposed)
+
+
+class _ContractionWriter:
+    """The contraction steps of :class:`~tensorcalc.evaluation.statements._Function`."""
+
+    def _contraction(self, node: Contraction) -> str:
+        recipe = self.program.recipes[id(node)]
+        terms, carried, unique, roots = _relabel(recipe)
+        factor = self._factor(recipe)
+        diagonal = len(set(roots)) != len(roots)
+        if not recipe.operands:  # a number: a size, or a δ with both indices free
+            name = self._name_for(node)
+            value = _Code(factor or "1.0", PRODUCT)
+            if diagonal:
+                self._diagonal(node, name, value, "", unique, roots)
+            else:
+                self.lines.append(f"{name} = np.full({self._shape(node.shape)}, {value.text}, "
+                                  f"dtype={self._dtype()})")
+                self._set(node, _Code(name), name)
+                self.zero_d_arrays.add(name)
+            return name
+        operands = [node.operands[p] for p in recipe.operands]
+        codes = [self.code[id(op)] for op in operands]
+        owners = [self.owner[id(op)] for op in operands]
+        scale_result = False
+        if factor is not None:  # scale the smallest operand, or the result (as the evaluator)
+            sizes = [math.prod(self._planned(op.shape)) for op in operands]
+            smallest = min(range(len(operands)), key=sizes.__getitem__)
+            if sizes[smallest] < math.prod(self._planned(node.shape)):
+                codes[smallest] = _scaled(factor, codes[smallest])
+                owners[smallest] = None
+            else:
+                scale_result = True
+        if len(operands) == 1 and len(carried) == 2 and terms[0] == carried[::-1] and \
+                id(node) in self.read_entrywise:  # a matrix transposed for sums and functions
+            result, owner = _Code(f"np.transpose_for_entrywise({codes[0].text})"), None
+        else:
+            result, owner = self._kernel(node, recipe, terms, codes, owners, carried)
+        if scale_result:
+            result, owner = _scaled(factor, result), None
+        name = self._name_for(node)
+        if diagonal:
+            self._diagonal(node, name, result, carried, unique, roots)
+        elif len(carried) != len(roots):  # a broadcast: a read-only view
+            expanded = _broadcast(result, carried, roots, self.functional)
+            self.lines.append(f"{name} = np.broadcast_to({expanded.text}, "
+                              f"{self._shape(node.shape)})")
+            self._set(node, _Code(name), ("read-only", name))
+        else:
+            self.lines.append(f"{name} = {result.text}")
+            self._set(node, _Code(name), owner if owner is not None else name)
+            if _zero_d_array(result, self.zero_d_arrays):
+                self.zero_d_arrays.add(name)
+        return name
+
+    def _planned(self, shape) -> tuple:
+        return tuple(d if isinstance(d, int) else self.plan_sizes[d] for d in shape)
+
+    def _factor(self, recipe) -> Optional[str]:
+        """The recipe's constant factor (sizes of indices nothing carries included), or None."""
+        number = recipe.coefficient
+        named = []
+        for dim in recipe.scale_dims:
+            if isinstance(dim, int):
+                number = number * dim
+            else:
+                named.append(self.dims[dim])
+        if number == 1 and not named:
+            return None
+        return " * ".join(([] if number == 1 else [_number(number)]) + named)
+
+    def _diagonal(self, node, name, value: _Code, carried: str, unique: str, roots: str) -> None:
+        """Write ``value`` onto the diagonal of a zero array (numpy cannot write ``i->ii``)."""
+        if not carried:
+            dtype = self._dtype()
+        else:
+            if value.level != ATOM:
+                temporary = self.names.temporary()
+                self.lines.append(f"{temporary} = {value.text}")
+                value = _Code(temporary)
+            dtype = f"{value.text}.dtype"
+            value = _broadcast(value, carried, unique, self.functional)
+        if self.functional:  # no in-place writes: the backend's place_diagonal primitive
+            if not carried:  # a number: a 0-d array of the working dtype
+                value = _Code(f"np.full((), {value.text}, dtype={dtype})")
+            self.lines.append(f"{name} = np.place_diagonal({value.text}, {roots!r}, {unique!r}, "
+                              f"{self._shape(node.shape)})  # the δ: onto the diagonal")
+            self._set(node, _Code(name), name)
+            return
+        self.lines.append(f"{name} = np.zeros({self._shape(node.shape)}, dtype={dtype})")
+        self.lines.append(f"np.einsum({roots + '->' + unique!r}, {name})[...] = {value.text}"
+                          "  # the δ: onto the diagonal")
+        self._set(node, _Code(name), name)
+
+    def _kernel(self, node, recipe, terms, codes, owners, output: str) -> tuple:
+        """The einsum along opt_einsum's path: ``(code of the result, owner if a view)``."""
+        shapes = [self._planned(node.operands[p].shape) for p in recipe.operands]
+        kernel = kernel_for(recipe.equation, shapes)
+        path = kernel.info.path if kernel.info is not None else [(0,)]
+        terms, codes, owners = list(terms), list(codes), list(owners)
+        for n, positions in enumerate(path):
+            picked = [terms[p] for p in positions]
+            picked_codes = [codes[p] for p in positions]
+            picked_owners = [owners[p] for p in positions]
+            for p in sorted(positions, reverse=True):
+                del terms[p], codes[p], owners[p]
+            last = n == len(path) - 1
+            if last:
+                result = output
+            else:
+                keep = set(output) | set("".join(terms))
+                result = "".join(dict.fromkeys(c for t in picked for c in t if c in keep))
+            if len(picked) == 1:
+                code, is_view = _unary(picked_codes[0], picked[0], result, self.functional)
+                owner = picked_owners[0] if is_view else None
+            else:
+                code, owner = _pairwise(picked, picked_codes, result, self.functional,
+                                        self.free_transposes), None
+            if not last:
+                temporary = self.names.temporary()
+                formula = _formula(picked_codes, picked, result)
+                self.lines.append(f"{temporary} = {code.text}  # {temporary}_{result} = {formula}"
+                                  if result else f"{temporary} = {code.text}  # {formula}")
+                if _zero_d_array(code, self.zero_d_arrays):
+                    self.zero_d_arrays.add(temporary)
+                code = _Code(temporary)
+            terms.append(result)
+            codes.append(code)
+            owners.append(owner)
+        return codes[-1], owners[-1]
+
+
+def _zero_d_array(code: _Code, zero_d_arrays: set) -> bool:
+    """Whether a 0-d result's ``code`` may be a 0-d array rather than a numpy scalar: a
+    ``tensordot`` (numpy's ufuncs, sums, ``@``, ``dot`` and ``einsum`` give scalars), or a
+    local already known to be one."""
+    return code.text.startswith("np.tensordot(") or code.text in zero_d_arrays
+
+
+def _formula(codes: list, terms: list, result: str) -> str:
+    """A pairwise step in index notation: ``Σ_k X_kj`` (Σ written out for a naked sum)."""
+    text = " ".join(code.atom() + (f"_{term}" if term else "") for code, term in zip(codes, terms))
+    letters = "".join(terms)
+    naked = "".join(c for c in dict.fromkeys(letters) if c not in result and letters.count(c) == 1)
+    return f"Σ_{naked} {text}" if naked else text
+
+
+def _scaled(factor: str, code: _Code) -> _Code:
+    if factor == "-1.0":
+        return _Code(f"-{code.operand(NEGATION)}", NEGATION)
+    return _Code(f"{factor} * {code.operand(PRODUCT + 1)}", PRODUCT)
+
+
+def _relabel(recipe) -> tuple:
+    """The recipe's einsum in letters that read like the printer's: output axis ``n`` is the
+    ``n``-th of i, j, k, … (a δ's second axis takes its first axis's letter), summed indices
+    follow.  ``(operand terms, einsum output, output axes without repeats, output axes)``."""
+    inputs, output = recipe.equation.split("->")
+    ndim = len(recipe.output_roots)
+    spare = iter(_INDEX_NAMES[ndim:])
+    letters: dict = {}
+
+    def key(r):  # a carried output index is a letter of the einsum; the others are not
+        if r in recipe.unique_output:
+            return output[recipe.unique_output.index(r)]
+        return r
+
+    for axis, r in enumerate(recipe.output_roots):
+        letters.setdefault(key(r), _INDEX_NAMES[axis] if axis < len(_INDEX_NAMES) else None)
+
+    def letter(k):
+        if k not in letters:
+            letters[k] = next(spare, None)
+        if letters[k] is None:
+            raise CodegenError(f"codegen: a contraction has more than {len(_INDEX_NAMES)} "
+                               "indices, more than np.einsum can name")
+        return letters[k]
+
+    roots = "".join(letter(key(r)) for r in recipe.output_roots)
+    unique = "".join(letter(key(r)) for r in dict.fromkeys(recipe.output_roots))
+    terms = ["".join(letter(c) for c in term)
+             for term in (inputs.split(",") if recipe.operands else [])]
+    carried = "".join(letter(c) for c in output)
+    return terms, carried, unique, roots
+
+
+def _unary(code: _Code, term: str, result: str, functional: bool = False) -> tuple:
+    """One operand: ``(code, is a view)`` for a diagonal, a sum over axes or a transpose."""
+    if term == result:
+        return code, True
+    if len(set(term)) != len(term):
+        if len(term) == 2 and not result:
+            return _Code(f"np.trace({code.text})"), False
+        summing = set(term) - set(result)
+        return _Code(f"np.einsum({term + '->' + result!r}, {code.text})"), not summing
+    summed = tuple(n for n, c in enumerate(term) if c not in result)
+    kept = "".join(c for c in term if c in result)
+    if summed:
+        axis = "" if len(summed) == len(term) else \
+            f"axis={summed[0]}" if len(summed) == 1 else f"axis={summed}"
+        if functional:
+            code = _Code(f"np.sum({code.text}{', ' + axis if axis else ''})")
+        else:
+            code = _Code(f"{code.atom()}.sum({axis})")
+    return _transposed(code, tuple(kept.index(c) for c in result), functional), not summed
+
+
+def _pairwise(terms: list, codes: list, result: str, functional: bool = False,
+              free_transposes: bool = False) -> _Code:
+    """Two operands: ``@``, ``np.tensordot``, a broadcasting multiply, or ``np.einsum``."""
+    (a, b), (x, y) = terms, codes
+    if len(set(a)) != len(a) or len(set(b)) != len(b):
+        return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
+    # indices only one operand carries and the result drops: sum them first
+    a_kept = "".join(c for c in a if c in b or c in result)
+    b_kept = "".join(c for c in b if c in a or c in result)
+    if a_kept != a:
+        x, _ = _unary(x, a, a_kept, functional)
+        a = a_kept
+    if b_kept != b:
+        y, _ = _unary(y, b, b_kept, functional)
+        b = b_kept
+    summed = [c for c in a if c in b and c not in result]
+    if not summed:  # Hadamard, outer, scaling: one broadcasting multiply
+        return _Code(f"{_broadcast(x, a, result, functional).operand(PRODUCT)} * "
+                     f"{_broadcast(y, b, result, functional).operand(PRODUCT + 1)}", PRODUCT)
+    batch = [c for c in result if c in a and c in b]
+    only_a = [c for c in a if c not in b]
+    only_b = [c for c in b if c not in a]
+    if len(summed) == 1 and len(only_a) <= 1 and len(only_b) <= 1 and \
+            (not batch or (only_a and only_b)):
+        order = "".join(batch) + "".join(only_a) + "".join(only_b)
+        if order != result:  # (AB)ᵀ = BᵀAᵀ: put the operand whose index comes first on the left
+            (a, x, only_a), (b, y, only_b) = (b, y, only_b), (a, x, only_a)
+            order = "".join(batch) + "".join(only_a) + "".join(only_b)
+        if order == result:
+            left = _transposed(x, tuple(a.index(c) for c in batch + only_a + summed), functional)
+            right = _transposed(y, tuple(b.index(c) for c in batch + summed + only_b), functional)
+            if not functional or free_transposes or (left is x and right is y):
+                return _Code(f"{left.operand(PRODUCT)} @ {right.operand(PRODUCT + 1)}", PRODUCT)
+    if functional and not free_transposes:  # einsum: one dot_general; a transpose: a copy
+        return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
+    if not batch and not only_a and not only_b and a == b and len(a) > 1:
+        # a full contraction of two same-ordered arrays: one BLAS dot (tensordot's Python
+        # set-up costs several microseconds, which is all the time a small step takes)
+        return _Code(f"np.dot({x.operand(ATOM)}.ravel(), {y.operand(ATOM)}.ravel())")
+    if not batch:
+        axes = ([a.index(c) for c in summed], [b.index(c) for c in summed])
+        produced = only_a + only_b
+        if axes[0] == list(range(len(a) - len(summed), len(a))) and \
+                axes[1] == list(range(len(summed))):
+            call = _Code(f"np.tensordot({x.text}, {y.text}, axes={len(summed)})")
+        else:
+            call = _Code(f"np.tensordot({x.text}, {y.text}, axes=({axes[0]}, {axes[1]}))")
+        return _transposed(call, tuple(produced.index(c) for c in result), functional)
+    return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")

@@ -1,0 +1,475 @@
+"""The :class:`Program`: a compiled set of expressions, planned once per set of sizes and
+called many times (see :mod:`tensorcalc.evaluation.evaluate` for ``compile``).
+
+One step per node of the outputs' shared DAG (so a subexpression used by several outputs
+is computed once), each contraction planned with ``opt_einsum`` once per set of dimension
+sizes and reused on later calls.  Kronecker deltas are never built as dense matrices: a δ
+tying two indices merges them before the einsum, and a δ whose indices are both free is
+written onto the diagonal of the result.  Arrays no later step needs are released as the
+program runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..calculus.differentiate import lineage_variables
+from ..calculus.simplify import constant_value
+from ..errors import BindingError, closest
+from ..expression.construct import as_expr
+from ..expression.functions import FUNCTIONS
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
+from ..expression.operations import OPERATIONS
+from ..expression.structured import check_value
+from .common import _as_array, check_memory
+from .kernels import kernel_for
+from .plan import make_plan
+from .recipe import contraction_recipe, layout, size_of
+from .statements import generate, load
+from .steps import _elementwise, _finish, _scaling, _sum_function
+
+
+_UNKNOWN = object()  # _bind_again not asked yet
+_FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
+
+
+class Program:
+    """A compiled set of expressions; call it with the variables' values.
+
+    ``program(W=..., a=...)`` returns one array per output (a tuple when it
+    was compiled from a list), a scalar output as a numpy scalar of the result
+    dtype (``np.float64``, ``np.float32``, ...).  Every array returned is the
+    caller's own: never an input, a constant, another output or a view of one.
+    The result dtype follows the inputs (numpy's rules, with Python numbers in
+    the expression weak, as in NEP 50: float32 in, float32 out).  The first
+    call with new dimension sizes plans every contraction (see :attr:`plan`);
+    later calls with the same sizes reuse the plan.  A program pickles (to go
+    to worker processes); it plans again on its first call there.
+    """
+
+    def __init__(self, outputs: Sequence, *, single: bool = False, also_accept: Sequence = ()):
+        wrapped = list(outputs)
+        self._wrapped, self._also_accept = wrapped, list(also_accept)
+        self.outputs = [as_expr(o) for o in wrapped]
+        self.single = single
+        self.nodes = postorder(self.outputs)
+        self.slot = {id(node): n for n, node in enumerate(self.nodes)}
+        self.variables = _unique_variables(self.nodes)
+        optional, limits = [], []
+        self.naive = False
+        # a derivative accepts the variables of the function it came from; one traversal for all
+        # outputs (the gradients of L parameters share one loss: L traversals would be quadratic)
+        optional.extend(lineage_variables(wrapped))
+        for item in wrapped:
+            if getattr(item, "memory_limit", None) is not None:
+                limits.append(item.memory_limit)
+                self.naive = self.naive or item.method == "naive"
+        optional.extend(also_accept)  # variables simplification removed (say from 0 * s)
+        self.derivatives = [item for item in wrapped if getattr(item, "of", None) is not None]
+        self.optional = [v for v in _unique_variables(optional).values()
+                         if v.name not in self.variables]
+        self.memory_limit = min(limits) if limits else None
+        self.recipes = {id(n): contraction_recipe(n) for n in self.nodes
+                        if isinstance(n, Contraction)}
+        self.named_dims = sorted({d for n in self.nodes for d in _dims_of(n) if isinstance(d, str)})
+        self._fuse()
+        leaves = (Var, Const)
+        self._output_slots = [(self.slot[id(o)], isinstance(o, leaves)) for o in self.outputs]
+        self._loads = [(n, node.name) for n, node in enumerate(self.nodes) if isinstance(node, Var)]
+        self._constants = [(n, node.value) for n, node in enumerate(self.nodes)
+                           if isinstance(node, Const)]
+        self._plans: dict = {}
+        self._fast = None  # (plan key, generated function), False when there is none
+        self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
+        self.last_bindings: Optional[dict] = None
+
+    def __reduce__(self):  # the plans hold closures: send the outputs, plan again on arrival
+        return (_rebuild_program, (self._wrapped, self.single, self._also_accept))
+
+    def _fuse(self) -> None:
+        """Decide each step's inputs; a scaling read only by one sum is folded into it."""
+        consumers: dict = {}
+        for node in self.nodes:
+            for child in self._raw_inputs(node):
+                consumers[id(child)] = consumers.get(id(child), 0) + 1
+        outputs = {id(o) for o in self.outputs}
+        self.folded: set = set()  # nodes computed inside their consumer
+        self.sum_terms: dict = {}  # id(sum) -> [(input node, coefficient)], scalar constant
+        for node in self.nodes:
+            if not isinstance(node, Sum):
+                continue
+            terms, constant = [], 0.0
+            for term in node.terms:
+                alone = consumers.get(id(term)) == 1 and id(term) not in outputs
+                value = constant_value(term)
+                if value is not None and value.ndim == 0:
+                    constant = constant + value.item()  # a Python number: weak, as in NEP 50
+                    if alone:
+                        self.folded.add(id(term))
+                    continue
+                scaled = _scaling(term, self.recipes.get(id(term)))
+                if scaled is not None and alone:
+                    self.folded.add(id(term))
+                    terms.append(scaled)
+                else:
+                    terms.append((term, 1.0))
+            self.sum_terms[id(node)] = (terms, constant)
+        self.inputs = {}
+        for node in self.nodes:
+            if id(node) in self.folded:
+                continue
+            if isinstance(node, Sum):
+                self.inputs[id(node)] = [t for t, _ in self.sum_terms[id(node)][0]]
+            else:
+                self.inputs[id(node)] = self._raw_inputs(node)
+        # a node no step reads (a δ merged into every contraction using it) is not computed
+        self.needed = {id(o) for o in self.outputs}
+        for inputs in self.inputs.values():
+            self.needed.update(id(i) for i in inputs)
+        output_slots = {self.slot[id(o)] for o in self.outputs}
+        last_use = {}
+        self.readers: dict = {}  # id(node) -> how many steps read it
+        for node in self.nodes:
+            for child in self.inputs.get(id(node), ()):
+                last_use[self.slot[id(child)]] = self.slot[id(node)]
+                self.readers[id(child)] = self.readers.get(id(child), 0) + 1
+        self.release = {}  # step -> slots no later step reads
+        for slot, step in last_use.items():
+            if slot not in output_slots:
+                self.release.setdefault(step, []).append(slot)
+
+    def _raw_inputs(self, node):
+        if isinstance(node, Contraction):
+            return [node.operands[p] for p in self.recipes[id(node)].operands]
+        return list(node.children)
+
+    # -- binding --------------------------------------------------------------
+
+    def bind(self, values: dict, lenient: bool = False) -> tuple:
+        """Check the arguments and bind dimension names: ``(arrays, bindings)``.
+
+        ``lenient`` (as :func:`evaluate` calls it) ignores names that belong to no
+        variable; otherwise they are an error.
+        """
+        missing = [name for name in self.variables if name not in values]
+        if missing or len(values) > len(self.variables):
+            expected = set(self.variables) | {v.name for v in self.optional}
+            extra = sorted(set(values) - expected)
+            if extra and not lenient:
+                raise BindingError(f"evaluate: unexpected variable {extra[0]!r}"
+                                   f"{_did_you_mean(extra[0], sorted(expected - set(values)))}; "
+                                   f"this expression's variables are "
+                                   f"{sorted(self.variables) or 'none'}")
+            if missing:
+                raise BindingError(f"evaluate: missing a value for variable {missing[0]!r} of "
+                                   f"shape {self.variables[missing[0]].shape}"
+                                   f"{_did_you_mean(missing[0], extra, 'passed')}")
+            if extra:
+                values = {name: value for name, value in values.items() if name in expected}
+        bindings: dict = {}
+        owners: dict = {}
+        arrays: dict = {}
+        for variable in list(self.variables.values()) + self.optional:
+            if variable.name not in values:
+                continue
+            array = values[variable.name]
+            if type(array) is not np.ndarray or array.dtype.kind not in "fc":
+                array = _as_array(variable.name, array)
+            if self.derivatives and array.dtype.kind == "c":
+                raise BindingError(f"evaluate: variable {variable.name!r} is complex, but "
+                                   "derivatives are real: pass real arrays")
+            if array.ndim != len(variable.shape):
+                raise BindingError(f"evaluate: variable {variable.name!r} expects shape "
+                                   f"{variable.shape} ({variable.ndim} axes) but got an array of "
+                                   f"shape {array.shape}")
+            for axis, (dim, size) in enumerate(zip(variable.shape, array.shape)):
+                if dim.__class__ is int:
+                    if dim != size:
+                        raise BindingError(f"evaluate: variable {variable.name!r} expects shape "
+                                           f"{variable.shape}, got {array.shape}: axis {axis} "
+                                           f"has size {size}, not {dim}")
+                elif bindings.setdefault(dim, size) != size:
+                    raise BindingError(f"evaluate: dimension {dim!r} is {bindings[dim]} in variable "
+                                       f"{owners[dim]!r} but {size} in variable {variable.name!r}")
+                else:
+                    owners.setdefault(dim, variable.name)
+            if variable.structure is not None:  # symmetric/diagonal: the value must be so
+                check_value(variable, array)
+            arrays[variable.name] = array
+        unbound = [d for d in self.named_dims if d not in bindings]
+        if unbound:
+            raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
+                               "passed in; pass a variable that has it")
+        if len(arrays) == len(values) == len(self.variables) and \
+                all(arrays[name] is values[name] for name in self.variables) and \
+                not any(v.structure for v in self.variables.values()):  # values checked each call
+            self._last_binding = (tuple((name, a.shape, a.dtype) for name, a in arrays.items()),
+                                  _plan_key(bindings, arrays))
+        return arrays, bindings
+
+    def _bind_again(self, values: dict):
+        """The plan key of the last call when the arrays have its exact shapes and dtypes."""
+        last = self._last_binding
+        if last is None or len(values) != len(last[0]):
+            return None
+        get = values.get
+        for name, shape, dtype in last[0]:
+            array = get(name)
+            if type(array) is not np.ndarray or array.shape != shape or array.dtype != dtype:
+                return None
+        return last[1]
+
+    # -- running ----------------------------------------------------------------
+
+    def __call__(self, values: Optional[dict] = None, /, **kwargs):
+        if values:
+            kwargs = {**values, **kwargs}
+        last = self._bind_again(kwargs)
+        fast = self._fast
+        if fast and last is not None and (last is fast[0] or last == fast[0]):
+            return fast[1](**kwargs)  # the shapes and dtypes it was made for: nothing else
+        return self._run(kwargs, last=last)
+
+    def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
+        fast = self._fast
+        arrays, (steps, constants) = self._prepare(values, lenient, last)
+        if fast is None and not lenient and self._last_binding is not None:
+            self._make_fast_path()
+        return self._evaluate(arrays, steps, constants)
+
+    def _make_fast_path(self) -> None:
+        """A small float64 or float32 program gets one straight-line function for its last
+        plan (``codegen.generate``): repeat calls then cost about what hand-written numpy
+        costs, instead of a few microseconds of dispatch per step.  It returns what the
+        evaluator returns (scalars as numpy scalars of the result dtype).  Anything unusual
+        keeps the step-by-step evaluator: complex numbers, operations (their errors are
+        TensorCalcErrors), large programs (not worth generating)."""
+        key = self._last_binding[1]
+        self._fast = False  # decided once
+        if key[-1] not in _FAST_DTYPES or len(self.nodes) > 300 or \
+                any(isinstance(node, Operation) for node in self.nodes):
+            return
+        try:
+            source, name = generate(self, "fast_path", dict(key[0]), checks=False)
+            self._fast = (key, load(source, name))
+        except Exception:  # pragma: no cover - a row with no source form: keep the evaluator
+            self._fast = False
+
+    def _evaluate(self, arrays: dict, steps: list, constants: list):
+        slots = self._start(arrays, constants)
+        for out, run, ins, free in steps:
+            slots[out] = run(*[slots[i] for i in ins])
+            for slot in free:
+                slots[slot] = None
+        if len(self._output_slots) == 1:
+            slot, leaf = self._output_slots[0]
+            result = _finish(slots[slot], arrays, leaf, [])
+            return result if self.single else (result,)
+        returned: list = []  # the buffers handed out so far: no two outputs share one
+        return tuple(_finish(slots[slot], arrays, leaf, returned) for slot, leaf in self._output_slots)
+
+    def profile(self, values: Optional[dict] = None, /, repeats: int = 10, **kwargs) -> list:
+        """``[(node, seconds)]`` for every computed step: the median over ``repeats`` runs.
+
+        >>> import numpy as np, tensorcalc as tc
+        >>> x = tc.var("x", (100,))
+        >>> steps = tc.compile(tc.sum(tc.exp(x))).profile(x=np.ones(100))
+        >>> [type(node).__name__ for node, seconds in steps]
+        ['Elementwise', 'Contraction']
+        """
+        import statistics
+        import time
+
+        if values:
+            kwargs = {**values, **kwargs}
+        arrays, (steps, constants) = self._prepare(kwargs)
+        times: dict = {}
+        for _ in range(repeats):
+            slots = self._start(arrays, constants)
+            for out, run, ins, free in steps:
+                start = time.perf_counter()
+                slots[out] = run(*[slots[i] for i in ins])
+                times.setdefault(out, []).append(time.perf_counter() - start)
+                for slot in free:
+                    slots[slot] = None
+        return [(self.nodes[out], statistics.median(times[out])) for out, *_ in steps]
+
+    def _prepare(self, values: dict, lenient: bool = False, last=_UNKNOWN) -> tuple:
+        """Bind the arguments and fetch (or build) the steps for their sizes and dtype.
+        ``last``: what :meth:`_bind_again` gave for ``values``, when the caller has it."""
+        if last is _UNKNOWN:
+            last = self._bind_again(values)
+        if last is not None and last in self._plans:  # the last call's shapes: its steps
+            return values, self._plans[last]
+        arrays, bindings = self.bind(values, lenient)
+        key = _plan_key(bindings, arrays)
+        plan = self._plans.get(key)
+        if plan is None:
+            if self.memory_limit is not None:
+                check_memory(self, bindings, self.memory_limit)
+            plan = self._plans[key] = self._build_steps(bindings, key[-1])
+        self.last_bindings = bindings
+        return arrays, plan
+
+    def _start(self, arrays: dict, constants: list) -> list:
+        slots: list = [None] * len(self.nodes)
+        for slot, name in self._loads:
+            slots[slot] = arrays[name]
+        for slot, value in constants:
+            slots[slot] = value
+        return slots
+
+    def _build_steps(self, bindings: dict, dtype) -> tuple:
+        """``(steps, constants)``: ``(slot, function, input slots, slots to free)`` for every
+        computed node, and the constants' values (0-d ones in ``dtype``: they are weak)."""
+        steps = []
+        shapes = {id(n): tuple(size_of(d, bindings) for d in n.shape) for n in self.nodes}
+        for step, node in enumerate(self.nodes):
+            if isinstance(node, (Var, Const)) or id(node) in self.folded or \
+                    id(node) not in self.needed:
+                continue
+            inputs = self.inputs[id(node)]
+            if isinstance(node, Elementwise):
+                run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
+            elif isinstance(node, Sum):
+                terms, constant = self.sum_terms[id(node)]
+                run = _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype,
+                                    self._reusable_term(step, [t for t, _ in terms]))
+            elif isinstance(node, Delta):
+                run = functools.partial(np.eye, size_of(node.dim, bindings), dtype=dtype)
+            elif isinstance(node, Operation):
+                run = OPERATIONS[node.name].runner(node.param)
+            else:
+                run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs],
+                                                 dtype)
+            steps.append((step, run, [self.slot[id(i)] for i in inputs],
+                          self.release.get(step, ())))
+        constants = [(slot, value.astype(np.result_type(value.item(), dtype)) if value.ndim == 0 else value)
+                     for slot, value in self._constants]
+        return steps, constants
+
+    def _reusable_term(self, step: int, terms: list) -> Optional[int]:
+        """The position of a sum's first term that it may add into in place: computed here
+        (a product of two or more arrays, or another sum, so never an input or a constant
+        itself), read by this sum alone and only once (no other step holds it, or a view of
+        it: an output Tᵀ beside T + S would change with T), and not an output."""
+        released = set(self.release.get(step, ()))
+        for position, term in enumerate(terms):
+            fresh = isinstance(term, Sum) or (isinstance(term, Contraction) and
+                                               len(self.recipes[id(term)].operands) >= 2)
+            if fresh and id(term) not in self.folded and self.slot[id(term)] in released and \
+                    self.readers.get(id(term)) == 1:
+                return position
+        return None
+
+    def _contraction_function(self, node: Contraction, bindings: dict, shapes: list, dtype):
+        recipe = self.recipes[id(node)]
+        scale = float(math.prod(size_of(d, bindings) for d in recipe.scale_dims))
+        coefficient = recipe.coefficient * scale
+        shape = tuple(size_of(d, bindings) for d in node.shape)
+        if not recipe.operands:
+            value = np.full((), coefficient, dtype=np.result_type(coefficient, dtype))
+            return lambda: layout(value, recipe, node, bindings)
+        kernel = kernel_for(recipe.equation, shapes)
+        needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
+            len(set(recipe.output_roots)) != len(recipe.output_roots)
+        if coefficient == 1.0:
+            if not needs_layout:
+                return kernel.function
+            return lambda *arrays: layout(kernel(*arrays), recipe, node, bindings)
+        # scale the smallest of the operands and the result
+        sizes = [math.prod(s) for s in shapes]
+        smallest = min(range(len(shapes)), key=sizes.__getitem__)
+        if sizes[smallest] < math.prod(shape):
+            def run(*arrays):
+                arrays = list(arrays)
+                arrays[smallest] = arrays[smallest] * coefficient
+                result = kernel(*arrays)
+                return layout(result, recipe, node, bindings) if needs_layout else result
+        else:
+            def run(*arrays):
+                result = kernel(*arrays) * coefficient
+                return layout(result, recipe, node, bindings) if needs_layout else result
+        return run
+
+    # -- inspection -------------------------------------------------------------
+
+    def predicted_bytes(self, bindings: dict, largest: bool = False):
+        """Peak bytes of the arrays the program holds at once (einsum temporaries aside), at
+        8 bytes an entry; with ``largest``, ``(peak, node of the largest array)``."""
+        live = peak = 0
+        sizes = {}
+        biggest = (0, None)
+        for step, node in enumerate(self.nodes):
+            if isinstance(node, (Var, Const)) or id(node) in self.folded or \
+                    id(node) not in self.needed:
+                continue
+            sizes[step] = 8 * math.prod(size_of(d, bindings) for d in node.shape)
+            if sizes[step] > biggest[0]:
+                biggest = (sizes[step], node)
+            live += sizes[step]
+            peak = max(peak, live)
+            for slot in self.release.get(step, ()):
+                live -= sizes.get(slot, 0)
+        return (peak, biggest[1]) if largest else peak
+
+    def plan_for(self, sizes: Optional[dict] = None):
+        """The :class:`~tensorcalc.evaluation.plan.Plan` for dimension ``sizes`` (names → ints)."""
+        return make_plan(self, dict(sizes or {}))
+
+    @property
+    def plan(self):
+        """The plan of the last call (or of the fixed sizes when every dimension is a number)."""
+        if self.last_bindings is None and self.named_dims:
+            raise BindingError(f"plan: dimensions {self.named_dims} are not bound yet; call the "
+                               "program once, or use plan_for({'n': 10, ...})")
+        return self.plan_for(self.last_bindings or {})
+
+
+def _rebuild_program(wrapped, single, also_accept):
+    return Program(wrapped, single=single, also_accept=also_accept)
+
+
+def _plan_key(bindings: dict, arrays: dict) -> tuple:
+    """Plans depend on the sizes and on the working dtype (that of weak scalar constants)."""
+    dtype = np.result_type(*[a.dtype for a in arrays.values()]) if arrays else np.dtype(np.float64)
+    return (tuple(sorted(bindings.items())) if bindings else (), dtype)
+
+
+def _did_you_mean(name: str, candidates, what: str = "") -> str:
+    close = closest(name, candidates)
+    if not close:
+        return ""
+    return f" (did you mean {close[0]!r}{', which was ' + what if what else ''}?)"
+
+
+def _dims_of(node):
+    if isinstance(node, Contraction):
+        return node.sizes
+    return node.shape
+
+
+def _unique_variables(nodes) -> dict:
+    found: dict = {}
+    for node in nodes:
+        if isinstance(node, Var):
+            other = found.setdefault(node.name, node)
+            if other is not node:
+                raise BindingError(f"compile: two variables are named {node.name!r}, with shapes "
+                                   f"{other.shape} and {node.shape}")
+    return found
+
+
+
+def check_naive_memory(derivative) -> None:
+    """Refuse a naive derivative at construction when its sizes are already known."""
+    if derivative.memory_limit is None:
+        return
+    program = Program([derivative])
+    if program.named_dims:
+        return  # checked again when the sizes are bound
+    check_memory(program, {}, derivative.memory_limit)
