@@ -10,8 +10,9 @@ f(A, x) = x'*A*x  with A: (n, n), x: (n,)
 
 Subcommands: ``grad``, ``jacobian``, ``hessian`` (print derivatives in index
 notation, matrix notation, LaTeX or JSON), ``explain`` (``tc.explain``'s steps),
-``code`` (a standalone numpy module from ``tc.codegen``) and ``check`` (the
-derivatives against central differences at random values).  The exit status
+``code`` (a standalone numpy module from ``tc.codegen``), ``check`` (the
+derivatives against central differences at random values) and ``serve`` (the
+same on a local web page, :mod:`tensorcalc.frontends.web`).  The exit status
 is 0 on success, 1 when ``check`` finds an error above its tolerance, and 2 for
 bad input: a parse error (its caret message on stderr), an unknown name, a bad
 option, any :class:`~tensorcalc.TensorCalcError`.  User text is only ever read
@@ -49,6 +50,7 @@ examples:
   tensorcalc code "norm2(A*x-y)^2" --wrt x > f.py && python f.py
   tensorcalc check "tr(A*X'*B*X*C)" --wrt X
   echo "sum(exp(A*x))" | tensorcalc grad --wrt x,A --format json
+  tensorcalc serve                        # the same on a web page, offline
 
 Names take their kind from the first letter (a-g scalar, h-z vector, A-Z matrix)
 unless --type or --shape says otherwise; --dialect numpy reads numpy code, with
@@ -99,6 +101,19 @@ examples:
   tensorcalc check "x'*A*x" --wrt x --order 2 --seed 7
 """),
 }
+
+
+SERVE_SUMMARY = "a local web page: type an expression, read its derivative, the steps and the code"
+SERVE_EXAMPLES = """\
+examples:
+  tensorcalc serve                       # opens http://127.0.0.1:8765 in the browser
+  tensorcalc serve --port 9000 --no-browser
+  tensorcalc serve --time-limit 5        # stop a derivation after 5 seconds
+
+The page works offline; it calls POST /api/derive, which answers the JSON of
+tensorcalc grad --format json with the explanation, the code and a numeric check.
+Ctrl-C stops the server.
+"""
 
 
 class UsageError(Exception):
@@ -351,7 +366,8 @@ def describe(item: Item) -> dict:
             "index": tc.index_notation(expr), "matrix": matrix, "latex": latex}
 
 
-def _latex_label(item: Item) -> str:
+def latex_label(item: Item) -> str:
+    """The derivative's name in LaTeX: ``\\frac{\\partial f}{\\partial x}``."""
     names = [tc.latex(tc.var(n)) for n in item.wrt]  # the printer's spelling of a name: W_{1}
     if len(names) == 1:
         return f"\\frac{{\\partial f}}{{\\partial {names[0]}}}"
@@ -370,31 +386,39 @@ def _indented(text: str, indent: str) -> str:
     return text.replace("\n", "\n" + indent)
 
 
-def _json_document(problem: Problem, records: list) -> str:
-    """One JSON object, a derivative per line: ``{"expression": …, "variables": {"x": ["n"]},
-    "derivatives": [{"name": "∂f/∂x", "wrt": ["x"], "shape": ["n"], "index": …, "matrix": …,
-    "latex": …}]}`` (``matrix`` is null where there is no matrix form)."""
+def derivatives_document(problem: Problem, items: list) -> dict:
+    """What ``--format json`` prints, as data (the web page's ``POST /api/derive`` answers it too):
+    ``{"expression": …, "variables": {"x": ["n"]}, "derivatives": [{"name": "∂f/∂x", "wrt":
+    ["x"], "shape": ["n"], "index": …, "matrix": …, "latex": …}]}`` (``matrix`` is null where
+    there is no matrix form)."""
+    return {"expression": problem.text,
+            "variables": {name: list(v.shape) for name, v in problem.variables.items()},
+            "derivatives": [describe(item) for item in items]}
+
+
+def _json_document(document: dict) -> str:
+    """:func:`derivatives_document` as JSON text, a derivative per line."""
     def dumps(value):
         return json.dumps(value, ensure_ascii=False)
 
-    variables = {name: list(v.shape) for name, v in problem.variables.items()}
-    lines = ["{", f'  "expression": {dumps(problem.text)},', f'  "variables": {dumps(variables)},',
-             '  "derivatives": [']
+    records = document["derivatives"]
+    lines = ["{", f'  "expression": {dumps(document["expression"])},',
+             f'  "variables": {dumps(document["variables"])},', '  "derivatives": [']
     lines += [f"    {dumps(r)}{',' if n + 1 < len(records) else ''}" for n, r in enumerate(records)]
     lines += ["  ]", "}"]
     return "\n".join(lines)
 
 
 def format_derivatives(problem: Problem, items: list, form: str) -> str:
-    records = [describe(item) for item in items]
     if form == "json":
-        return _json_document(problem, records)
+        return _json_document(derivatives_document(problem, items))
+    records = [describe(item) for item in items]
     if form == "index":
         return "\n".join(r["index"] for r in records)
     if form == "matrix":  # the index form where there is no matrix form, and it says so
         return "\n".join(r["matrix"] or f"[index form] {r['index']}" for r in records)
     if form == "latex":
-        return "\n".join(f"{_latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
+        return "\n".join(f"{latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
     lines = [_signature(problem)]
     for r in records:
         lines.append(f"{r['name']}  shape {shape_text(r['shape'])}")
@@ -604,11 +628,16 @@ def run_explain(args, out) -> int:
     wrt = problem.wrt[0] if len(problem.wrt) == 1 else tuple(problem.wrt)
     result = explain(problem.f, wrt, **options)
     if args.format == "json":
-        print(json.dumps([_plain(step) for step in getattr(result, "steps", ())],
+        print(json.dumps(explanation_steps(result),
                          ensure_ascii=False, indent=2, default=str), file=out)
     else:
         print(str(result), file=out)
     return 0
+
+
+def explanation_steps(result) -> list:
+    """``tc.explain``'s steps as JSON-ready records (what ``explain --format json`` prints)."""
+    return [_plain(step) for step in getattr(result, "steps", ())]
 
 
 def _plain(record):
@@ -628,8 +657,20 @@ def _plain(record):
     return str(record)
 
 
+def run_serve(args, out) -> int:
+    # The web page is a front end above this one (it answers with this module's JSON), so it is
+    # imported when serve runs: the import graph stays web -> cli, and grad starts no faster for it.
+    from tensorcalc.frontends.web import server
+    try:
+        return server.serve(args.host, args.port, time_limit=args.time_limit,
+                            open_browser=not args.no_browser, out=out)
+    except OSError as error:
+        raise UsageError(f"serve: cannot listen on {args.host}:{args.port} ({error.strerror or error}); "
+                         "pick another --port") from None
+
+
 RUNNERS = {"grad": run_derivatives, "jacobian": run_derivatives, "hessian": run_derivatives,
-           "explain": run_explain, "code": run_code, "check": run_check}
+           "explain": run_explain, "code": run_code, "check": run_check, "serve": run_serve}
 
 
 # ---------------------------------------------------------------------------
@@ -690,7 +731,32 @@ def build_parser() -> argparse.ArgumentParser:
                              help="the largest relative error that passes (default 1e-6)")
             sub.add_argument("--order", type=int, choices=(1, 2), default=1,
                              help="1: gradients/Jacobians (default); 2: Hessian blocks")
+    serve = commands.add_parser("serve", help=SERVE_SUMMARY, description=SERVE_SUMMARY[0].upper()
+                                + SERVE_SUMMARY[1:] + ".", epilog=SERVE_EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--port", type=_port, default=8765, help="the port (default 8765)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    serve.add_argument("--time-limit", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="stop a derivation that runs longer (default 30)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
 
 
 def expression_first(argv: list) -> list:

@@ -1,0 +1,1 @@
+"""Front ends over the public API: the command line and the local web page."""
