@@ -28,6 +28,7 @@ from . import worker
 
 STATIC = pathlib.Path(__file__).resolve().with_name("static")
 MAX_BODY = 100_000  # bytes; a larger request body is answered 413
+DRAIN = 16_000_000  # bytes of a too-large body read (and dropped) before the 413; above, not read
 DEFAULT_TIME_LIMIT = 30.0  # seconds a derivation may run
 MAX_WORKERS = 4  # derivations at once; more wait for a free worker (up to the time limit)
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
@@ -94,6 +95,7 @@ class DeriveServer(http.server.ThreadingHTTPServer):
 
 class Handler(http.server.BaseHTTPRequestHandler):
     server_version = "tensorcalc"
+    timeout = 60  # seconds a client may take to send its request
 
     def do_GET(self):
         path = urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)
@@ -113,7 +115,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self.send_json(411, _error("a request body with a Content-Length is needed",
                                               "LengthRequired"))
         if int(length) > MAX_BODY:
-            self.close_connection = True  # the body is not read
+            self.close_connection = True
+            if int(length) <= DRAIN:  # read and dropped, so that the client reads the answer
+                left = int(length)
+                while left > 0 and self.rfile.read(min(1 << 16, left)):
+                    left -= min(1 << 16, left)
             return self.send_json(413, _error(f"the request body has {int(length)} bytes, above "
                                               f"the limit of {MAX_BODY}", "TooLarge"))
         if self.headers.get_content_type() != "application/json":
