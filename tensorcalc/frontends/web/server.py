@@ -54,6 +54,16 @@ class DeriveServer(http.server.ThreadingHTTPServer):
         self.workers = threading.BoundedSemaphore(MAX_WORKERS)
         self.log_lock = threading.Lock()
 
+    def serve_forever(self, poll_interval=0.5):
+        # Start the fork server now (it imports tensorcalc once), not on the first request.
+        threading.Thread(target=self._warm_up, daemon=True).start()
+        super().serve_forever(poll_interval)
+
+    def _warm_up(self):
+        process = self.context.Process(target=worker.ready, daemon=True)
+        process.start()
+        process.join()
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]

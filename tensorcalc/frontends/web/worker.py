@@ -109,6 +109,10 @@ def answer(options: dict, connection) -> None:
     connection.close()
 
 
+def ready() -> None:
+    """A worker with nothing to do: the server starts one to have the fork server ready."""
+
+
 def _answer(options: dict) -> dict:
     compute = options["compute"]
     args = argparse.Namespace(
