@@ -60,9 +60,13 @@ def by_name(driver, name, tag="*"):
 
 
 def region(driver, name):
-    element = driver.find_element(By.CSS_SELECTOR, f'section[aria-label="{name}"]')
-    assert element.accessible_name == name or not element.is_displayed()  # hidden: no name
-    return element
+    return driver.find_element(By.CSS_SELECTOR, f'section[aria-label="{name}"]')
+
+
+def named_region(driver, name):
+    """The region as a screen reader names it (the accessibility tree follows the DOM shortly)."""
+    WebDriverWait(driver, 5, poll_frequency=0.05).until(lambda d: region(d, name).accessible_name == name)
+    return region(driver, name)
 
 
 def fill(driver, label, text):
@@ -75,7 +79,7 @@ def fill(driver, label, text):
 def wait_for_result(driver, text, seconds=30):
     WebDriverWait(driver, seconds, poll_frequency=0.02).until(
         lambda d: text in region(d, "Result").text and not d.find_elements(By.CSS_SELECTOR, "#result.working"))
-    return region(driver, "Result")
+    return named_region(driver, "Result")
 
 
 def submit(driver, expression, wrt, expect, types="", button=False):
@@ -100,9 +104,9 @@ def test_main_path_explanation_code_and_the_screenshot(server, browser):
     assert "✓ relative error" in result.text
     latex = result.find_element(By.CSS_SELECTOR, ".latex").text
     assert latex == "\\left(A + A^{\\top}\\right) x"
-    explanation = region(browser, "Explanation")
+    explanation = named_region(browser, "Explanation")
     assert "b_i = A_ji x_j" in explanation.text and "b + Ax" in explanation.text
-    code = region(browser, "Code")
+    code = named_region(browser, "Code")
     assert "def f_and_grad(*, x, A):" in code.text
     assert by_name(browser, "Copy code", "button").is_displayed()
     elapsed = int(result.get_attribute("data-elapsed-ms"))

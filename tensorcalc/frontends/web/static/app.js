@@ -210,7 +210,10 @@ document.addEventListener("DOMContentLoaded", () => {
     copy($("source").textContent, event.currentTarget));
   window.addEventListener("popstate", () => {
     fillForm(stateFromURL());
-    if ($("expression").value) submit(false);
+    if ($("expression").value) return submit(false);
+    showError(null);  // back to the empty page
+    $("result").replaceChildren();
+    $("explanation").hidden = $("code").hidden = true;
   });
   const state = stateFromURL();
   fillForm(state);
