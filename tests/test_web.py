@@ -174,6 +174,10 @@ def test_one_log_line_per_request(server):
     request(server, "GET", "/style.css")
     derive(server, expression="x'*x", wrt=["x"])
     request(server, "GET", "/missing")
+    deadline = time.monotonic() + 5  # each line is written once its answer is sent
+    while len(log.getvalue().splitlines()) < before + 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
     lines = log.getvalue().splitlines()[before:]
     assert len(lines) == 3
     assert '"GET /style.css HTTP/1.1" 200' in lines[0]
