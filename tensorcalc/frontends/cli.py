@@ -1,5 +1,5 @@
 """The ``tensorcalc`` command line: a thin shell over ``tc.parse``, ``tc.grad``, the printers,
-``tc.codegen`` and ``tc.explain``.
+``tc.codegen`` and ``tc.explain``, and the local web page over the same.
 
 >>> main(["grad", "x'*A*x", "--wrt", "x"])
 f(A, x) = x'*A*x  with A: (n, n), x: (n,)
@@ -10,8 +10,9 @@ f(A, x) = x'*A*x  with A: (n, n), x: (n,)
 
 Subcommands: ``grad``, ``jacobian``, ``hessian`` (print derivatives in index
 notation, matrix notation, LaTeX or JSON), ``explain`` (``tc.explain``'s steps),
-``code`` (a standalone numpy module from ``tc.codegen``) and ``check`` (the
-derivatives against central differences at random values).  The exit status
+``code`` (a standalone numpy module from ``tc.codegen``), ``check`` (the
+derivatives against central differences at random values) and ``serve`` (the
+same on a local web page, :mod:`tensorcalc.frontends.web`).  The exit status
 is 0 on success, 1 when ``check`` finds an error above its tolerance, and 2 for
 bad input: a parse error (its caret message on stderr), an unknown name, a bad
 option, any :class:`~tensorcalc.TensorCalcError`.  User text is only ever read
@@ -21,13 +22,14 @@ by ``tc.parse``; nothing is evaluated as Python.
 from __future__ import annotations
 
 import argparse
-import re
+import math
 import sys
 
 import tensorcalc as tc
 from tensorcalc.calculus.differentiate import DEFAULT_MEMORY_LIMIT  # --memory-limit's default: tc.grad's
-from tensorcalc.frontends.commands import RUNNERS
-from tensorcalc.frontends.inputs import FORMATS, KINDS, PROG, UsageError, _level, _seed, parse_memory
+from tensorcalc.frontends.commands import RUNNERS as COMMANDS
+from tensorcalc.frontends.inputs import FORMATS, KINDS, PROG, UsageError, _level, _seed, cli_words, parse_memory
+from tensorcalc.frontends.web import server
 
 EXAMPLES = """\
 examples:
@@ -38,6 +40,7 @@ examples:
   tensorcalc code "norm2(A*x-y)^2" --wrt x > f.py && python f.py
   tensorcalc check "tr(A*X'*B*X*C)" --wrt X
   echo "sum(exp(A*x))" | tensorcalc grad --wrt x,A --format json
+  tensorcalc serve                        # the same on a web page, offline
 
 Names take their kind from the first letter (a-g scalar, h-z vector, A-Z matrix)
 unless --type or --shape says otherwise; --dialect numpy reads numpy code, with
@@ -94,6 +97,19 @@ examples:
 # The argument parser and main
 
 
+SERVE_SUMMARY = "a local web page: type an expression, read its derivative, the steps and the code"
+SERVE_EXAMPLES = """\
+examples:
+  tensorcalc serve                       # opens http://127.0.0.1:8765 in the browser
+  tensorcalc serve --port 9000 --no-browser
+  tensorcalc serve --time-limit 5        # stop a derivation after 5 seconds
+
+The page works offline; it calls POST /api/derive, which answers the JSON of
+tensorcalc grad --format json with the explanation, the code and a numeric check.
+Ctrl-C stops the server.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG, description="Matrix and tensor calculus from the command line: derivatives "
@@ -148,7 +164,45 @@ def build_parser() -> argparse.ArgumentParser:
                              help="the largest relative error that passes (default 1e-6)")
             sub.add_argument("--order", type=int, choices=(1, 2), default=1,
                              help="1: gradients/Jacobians (default); 2: Hessian blocks")
+    serve = commands.add_parser("serve", help=SERVE_SUMMARY, description=SERVE_SUMMARY[0].upper()
+                                + SERVE_SUMMARY[1:] + ".", epilog=SERVE_EXAMPLES,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    serve.add_argument("--port", type=_port, default=8765, help="the port (default 8765)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="the address to listen on (default 127.0.0.1: this machine only)")
+    serve.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    serve.add_argument("--time-limit", type=_seconds, default=30.0, metavar="SECONDS",
+                       help="stop a derivation that runs longer (default 30)")
     return parser
+
+
+def _port(text: str) -> int:
+    if not text.strip().isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 < seconds < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return seconds
+
+
+def run_serve(args, out) -> int:
+    """``tensorcalc serve``: the web page (:mod:`tensorcalc.frontends.web`) until Ctrl-C."""
+    try:
+        return server.serve(args.host, args.port, time_limit=args.time_limit,
+                            open_browser=not args.no_browser, out=out)
+    except OSError as error:
+        raise UsageError(f"serve: cannot listen on {args.host}:{args.port} ({error.strerror or error}); "
+                         "pick another --port") from None
+
+
+RUNNERS = {**COMMANDS, "serve": run_serve}
 
 
 def expression_first(argv: list) -> list:
@@ -175,31 +229,6 @@ def expression_first(argv: list) -> list:
                 and not takes_value:
             return argv[:n] + argv[n + 1:] + ["--", word]
     return argv
-
-
-# Library messages name Python arguments; the command line's user knows the flags.
-_CLI_WORDS = [
-    (re.compile(r"pass (\w+)=\(\.\.\.\) to tc\.parse"), r"pass --shape \1=..."),
-    (re.compile(r"dialect='(\w+)'"), r"--dialect \1"),
-    (re.compile(r"\(limit memory_limit=([^)]*)\)"), r"(limit --memory-limit \1)"),
-    (re.compile(r"pass a larger memory_limit to tc\.grad / tc\.jacobian"), "raise --memory-limit"),
-    (re.compile(r"or raise memory_limit\b"), "or raise --memory-limit"),
-    (re.compile(r"\bsizes names '(\w+)'"), r"--size \1=... names '\1'"),
-]
-
-
-def cli_words(message: str) -> str:
-    """A library message in the command line's words: flags, not keyword arguments.
-
-    >>> cli_words("variable 'x' has no shape: pass x=(...) to tc.parse (the numpy dialect "
-    ...           "needs every shape)")
-    "variable 'x' has no shape: pass --shape x=... (the numpy dialect needs every shape)"
-    >>> cli_words("... but the matrix dialect has scalars, vectors and matrices; use dialect='numpy'")
-    '... but the matrix dialect has scalars, vectors and matrices; use --dialect numpy'
-    """
-    for pattern, replacement in _CLI_WORDS:
-        message = pattern.sub(replacement, message)
-    return message
 
 
 def main(argv=None) -> int:

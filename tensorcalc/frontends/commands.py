@@ -75,7 +75,8 @@ def describe(item: Item) -> dict:
             "index": tc.index_notation(expr), "matrix": matrix, "latex": latex}
 
 
-def _latex_label(item: Item) -> str:
+def latex_label(item: Item) -> str:
+    """The derivative's name in LaTeX: ``\\frac{\\partial f}{\\partial x}``."""
     names = [tc.latex(tc.var(n)) for n in item.wrt]  # the printer's spelling of a name: W_{1}
     if len(names) == 1:
         return f"\\frac{{\\partial f}}{{\\partial {names[0]}}}"
@@ -94,31 +95,39 @@ def _indented(text: str, indent: str) -> str:
     return text.replace("\n", "\n" + indent)
 
 
-def _json_document(problem: Problem, records: list) -> str:
-    """One JSON object, a derivative per line: ``{"expression": …, "variables": {"x": ["n"]},
-    "derivatives": [{"name": "∂f/∂x", "wrt": ["x"], "shape": ["n"], "index": …, "matrix": …,
-    "latex": …}]}`` (``matrix`` is null where there is no matrix form)."""
+def derivatives_document(problem: Problem, items: list) -> dict:
+    """What ``--format json`` prints, as data (the web page's ``POST /api/derive`` answers it too):
+    ``{"expression": …, "variables": {"x": ["n"]}, "derivatives": [{"name": "∂f/∂x", "wrt":
+    ["x"], "shape": ["n"], "index": …, "matrix": …, "latex": …}]}`` (``matrix`` is null where
+    there is no matrix form)."""
+    return {"expression": problem.text,
+            "variables": {name: list(v.shape) for name, v in problem.variables.items()},
+            "derivatives": [describe(item) for item in items]}
+
+
+def _json_document(document: dict) -> str:
+    """:func:`derivatives_document` as JSON text, a derivative per line."""
     def dumps(value):
         return json.dumps(value, ensure_ascii=False)
 
-    variables = {name: list(v.shape) for name, v in problem.variables.items()}
-    lines = ["{", f'  "expression": {dumps(problem.text)},', f'  "variables": {dumps(variables)},',
-             '  "derivatives": [']
+    records = document["derivatives"]
+    lines = ["{", f'  "expression": {dumps(document["expression"])},',
+             f'  "variables": {dumps(document["variables"])},', '  "derivatives": [']
     lines += [f"    {dumps(r)}{',' if n + 1 < len(records) else ''}" for n, r in enumerate(records)]
     lines += ["  ]", "}"]
     return "\n".join(lines)
 
 
 def format_derivatives(problem: Problem, items: list, form: str) -> str:
-    records = [describe(item) for item in items]
     if form == "json":
-        return _json_document(problem, records)
+        return _json_document(derivatives_document(problem, items))
+    records = [describe(item) for item in items]
     if form == "index":
         return "\n".join(r["index"] for r in records)
     if form == "matrix":  # the index form where there is no matrix form, and it says so
         return "\n".join(r["matrix"] or f"[index form] {r['index']}" for r in records)
     if form == "latex":
-        return "\n".join(f"{_latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
+        return "\n".join(f"{latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
     lines = [_signature(problem)]
     for r in records:
         lines.append(f"{r['name']}  shape {shape_text(r['shape'])}")
@@ -328,11 +337,16 @@ def run_explain(args, out) -> int:
     wrt = problem.wrt[0] if len(problem.wrt) == 1 else tuple(problem.wrt)
     result = explain(problem.f, wrt, **options)
     if args.format == "json":
-        print(json.dumps([_plain(step) for step in getattr(result, "steps", ())],
+        print(json.dumps(explanation_steps(result),
                          ensure_ascii=False, indent=2, default=str), file=out)
     else:
         print(str(result), file=out)
     return 0
+
+
+def explanation_steps(result) -> list:
+    """``tc.explain``'s steps as JSON-ready records (what ``explain --format json`` prints)."""
+    return [_plain(step) for step in getattr(result, "steps", ())]
 
 
 def _plain(record):

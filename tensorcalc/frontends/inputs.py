@@ -207,3 +207,28 @@ def read_problem(args, stdin=None) -> Problem:
     if len(set(wrt)) != len(wrt):
         raise UsageError(f"--wrt names a variable twice: {', '.join(wrt)}")
     return Problem(" ".join(text.split()), f, found, wrt)
+
+
+# Library messages name Python arguments; the command line's user knows the flags.
+_CLI_WORDS = [
+    (re.compile(r"pass (\w+)=\(\.\.\.\) to tc\.parse"), r"pass --shape \1=..."),
+    (re.compile(r"dialect='(\w+)'"), r"--dialect \1"),
+    (re.compile(r"\(limit memory_limit=([^)]*)\)"), r"(limit --memory-limit \1)"),
+    (re.compile(r"pass a larger memory_limit to tc\.grad / tc\.jacobian"), "raise --memory-limit"),
+    (re.compile(r"or raise memory_limit\b"), "or raise --memory-limit"),
+    (re.compile(r"\bsizes names '(\w+)'"), r"--size \1=... names '\1'"),
+]
+
+
+def cli_words(message: str) -> str:
+    """A library message in the command line's words: flags, not keyword arguments.
+
+    >>> cli_words("variable 'x' has no shape: pass x=(...) to tc.parse (the numpy dialect "
+    ...           "needs every shape)")
+    "variable 'x' has no shape: pass --shape x=... (the numpy dialect needs every shape)"
+    >>> cli_words("... but the matrix dialect has scalars, vectors and matrices; use dialect='numpy'")
+    '... but the matrix dialect has scalars, vectors and matrices; use --dialect numpy'
+    """
+    for pattern, replacement in _CLI_WORDS:
+        message = pattern.sub(replacement, message)
+    return message
