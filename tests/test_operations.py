@@ -1,4 +1,4 @@
-"""The operation table (tensorcalc/operations.py): inv, det, logdet, solve, matrix_power, diag,
+"""The operation table (tensorcalc/expression/operations.py and its families): inv, det, logdet, solve, matrix_power, diag,
 eye, logsumexp, softmax, max/min, maximum/minimum.
 
 Every row is checked against finite differences (both differentiation methods) and against an

@@ -441,9 +441,9 @@ def test_random_expressions_and_gradients_print_exactly(expr):
 
 
 # ---------------------------------------------------------------------------
-# Round trip through the parser (tensorcalc/parser.py), once it exists
+# Round trip through the parser (tensorcalc/notation/parser.py), once it exists
 
-needs_parser = pytest.mark.skipif(not hasattr(tc, "parse"), reason="tc.parse (tensorcalc/parser.py) not there yet")
+needs_parser = pytest.mark.skipif(not hasattr(tc, "parse"), reason="tc.parse (tensorcalc/notation/parser.py) not there yet")
 ROUND_TRIP = [e for e, _, _ in PATTERNS] + [make() for make, _ in DERIVATIVES]
 
 

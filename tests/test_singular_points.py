@@ -1,4 +1,4 @@
-"""Singular points (tensorcalc/singular_points.py): every row of the function and operation
+"""Singular points (tensorcalc/expression/singular_points.py): every row of the function and operation
 tables has a stated convention, every stated point evaluates to what the table says, and the
 derivatives that exist at singular points (det's cofactor matrix, ‖x‖ at 0, 0^y) agree with JAX
 and with central differences."""
