@@ -212,6 +212,7 @@ def read_problem(args, stdin=None) -> Problem:
 # Library messages name Python arguments; the command line's user knows the flags.
 _CLI_WORDS = [
     (re.compile(r"pass (\w+)=\(\.\.\.\) to tc\.parse"), r"pass --shape \1=..."),
+    (re.compile(r"pass (\w+)=\(\.\.\.\) with its shape"), r"pass --shape \1=... with its shape"),
     (re.compile(r"dialect='(\w+)'"), r"--dialect \1"),
     (re.compile(r"\(limit memory_limit=([^)]*)\)"), r"(limit --memory-limit \1)"),
     (re.compile(r"pass a larger memory_limit to tc\.grad / tc\.jacobian"), "raise --memory-limit"),
