@@ -9,7 +9,7 @@ from ..expression import construct as c
 from ..expression.nodes import Delta
 from ..expression.linalg import inv
 from .grammar import Binary, Call, Name, Transpose, Unary, _postorder, parse_tree
-from .typer import _MATRIX_FUNCTIONS, _NOT_FINITE, _fold, _Type, _Typer
+from .typer import _MATRIX_FUNCTIONS, _MORE_FUNCTIONS, _NOT_FINITE, _fold, _Type, _Typer
 
 
 # ---------------------------------------------------------------------------
@@ -84,6 +84,8 @@ def _build(node, args: list, arg_types: list, shape: tuple, variables: dict):
     if isinstance(node, Transpose):
         return c.transpose(args[0]) if arg_types[0].kind == "matrix" else args[0]
     if isinstance(node, Call):
+        if node.name in _MORE_FUNCTIONS:
+            return _MORE_FUNCTIONS[node.name][2](args, arg_types)
         if node.name in _MATRIX_FUNCTIONS:
             return _MATRIX_FUNCTIONS[node.name][2](c.as_expr(args[0]), shape)
         return c.apply_function(node.name, args[0])

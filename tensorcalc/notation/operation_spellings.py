@@ -180,10 +180,11 @@ def _reduction_spell(name, latex_name, text_name=None):
         if transposed:
             return None
         (arg,) = record.args
-        if notation == "text" and text_name is None:
-            _no_text(f"{name}(…)")
+        partial = len(record.param) != len(arg.shape)
+        if notation == "text" and (text_name is None or partial):  # the text reduces every axis
+            _no_text(f"{name}(…)" + (" over some of its operand's axes" if partial else ""))
         texts = [wrap(arg, ADD)]
-        if len(record.param) != len(arg.shape):  # not every axis: say which
+        if partial:  # not every axis: say which
             axes = record.param
             texts.append(f"axis={axes[0] if len(axes) == 1 else axes}")
         return _spell_call(notation, latex_name, text_name or name, texts), ATOM
@@ -208,8 +209,9 @@ def _norm_spell(notation, wrap, record, transposed=False):
     inner, order = wrap(arg, ADD), record.param
     if notation == "text":  # the parser reads norm2 of a vector only
         if order == 2.0:
-            return (f"norm2({inner})" if len(arg.shape) == 1 else f"sqrt(sum({inner}.*{inner}))"), \
-                ATOM
+            return (f"norm2({inner})" if len(arg.shape) == 1 else f"norm({inner})"), ATOM
+        if len(arg.shape) == 1 and order > 0 and order != float("inf"):
+            return f"norm({inner}, {order!r})", ATOM
         return f"sum(abs({inner}).^{order!r})^{1.0 / order!r}", POSTFIX
     mark = _norm_marks(order, len(arg.shape), notation)
     if notation == "latex":
@@ -249,9 +251,9 @@ def _norm_grad_spell(notation, wrap, record, transposed=False):
 
 for _name in ("logsumexp", "softmax"):
     register_spellings(_name, _reduction_index(_name),
-                       _reduction_spell(_name, f"\\operatorname{{{_name}}}"))
+                       _reduction_spell(_name, f"\\operatorname{{{_name}}}", _name))
 for _kind in ("max", "min"):
-    register_spellings(_kind, _reduction_index(_kind), _reduction_spell(_kind, f"\\{_kind}"))
+    register_spellings(_kind, _reduction_index(_kind), _reduction_spell(_kind, f"\\{_kind}", _kind))
     register_spellings(f"{_kind}_weights", _reduction_index(f"arg{_kind}"),
                        _reduction_spell(f"arg{_kind}", f"\\operatorname{{arg{_kind}}}"))
 register_spellings("norm", _norm_index, _norm_spell)
@@ -274,8 +276,6 @@ def _pairwise_spell(kind):
         if transposed:
             return None
         texts = [wrap(arg, ADD) for arg in record.args]
-        if notation == "text":
-            _no_text(f"{kind}(a, b)")
         return _spell_call(notation, f"\\{kind}", kind, texts), ATOM
     return spell
 
@@ -339,8 +339,6 @@ def _reshape_spell(notation, wrap, record, transposed=False):
 def _vec_spell(notation, wrap, record, transposed=False):
     if transposed:
         return None
-    if notation == "text":
-        _no_text("vec(…)")
     return _spell_call(notation, "\\operatorname{vec}", "vec", [wrap(record.args[0], ADD)]), ATOM
 
 
@@ -353,7 +351,7 @@ def _kron_spell(notation, wrap, record, transposed=False):
     if transposed:
         return None
     if notation == "text":
-        _no_text("kron(A, B)")
+        return f"kron({', '.join(wrap(arg, ADD) for arg in record.args)})", ATOM
     mark = " \\otimes " if notation == "latex" else " ⊗ "
     return mark.join(wrap(arg, POSTFIX) for arg in record.args), HADAMARD
 

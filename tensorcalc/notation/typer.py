@@ -16,6 +16,7 @@ from ..expression.nodes import Contraction, Delta, check_dim
 from ..expression.linalg import det, inv, logdet
 from ..expression.reductions import norm2
 from .grammar import Binary, Call, Name, Number, Transpose, Unary
+from .vocabulary import FUNCTIONS as _MORE_FUNCTIONS
 
 
 # ---------------------------------------------------------------------------
@@ -97,6 +98,19 @@ class _Typer:
         for node in order:
             self.types[node] = self.infer(node, [self.types[child] for child in node.children])
 
+    def typed(self, kind: str, dims: tuple) -> _Type:
+        return _Type(kind, tuple(dims))
+
+    def same_shapes(self, node, args: list, what: str) -> _Type:
+        """The type of an elementwise operation of ``args`` (a scalar broadcasts)."""
+        shaped = [a for a in args if a.kind != "scalar"]
+        for a in shaped[1:]:
+            if a.kind != shaped[0].kind:
+                raise self.error(f"{what}: needs operands of the same shape", node.span)
+            self.unify_all(zip(shaped[0].dims, a.dims), lambda *_: self.error(
+                f"{what}: shapes differ", node.span))
+        return _Type(shaped[0].kind, shaped[0].dims) if shaped else _SCALAR
+
     def error(self, reason: str, span: tuple) -> ParseError:
         return ParseError(reason, self.text, span[0], span[1])
 
@@ -142,7 +156,8 @@ class _Typer:
             if name == "eye":
                 n = self.dims.new()
                 return _Type("matrix", (n, n))
-            if name in _MATRIX_FUNCTIONS or _elementwise_row(name) or name in _NOT_YET:
+            if name in _MATRIX_FUNCTIONS or _elementwise_row(name) or name in _NOT_YET \
+                    or name in _MORE_FUNCTIONS:
                 raise self.error(f"{name!r} is a function: call it as {name}(...)", node.span)
         kind, shape = self.declared(name, node)
         dims = tuple(self.dims.new(d) for d in shape)
@@ -270,11 +285,17 @@ class _Typer:
         name = node.name
         if name in _NOT_YET and not _available(name):
             raise self.error(f"{name!r} is not supported yet", node.name_span)
+        if name in _MORE_FUNCTIONS:  # the Python API's names: notation/vocabulary.py
+            arities, check, _ = _MORE_FUNCTIONS[name]
+            if len(args) not in arities:
+                raise self.error(f"{name!r} takes {' or '.join(map(str, arities))} argument"
+                                 f"{'s' if arities[-1] > 1 else ''}, got {len(args)}", node.span)
+            return check(self, node, args)
         rule = _MATRIX_FUNCTIONS.get(name)
         if rule is None and _elementwise_row(name):
             rule = _ELEMENTWISE
         if rule is None:
-            known = [*_MATRIX_FUNCTIONS, *(n for n in FUNCTIONS if _elementwise_row(n)), *_NOT_YET]
+            known = [*_MATRIX_FUNCTIONS, *_MORE_FUNCTIONS, *(n for n in FUNCTIONS if _elementwise_row(n)), *_NOT_YET]
             close = closest(name, known)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise self.error(f"unknown function {name!r}{hint}", node.name_span)

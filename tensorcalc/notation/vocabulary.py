@@ -1,0 +1,107 @@
+"""The matrix language's names for the Python API's operations (one vocabulary in both):
+``softmax``, ``logsumexp``, ``max``, ``min``, ``solve``, ``norm(x, p)``, ``kron``, ``vec``,
+``trace``.
+
+>>> import numpy as np, tensorcalc as tc
+>>> e = tc.parse("logsumexp(x) + norm(x, 1) + trace(kron(A, B))", x=(3,), A=(2, 2), B=(2, 2))
+>>> x, A, B = np.array([1.0, -2.0, 0.5]), np.eye(2), np.ones((2, 2))
+>>> bool(np.isclose(tc.evaluate(e, x=x, A=A, B=B),
+...                 np.log(np.exp(x).sum()) + np.abs(x).sum() + np.trace(A) * np.trace(B)))
+True
+
+A row is ``(arities, check, build)``: ``check(typer, node, args)`` returns the result's type
+from the argument types (``typer.typed(kind, dims)``), raising ``typer.error`` when they do
+not fit; ``build(args, arg_types)`` builds the expression.  Reductions here reduce every axis
+(as ``sum`` does); ``kron`` and ``vec`` need sizes that are numbers.
+"""
+
+from __future__ import annotations
+
+from ..expression import construct as c
+from ..expression import layout, linalg, pairwise, reductions
+
+
+def _scalar(typer, node, args):
+    return typer.typed("scalar", ())
+
+
+def _same(typer, node, args):
+    return typer.typed(args[0].kind, args[0].dims)
+
+
+def _extreme(kind):
+    def check(typer, node, args):
+        if len(args) == 1:
+            return _scalar(typer, node, args)
+        return typer.same_shapes(node, args, f"{kind}(a, b)")
+
+    def build(args, types):
+        if len(args) == 1:
+            return (reductions.max if kind == "max" else reductions.min)(c.as_expr(args[0]))
+        return (pairwise.maximum if kind == "max" else pairwise.minimum)(*args)
+    return check, build
+
+
+def _solve_check(typer, node, args):
+    a, b = args
+    if a.kind != "matrix" or b.kind not in ("column", "matrix"):
+        raise typer.error(f"solve(A, b): needs a square matrix A and a column vector or matrix b, "
+                          f"got {typer.show(node.args[0], a)} and {typer.show(node.args[1], b)}",
+                          node.span)
+    typer.square(node, a, "solve", node.args[0])
+    typer.unify_all([(a.dims[1], b.dims[0])], lambda *_: typer.error(
+        f"solve(A, b): A has {typer.shape_text(a.dims)} but b has {typer.shape_text(b.dims)}; "
+        "their first dimensions differ", node.span))
+    return typer.typed(b.kind, b.dims)
+
+
+def _norm_check(typer, node, args):
+    if len(args) == 2 and args[1].value is None:
+        raise typer.error("norm(x, p): p must be a constant such as 1, 2 or 3", node.span)
+    return _scalar(typer, node, args)
+
+
+def _norm_build(args, types):
+    return reductions.norm(c.as_expr(args[0]), None if len(args) == 1 else args[1])
+
+
+def _kron_check(typer, node, args):
+    a, b = args
+    if a.kind == b.kind == "column":
+        return typer.typed("column", (typer.dims.new(),))
+    if a.kind == b.kind == "matrix":
+        return typer.typed("matrix", (typer.dims.new(), typer.dims.new()))
+    raise typer.error(f"kron(A, B): needs two matrices or two column vectors, got "
+                      f"{typer.show(node.args[0], a)} and {typer.show(node.args[1], b)}", node.span)
+
+
+def _vec_check(typer, node, args):
+    if args[0].kind == "scalar":
+        raise typer.error("vec(X): needs a vector or a matrix, got a scalar", node.span)
+    return typer.typed("column", (typer.dims.new(),))
+
+
+def _trace_check(typer, node, args):
+    if args[0].kind != "matrix":
+        raise typer.error(f"trace: needs a square matrix, got {typer.show(node.args[0], args[0])}",
+                          node.span)
+    typer.square(node, args[0], "trace", node.args[0])
+    return _scalar(typer, node, args)
+
+
+def _vec_build(args, types):
+    x = c.as_expr(args[0])
+    return x if x.ndim == 1 else layout.vec(x)  # a vector's vec is itself
+
+
+FUNCTIONS = {
+    "softmax": ((1,), _same, lambda args, types: reductions.softmax(c.as_expr(args[0]), axis=None)),
+    "logsumexp": ((1,), _scalar, lambda args, types: reductions.logsumexp(c.as_expr(args[0]))),
+    "max": ((1, 2), *_extreme("max")),
+    "min": ((1, 2), *_extreme("min")),
+    "solve": ((2,), _solve_check, lambda args, types: linalg.solve(*args)),
+    "norm": ((1, 2), _norm_check, _norm_build),
+    "kron": ((2,), _kron_check, lambda args, types: layout.kron(*args)),
+    "vec": ((1,), _vec_check, _vec_build),
+    "trace": ((1,), _trace_check, lambda args, types: c.trace(args[0])),
+}
