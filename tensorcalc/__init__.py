@@ -35,7 +35,7 @@ from .notation import operation_spellings  # noqa: F401 - registers how the oper
 from .calculus.second_order import hessian, hvp, jvp
 from .notation.parser import parse
 from .notation.printing import index_notation
-from .notation.printers import latex, matrix_notation, to_text
+from .notation.printers import kronecker_form, latex, matrix_notation, to_text
 from .calculus.simplify import simplify
 
 __version__ = "0.1.0"
@@ -87,5 +87,5 @@ __all__ = [
     "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
-    "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",
+    "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
 ]

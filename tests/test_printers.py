@@ -239,9 +239,14 @@ def test_pattern_prints_and_is_exact(expr, unicode, text):
 
 def test_matrix_property_and_index_fallback():
     assert (W @ a).matrix == "Wa"
-    assert tc.matrix_notation(tc.jacobian(W @ a, W)) == "[index form] δ_ij a_k"
+    # a derivative of order 3 reads as its Kronecker form (∂vec(Wa)/∂vec(W)ᵀ), its index form beside
+    assert tc.matrix_notation(tc.jacobian(W @ a, W)) == \
+        "aᵀ ⊗ I  (as ∂vec(f)/∂vec(W)ᵀ, vec column-major; index form δ_ij a_k)"
+    assert tc.to_text(tc.jacobian(W @ a, W)) == f"kron(a', eye({W.shape[0]}))"
+    assert tc.matrix_notation(tc.jacobian(W.T, W)).startswith(
+        "[index form] δ_il δ_jk  (no Kronecker form: a factor pairs an index of the function")
     assert tc.matrix_notation(tc.einsum("ij,k->ijk", A, x)).startswith("[index form] ")
-    for rank3 in (tc.jacobian(W @ a, W), tc.var("T", (2, 2, 2))):
+    for rank3 in (tc.var("T", (2, 2, 2)), tc.einsum("ij,k->ijk", A, x)):
         with pytest.raises(tc.TensorCalcError, match="no form in the text language"):
             tc.to_text(rank3)
         with pytest.raises(NotImplementedError):
@@ -329,7 +334,8 @@ def test_latex_index_notation():
     assert tc.latex(tc.grad(tc.grad(x @ A @ x, x), x), notation="index") == "A_{ij} + A_{ji}"
     assert tc.latex(tc.sum(A, axis=1), notation="index") == "\\sum_{j} A_{ij}"
     assert tc.latex(tc.jacobian(W @ a, W), notation="index") == "\\delta_{ij} a_{k}"
-    assert tc.latex(tc.jacobian(W @ a, W)) == "\\delta_{ij} a_{k}"
+    assert tc.latex(tc.jacobian(W @ a, W)) == "a^{\\top} \\otimes \\mathbf{I}"  # its Kronecker form
+    assert tc.latex(tc.einsum("ij,k->ijk", A, x)) == "A_{ij} x_{k}"
     assert tc.latex(tc.const(np.ones(2)) * tc.var("v", (2,)), notation="index") == \
         "v_{i} C^{\\langle 2 \\rangle}_{i}"
     with pytest.raises(tc.TensorCalcError, match="notation must be"):

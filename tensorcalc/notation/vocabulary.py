@@ -1,6 +1,6 @@
 """The matrix language's names for the Python API's operations (one vocabulary in both):
 ``softmax``, ``logsumexp``, ``max``, ``min``, ``solve``, ``norm(x, p)``, ``kron``, ``vec``,
-``trace``.
+``trace``, and ``eye(n)`` (an identity of a size given as a number).
 
 >>> import numpy as np, tensorcalc as tc
 >>> e = tc.parse("logsumexp(x) + norm(x, 1) + trace(kron(A, B))", x=(3,), A=(2, 2), B=(2, 2))
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..expression import construct as c
 from ..expression import layout, linalg, pairwise, reductions
+from ..expression.nodes import Delta
 
 
 def _scalar(typer, node, args):
@@ -66,13 +67,31 @@ def _norm_build(args, types):
 
 
 def _kron_check(typer, node, args):
-    a, b = args
-    if a.kind == b.kind == "column":
-        return typer.typed("column", (typer.dims.new(),))
-    if a.kind == b.kind == "matrix":
-        return typer.typed("matrix", (typer.dims.new(), typer.dims.new()))
-    raise typer.error(f"kron(A, B): needs two matrices or two column vectors, got "
-                      f"{typer.show(node.args[0], a)} and {typer.show(node.args[1], b)}", node.span)
+    kinds = {a.kind for a in args}
+    if "scalar" in kinds:
+        raise typer.error(f"kron(A, B): needs vectors or matrices, got "
+                          f"{typer.show(node.args[0], args[0])} and {typer.show(node.args[1], args[1])}",
+                          node.span)
+    kind = kinds.pop() if len(kinds) == 1 else "matrix"  # a vector with a matrix: a matrix
+    return typer.typed(kind, tuple(typer.dims.new() for _ in range(1 if kind != "matrix" else 2)))
+
+
+def _kron_build(args, types):
+    """``kron``; beside a matrix (or a row beside a column) a vector is a one-column matrix,
+    a row a one-row matrix."""
+    kinds = [t.kind for t in types]
+    if kinds[0] == kinds[1]:
+        return layout.kron(*args)
+    return layout.kron(*(c.as_expr(x) if kind == "matrix" else layout.reshape(
+        x, (1, x.shape[0]) if kind == "row" else (x.shape[0], 1)) for x, kind in zip(args, kinds)))
+
+
+def _eye_check(typer, node, args):
+    size = args[0].value
+    if size is None or size != int(size) or size < 1:
+        raise typer.error("eye(n): n must be a positive whole number", node.span)
+    n = typer.dims.new(int(size))
+    return typer.typed("matrix", (n, n))
 
 
 def _vec_check(typer, node, args):
@@ -101,7 +120,8 @@ FUNCTIONS = {
     "min": ((1, 2), *_extreme("min")),
     "solve": ((2,), _solve_check, lambda args, types: linalg.solve(*args)),
     "norm": ((1, 2), _norm_check, _norm_build),
-    "kron": ((2,), _kron_check, lambda args, types: layout.kron(*args)),
+    "kron": ((2,), _kron_check, _kron_build),
+    "eye": ((1,), _eye_check, lambda args, types: Delta(int(args[0]))),
     "vec": ((1,), _vec_check, _vec_build),
     "trace": ((1,), _trace_check, lambda args, types: c.trace(args[0])),
 }

@@ -23,13 +23,15 @@ from ...expression.algebra import register_view
 from ...expression.construct import as_expr
 from ..printing import _deep_enough as deep_enough
 from ..printing import _Namer, index_notation
+from .kronecker import CONVENTION, kronecker_form
 from .matrix_form import matrix_form, tree_size
 from .records import IndexForm
 from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
 
 TEXT_LIMIT = 100_000  # records: to_text refuses a DAG that would print as a longer tree
 
-__all__ = ["matrix_notation", "latex", "to_text", "matrix_form", "NoTextForm", "repr_latex"]
+__all__ = ["matrix_notation", "latex", "to_text", "matrix_form", "NoTextForm", "repr_latex",
+           "kronecker_form"]
 
 
 def _value(expr):
@@ -47,12 +49,32 @@ def matrix_notation(expr) -> str:
     >>> import tensorcalc as tc
     >>> W, a = tc.var("W", (3, 3)), tc.var("a", (3,))
     >>> print(tc.matrix_notation(tc.jacobian(W @ a, W)))
-    [index form] δ_ij a_k
+    aᵀ ⊗ I  (as ∂vec(f)/∂vec(W)ᵀ, vec column-major; index form δ_ij a_k)
+    >>> print(tc.matrix_notation(tc.einsum("ij,k->ijk", W, a)))
+    [index form] W_ij a_k
+
+    A derivative of order 3 or 4 reads as its Kronecker form under the vec convention
+    (:mod:`~tensorcalc.notation.printers.kronecker`), its index form beside.
 
     A subexpression used more than once is named once, after ``where``.
     """
     with _deep_enough(expr):
-        return UNICODE(matrix_form(_value(expr), share=True))
+        record = matrix_form(_value(expr), share=True)
+        kronecker = _kronecker(expr, record)
+        if kronecker is None:
+            return UNICODE(record)
+        if kronecker:
+            convention = CONVENTION.format(getattr(expr.wrt, "name", "x"))
+            return f"{kronecker}  ({convention}; index form {record.text})"
+        return f"{UNICODE(record)}  (no Kronecker form: {kronecker.reason})"
+
+
+def _kronecker(value, record):
+    """The Kronecker form of a derivative of order 3 or 4 with no matrix form, else ``None``."""
+    if not isinstance(record, IndexForm) or getattr(value, "of", None) is None \
+            or _value(value).ndim not in (3, 4):
+        return None
+    return kronecker_form(value)
 
 
 def latex(expr, notation: str = "matrix") -> str:
@@ -65,7 +87,9 @@ def latex(expr, notation: str = "matrix") -> str:
     """
     if notation == "matrix":
         with _deep_enough(expr):
-            return LATEX(matrix_form(_value(expr), share=True))
+            record = matrix_form(_value(expr), share=True)
+            kronecker = _kronecker(expr, record)
+            return kronecker.spell("latex") if kronecker else LATEX(record)
     if notation == "index":
         return index_latex(index_notation(_value(expr)))
     raise TensorCalcError(f"latex: notation must be 'matrix' or 'index', not {notation!r}")
@@ -85,6 +109,9 @@ def to_text(expr) -> str:
     """
     with _deep_enough(expr):
         tree = matrix_form(_value(expr))
+        kronecker = _kronecker(expr, tree)
+        if kronecker:  # a derivative of order 3 or 4, as ∂vec(f)/∂vec(x)ᵀ
+            return kronecker.spell("text")
         if tree_size(tree) > TEXT_LIMIT:
             raise NoTextForm(f"to_text: written out without shared names the expression would be "
                              f"{tree_size(tree)} terms long (the text language cannot name a "

@@ -1,0 +1,201 @@
+"""Kronecker forms of derivatives of order 3 and 4, under the vec convention.
+
+A Jacobian of a matrix ``F`` (m × n) by a matrix ``X`` (p × q) is the 4-index array
+``D_ijkl = ∂F_ij/∂X_kl``; read as the (mn × pq) matrix ``∂vec(F)/∂vec(X)ᵀ``, with ``vec``
+column-major (Magnus–Neudecker, as :func:`tensorcalc.vec`), row ``i + m·j`` and column
+``k + p·l``.  When every term of ``D`` is a product ``A_ik B_jl`` of a factor on the row
+indices ``(i, k)`` and one on the column indices ``(j, l)`` (scalars go with ``A``), that
+matrix is ``Σ B ⊗ A``: ``∂vec(AXB)/∂vec(X) = Bᵀ ⊗ A``.  A vector ``F`` (or ``X``) is a one-column
+matrix, so ``∂(Ax)/∂vec(A) = xᵀ ⊗ I``.
+
+>>> import tensorcalc as tc
+>>> X, A, B = tc.var("X", (3, 3)), tc.var("A", (2, 3)), tc.var("B", (3, 4))
+>>> print(kronecker_form(tc.jacobian(A @ X @ B, X)))
+Bᵀ ⊗ A
+>>> print(kronecker_form(tc.jacobian(tc.inv(X), X)))
+−X⁻ᵀ ⊗ X⁻¹
+>>> kronecker_form(tc.jacobian(X.T, X)).reason
+'a factor pairs an index of the function with one of the variable across ⊗ (a commutation matrix)'
+"""
+
+from __future__ import annotations
+
+from ...expression import construct as c
+from ...expression.nodes import Contraction, Sum
+from ..printing import index_notation
+from .matrix_form import matrix_form
+from .records import IndexForm
+from .spell import LATEX, TEXT, UNICODE
+
+CONVENTION = "as ∂vec(f)/∂vec({})ᵀ, vec column-major"
+
+
+class KroneckerForm:
+    """``Σ ± B ⊗ A``: ``terms`` are ``(sign, B, A, B's kind, A's kind)``, or ``reason`` says why there is none."""
+
+    def __init__(self, terms=None, reason=None):
+        self.terms, self.reason = terms or [], reason
+
+    def __bool__(self):
+        return self.reason is None
+
+    def spell(self, notation: str) -> str:
+        if self.reason is not None:
+            raise ValueError(self.reason)
+        parts = []
+        for sign, b, a, *kinds in self.terms:
+            text = (_kron_text(b, a, kinds) if notation == "text" else
+                    _kron_math(b, a, kinds, LATEX if notation == "latex" else UNICODE,
+                               " \\otimes " if notation == "latex" else " ⊗ ",
+                               "^{\\top}" if notation == "latex" else "ᵀ"))
+            sign_text = "-" if notation != "unicode" else "−"
+            if parts:
+                parts.append((" - " if notation != "unicode" else " − ") if sign < 0 else " + ")
+            elif sign < 0:
+                parts.append(sign_text)
+            parts.append(text)
+        return "".join(parts)
+
+    def __str__(self):
+        return self.spell("unicode") if self.reason is None else f"(no Kronecker form: {self.reason})"
+
+
+def _top_level(text: str, marks=("+", "−", "-", " ")) -> bool:
+    """Whether ``text`` has one of ``marks`` outside parentheses (so it needs them as a factor)."""
+    depth = 0
+    for char in text:
+        depth += char in "([{" and 1 or (char in ")]}" and -1) or 0
+        if depth == 0 and char in marks:
+            return True
+    return False
+
+
+def _factor(expr, printer, kind: str, mark: str) -> str:
+    text = printer(matrix_form(expr, share=False))
+    if kind == "row":
+        return (f"({text})" if _top_level(text, ("+", "−", "-", " ", "⁻", "^", "'", "ᵀ", "\\"))
+                else text) + mark
+    return f"({text})" if _top_level(text) else text
+
+
+def _kron_math(b, a, kinds, printer, times, mark) -> str:
+    return _factor(b, printer, kinds[0], mark) + times + _factor(a, printer, kinds[1], mark)
+
+
+def _text_factor(expr, kind: str) -> str:
+    text = TEXT(matrix_form(expr))
+    if text == "eye":  # the text language infers eye's size from its neighbours: none here
+        text = f"eye({expr.shape[0]})"
+    if kind == "row":
+        return f"{text}'" if text.isidentifier() else f"({text})'"
+    return text
+
+
+def _kron_text(b, a, kinds) -> str:
+    return f"kron({_text_factor(b, kinds[0])}, {_text_factor(a, kinds[1])})"
+
+
+def _split_sign(expr):
+    """``(-1, X)`` for ``-X`` (a contraction scaled by −1), else ``(1, expr)``."""
+    if isinstance(expr, Contraction):
+        for k, op in enumerate(expr.operands):
+            value = getattr(op, "value", None)
+            if op.ndim == 0 and value is not None and float(value) < 0:
+                operands = list(expr.operands)
+                operands[k] = c.const(-float(value))
+                rest = Contraction(operands, expr.indices, expr.output, dict(enumerate(expr.sizes)))
+                return -1, rest
+    return 1, expr
+
+
+def kronecker_form(derivative, of_ndim=None) -> KroneckerForm:
+    """The Kronecker form of a derivative of order 3 or 4 (``Σ B ⊗ A``), or the reason it has none.
+
+    ``of_ndim`` is the rank of the function differentiated (taken from a derivative's ``of``;
+    without it a rank-4 array is matrix by matrix and a rank-3 one vector by matrix).
+    """
+    of = getattr(derivative, "of", None)
+    expr = c.as_expr(derivative)
+    if of_ndim is None:
+        of_ndim = c.as_expr(of).ndim if of is not None else (2 if expr.ndim == 4 else 1)
+    wrt_ndim = expr.ndim - of_ndim
+    if expr.ndim not in (3, 4) or not (1 <= of_ndim <= 2 and 1 <= wrt_ndim <= 2):
+        return KroneckerForm(reason=f"a Kronecker form is for a matrix or vector by a matrix or vector "
+                                    f"(order 3 or 4), not an array of shape {expr.shape}")
+    rows = (0, of_ndim)  # the axes of i and k
+    columns = tuple(range(1, of_ndim)) + tuple(range(of_ndim + 1, expr.ndim))  # j and l
+    terms = []
+    for term in (expr.terms if isinstance(expr, Sum) else (expr,)):
+        found = _split(term, rows, columns, of_ndim)
+        if isinstance(found, str):
+            return KroneckerForm(reason=found)
+        terms.append(found)
+    return KroneckerForm(terms)
+
+
+def _split(term, rows: tuple, columns: tuple, of_ndim: int):
+    """``(sign, B, A, b_kind, a_kind)`` with ``term_ijkl = ± A_ik B_jl``, or a reason.  An index
+    whose partner has size 1 (``i`` of a vector ``F``, ``k`` of a vector ``X``) may sit in either
+    factor; a factor's kind is ``"matrix"``, ``"column"`` or ``"row"`` by the indices it keeps."""
+    if isinstance(term, Contraction):
+        operands, indices, output = term.operands, term.indices, term.output
+        sizes = dict(enumerate(term.sizes))
+    else:
+        operands, indices = (term,), (tuple(range(term.ndim)),)
+        output, sizes = indices[0], dict(enumerate(term.shape))
+    i, k = (output[axis] for axis in rows)
+    j = output[columns[0]] if of_ndim == 2 else None
+    l = output[columns[-1]] if len(columns) == 2 or of_ndim == 1 else None
+    free = i if of_ndim == 1 else k if l is None else None
+    side = {label: 0 for label in (i, k) if label != free}
+    side.update({label: 1 for label in (j, l) if label is not None})
+    parent = list(range(len(operands)))
+
+    def find(n):
+        while parent[n] != n:
+            parent[n] = parent[parent[n]]
+            n = parent[n]
+        return n
+
+    first: dict = {}
+    for n, ix in enumerate(indices):
+        for label in ix:
+            if label in side:
+                continue
+            if label in first:
+                parent[find(n)] = find(first[label])
+            first.setdefault(label, n)
+    touches: dict = {}
+    for n, ix in enumerate(indices):
+        touches.setdefault(find(n), set()).update(side[label] for label in ix if label in side)
+    groups = ([], [])
+    for n in range(len(operands)):
+        sides = touches[find(n)]
+        if len(sides) == 2:
+            return ("a factor pairs an index of the function with one of the variable across ⊗ "
+                    "(a commutation matrix)")
+        groups[1 if sides == {1} else 0].append(n)
+    free_side = next((1 if n in groups[1] else 0 for n in range(len(operands)) if free in indices[n]), 0)
+    a_axes = [label if label != free or free_side == 0 else None for label in (i, k)]
+    b_axes = [j if j is not None else (i if free_side == 1 and free == i else None),
+              l if l is not None else (k if free_side == 1 and free == k else None)]
+    carried = {label for ix in indices for label in ix} | set(output)
+    size_factors = [label for label in sizes if label not in carried]  # δ_ii = n: with A
+    a = _part(operands, indices, groups[0], [x for x in a_axes if x is not None], sizes, size_factors)
+    b = _part(operands, indices, groups[1], [x for x in b_axes if x is not None], sizes, [])
+    sign, a = _split_sign(a)
+    for factor in (a, b):
+        if isinstance(matrix_form(factor), IndexForm):
+            return f"the factor {index_notation(factor)} has no matrix form"
+    return sign, b, a, _kind(b_axes), _kind(a_axes)
+
+
+def _kind(axes) -> str:
+    return "matrix" if None not in axes else "column" if axes[0] is not None else "row"
+
+
+def _part(operands, indices, members, output, sizes, extra):
+    """The contraction of the operands ``members`` to ``output`` (with the size factors ``extra``)."""
+    used = {label for k in members for label in indices[k]} | set(output) | set(extra)
+    return Contraction([operands[k] for k in members], [indices[k] for k in members], output,
+                       {label: sizes[label] for label in used})
