@@ -1,6 +1,6 @@
 """The operation table's exact rewrites, called once per simplified node from
 :mod:`tensorcalc.calculus.simplify`: ``X X⁻¹ = I``, ``det(Xᵀ) = det X``, ``(Xᵀ)⁻¹ = (X⁻¹)ᵀ``,
-``(X⁻¹)⁻¹ = X``, ``X⁻¹b = solve(X, b)``, and the ordering of symmetric operands' indices.
+``(X⁻¹)⁻¹ = X``, ``X⁻¹b = solve(X, b)``, ``tr(A ⊗ B) = tr A tr B``, and the ordering of symmetric operands' indices.
 
 >>> import tensorcalc as tc
 >>> X = tc.var("X", ("n", "n"))
@@ -47,6 +47,8 @@ def rewrite(node):
             return node  # nothing for these rules to see (most contractions)
         node = _cancel_inverses(node)
         if isinstance(node, Contraction):
+            node = _trace_of_kron(node)
+        if isinstance(node, Contraction):
             node = _inverse_times_vector_as_solve(node)
         if isinstance(node, Contraction):
             node = canonical(node)
@@ -59,6 +61,24 @@ def _label_counts(node) -> dict:
         for label in ix:
             counts[label] = counts.get(label, 0) + 1
     return counts
+
+
+def _trace_of_kron(node):
+    """``tr(A ⊗ B) = tr(A) tr(B)``: a ``kron`` of two matrices whose two indices are one label
+    found nowhere else becomes ``A_aa B_bb``, so its derivatives are ``tr(B) I`` and ``tr(A) I``."""
+    counts = _label_counts(node)
+    for k, (op, ix) in enumerate(zip(node.operands, node.indices)):
+        if not (isinstance(op, Operation) and op.name == "kron" and op.ndim == 2
+                and all(x.ndim == 2 for x in op.operands) and ix[0] == ix[1] and counts[ix[0]] == 2
+                and ix[0] not in node.output):
+            continue
+        (a, b), fresh = op.operands, len(node.sizes)
+        sizes = {**dict(enumerate(node.sizes)), fresh: a.shape[0], fresh + 1: b.shape[0]}
+        operands = [*node.operands[:k], a, b, *node.operands[k + 1:]]
+        indices = [*node.indices[:k], (fresh, fresh), (fresh + 1, fresh + 1), *node.indices[k + 1:]]
+        del sizes[ix[0]]
+        return _simplify_contraction(operands, indices, node.output, sizes)
+    return node
 
 
 def _inverse_times_vector_as_solve(node):
@@ -94,7 +114,20 @@ def _transposed_matrix(x):
     return None
 
 
+def _reshaped_identity(node):
+    """``reshape(I_pq, (p, q, p, q))`` (row-major, as kron's adjoint writes it) is ``δ_ac δ_bd``."""
+    (x,) = node.operands
+    target = tuple(node.param)
+    if isinstance(x, Delta) and len(target) == 4 and target[:2] == target[2:] \
+            and all(isinstance(d, int) for d in target) and target[0] * target[1] == x.shape[0]:
+        p, q = target[:2]
+        return Contraction([Delta(p), Delta(q)], [(0, 2), (1, 3)], (0, 1, 2, 3), {0: p, 1: q, 2: p, 3: q})
+    return node
+
+
 def _rewrite_operation(node):
+    if node.name == "reshape":
+        return _reshaped_identity(node)
     if node.name in ("inv", "det", "logdet") and node.ndim <= 2 and node.operands[0].ndim == 2:
         (x,) = node.operands
         inner = _transposed_matrix(x)

@@ -72,7 +72,20 @@ def describe(item: Item) -> dict:
     matrix = _matrix_form(expr)
     latex = tc.latex(expr, notation="matrix" if matrix is not None else "index")
     return {"name": item.label, "wrt": list(item.wrt), "shape": list(expr.shape),
-            "index": tc.index_notation(expr), "matrix": matrix, "latex": latex}
+            "index": tc.index_notation(expr), "matrix": matrix, "latex": latex,
+            "kronecker": _kronecker(item.derivative) if matrix is None else None}
+
+
+def _kronecker(derivative) -> Optional[dict]:
+    """A derivative of order 3 or 4 as ``∂vec(f)/∂vec(x)ᵀ`` (``Bᵀ ⊗ A``), or why it has none;
+    ``None`` for any other."""
+    if tc.as_expr(derivative).ndim not in (3, 4) or getattr(derivative, "of", None) is None:
+        return None
+    form = tc.kronecker_form(derivative)
+    if not form:
+        return {"form": None, "reason": form.reason}
+    convention = f"∂vec(f)/∂vec({derivative.wrt.name})ᵀ, vec column-major"
+    return {"form": form.spell("unicode"), "latex": form.spell("latex"), "convention": convention}
 
 
 def latex_label(item: Item) -> str:
@@ -98,8 +111,10 @@ def _indented(text: str, indent: str) -> str:
 def derivatives_document(problem: Problem, items: list) -> dict:
     """What ``--format json`` prints, as data (the web page's ``POST /api/derive`` answers it too):
     ``{"expression": …, "variables": {"x": ["n"]}, "derivatives": [{"name": "∂f/∂x", "wrt":
-    ["x"], "shape": ["n"], "index": …, "matrix": …, "latex": …}]}`` (``matrix`` is null where
-    there is no matrix form)."""
+    ["x"], "shape": ["n"], "index": …, "matrix": …, "latex": …, "kronecker": …}]}`` (``matrix`` is null
+    where there is no matrix form; ``kronecker``, for a derivative of order 3 or 4 with none, is
+    ``{"form": "Bᵀ ⊗ A", "latex": …, "convention": "∂vec(f)/∂vec(X)ᵀ, vec column-major"}`` or
+    ``{"form": null, "reason": …}``, and null otherwise)."""
     return {"expression": problem.text,
             "variables": {name: list(v.shape) for name, v in problem.variables.items()},
             "derivatives": [describe(item) for item in items]}
@@ -118,6 +133,21 @@ def _json_document(document: dict) -> str:
     return "\n".join(lines)
 
 
+def _kronecker_line(record: dict) -> Optional[str]:
+    kronecker = record["kronecker"]
+    if not kronecker or kronecker["form"] is None:
+        return None
+    return f"{kronecker['form']}  (as {kronecker['convention']})"
+
+
+def _no_matrix(record: dict) -> str:
+    kronecker = record["kronecker"]
+    if kronecker and kronecker["form"] is not None:
+        return _kronecker_line(record)
+    why = f": {kronecker['reason']}" if kronecker else ""
+    return f"(none: index form only{why})"
+
+
 def format_derivatives(problem: Problem, items: list, form: str) -> str:
     if form == "json":
         return _json_document(derivatives_document(problem, items))
@@ -125,14 +155,15 @@ def format_derivatives(problem: Problem, items: list, form: str) -> str:
     if form == "index":
         return "\n".join(r["index"] for r in records)
     if form == "matrix":  # the index form where there is no matrix form, and it says so
-        return "\n".join(r["matrix"] or f"[index form] {r['index']}" for r in records)
+        return "\n".join(r["matrix"] or _kronecker_line(r) or f"[index form] {r['index']}"
+                         for r in records)
     if form == "latex":
         return "\n".join(f"{latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
     lines = [_signature(problem)]
     for r in records:
         lines.append(f"{r['name']}  shape {shape_text(r['shape'])}")
         lines.append(f"  index:  {_indented(r['index'], ' ' * 10)}")
-        lines.append(f"  matrix: {_indented(r['matrix'], ' ' * 10) if r['matrix'] else '(none: index form only)'}")
+        lines.append(f"  matrix: {_indented(r['matrix'], ' ' * 10) if r['matrix'] else _no_matrix(r)}")
     return "\n".join(lines)
 
 
