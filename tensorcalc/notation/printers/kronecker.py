@@ -20,6 +20,10 @@ Bᵀ ⊗ A
 
 from __future__ import annotations
 
+import re
+
+from ...calculus.terms import is_zero
+from ...errors import NoTextForm
 from ...expression import construct as c
 from ...expression.nodes import Contraction, Sum
 from ..printing import index_notation
@@ -31,7 +35,7 @@ CONVENTION = "as ∂vec(f)/∂vec({})ᵀ, vec column-major"
 
 
 class KroneckerForm:
-    """``Σ ± B ⊗ A``: ``terms`` are ``(sign, B, A, B's kind, A's kind)``, or ``reason`` says why there is none."""
+    """``Σ ± B ⊗ A`` (no terms: 0): ``terms`` are ``(sign, B, A, B's kind, A's kind)``, or ``reason`` says why there is none."""
 
     def __init__(self, terms=None, reason=None):
         self.terms, self.reason = terms or [], reason
@@ -42,6 +46,11 @@ class KroneckerForm:
     def spell(self, notation: str) -> str:
         if self.reason is not None:
             raise ValueError(self.reason)
+        if not self.terms:  # the zero derivative
+            if notation == "text":
+                raise NoTextForm("to_text: a zero derivative of order 3 or 4 has no text form "
+                                 "(the text language's 0 is a scalar)")
+            return "0"
         parts = []
         for sign, b, a, *kinds in self.terms:
             text = (_kron_text(b, a, kinds) if notation == "text" else
@@ -70,12 +79,19 @@ def _top_level(text: str, marks=("+", "−", "-", " ")) -> bool:
     return False
 
 
+_ATOM = re.compile(r"(\\mathbf\{I\}|[^\W\d]\w*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
+
+
 def _factor(expr, printer, kind: str, mark: str) -> str:
+    """A factor of ``⊗``: in parentheses unless one name (with a postfix mark: ``X⁻ᵀ``), or a
+    call (``tr(X)``); a row vector transposed."""
     text = printer(matrix_form(expr, share=False))
-    if kind == "row":
-        return (f"({text})" if _top_level(text, ("+", "−", "-", " ", "⁻", "^", "'", "ᵀ", "\\"))
-                else text) + mark
-    return f"({text})" if _top_level(text) else text
+    atom = _ATOM.fullmatch(text) or re.fullmatch(r"[^\W\d]\w*\(", text[:text.find("(") + 1]) \
+        and text.endswith(")") and not _top_level(text[text.find("("):])
+    if kind == "row" and atom and _ATOM.fullmatch(text).group(2) if _ATOM.fullmatch(text) else False:
+        atom = False  # (X⁻¹)ᵀ, not X⁻¹ᵀ
+    text = text if atom else f"({text})"
+    return text + mark if kind == "row" else text
 
 
 def _kron_math(b, a, kinds, printer, times, mark) -> str:
@@ -122,15 +138,50 @@ def kronecker_form(derivative, of_ndim=None) -> KroneckerForm:
     if expr.ndim not in (3, 4) or not (1 <= of_ndim <= 2 and 1 <= wrt_ndim <= 2):
         return KroneckerForm(reason=f"a Kronecker form is for a matrix or vector by a matrix or vector "
                                     f"(order 3 or 4), not an array of shape {expr.shape}")
+    if is_zero(expr):
+        return KroneckerForm([])
+    if len(_products(expr)) > 64:
+        return KroneckerForm(reason="it expands to more than 64 products")
     rows = (0, of_ndim)  # the axes of i and k
     columns = tuple(range(1, of_ndim)) + tuple(range(of_ndim + 1, expr.ndim))  # j and l
     terms = []
-    for term in (expr.terms if isinstance(expr, Sum) else (expr,)):
+    for term in _products(expr):
         found = _split(term, rows, columns, of_ndim)
         if isinstance(found, str):
             return KroneckerForm(reason=found)
         terms.append(found)
     return KroneckerForm(terms)
+
+
+def _products(expr, limit: int = 64) -> list:
+    """``expr`` as a sum of flat products: a sum of terms of rank ≥ 3 inside a product is
+    distributed and a product of rank ≥ 3 inside one inlined (``-(X⁻¹_im δ_jn + …) X⁻¹_mk X⁻¹_ln``
+    becomes ``-X⁻¹_im X⁻¹_mk X⁻¹_lj - …``); at most ``limit`` products."""
+    if isinstance(expr, Sum):
+        return [p for term in expr.terms for p in _products(term, limit)][:limit + 1]
+    if not isinstance(expr, Contraction):
+        return [expr]
+    sizes = dict(enumerate(expr.sizes))
+    for k, (op, ix) in enumerate(zip(expr.operands, expr.indices)):
+        if op.ndim < 3 or not isinstance(op, (Sum, Contraction)) or len(set(ix)) != len(ix):
+            continue
+        rest_ops = [*expr.operands[:k], *expr.operands[k + 1:]]
+        rest_ix = [*expr.indices[:k], *expr.indices[k + 1:]]
+        found = []
+        for inner in (op.terms if isinstance(op, Sum) else (op,)):
+            if isinstance(inner, Contraction):
+                fresh = {label: len(sizes) + n for n, label in enumerate(inner.summed)}
+                rename = {**dict(zip(inner.output, ix)), **fresh}
+                new_sizes = {**sizes, **{fresh[label]: inner.sizes[label] for label in fresh}}
+                operands = rest_ops + list(inner.operands)
+                indices = rest_ix + [tuple(rename[label] for label in jx) for jx in inner.indices]
+            else:
+                operands, indices, new_sizes = rest_ops + [inner], rest_ix + [ix], sizes
+            found += _products(Contraction(operands, indices, expr.output, new_sizes), limit)
+            if len(found) > limit:
+                break
+        return found
+    return [expr]
 
 
 def _split(term, rows: tuple, columns: tuple, of_ndim: int):
