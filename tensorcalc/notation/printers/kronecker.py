@@ -15,7 +15,7 @@ Bᵀ ⊗ A
 >>> print(kronecker_form(tc.jacobian(tc.inv(X), X)))
 −X⁻ᵀ ⊗ X⁻¹
 >>> kronecker_form(tc.jacobian(X.T, X)).reason
-'a factor pairs an index of the function with one of the variable across ⊗ (a commutation matrix)'
+'a factor pairs an index of the function with one of the variable across ⊗ (a commutation matrix, or an outer product of two vecs)'
 """
 
 from __future__ import annotations
@@ -79,17 +79,16 @@ def _top_level(text: str, marks=("+", "−", "-", " ")) -> bool:
     return False
 
 
-_ATOM = re.compile(r"(\\mathbf\{I\}|[^\W\d]\w*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
+_ATOM = re.compile(r"(\\mathbf\{I\}|[^\W\d][A-Za-z0-9_]*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
 
 
 def _factor(expr, printer, kind: str, mark: str) -> str:
     """A factor of ``⊗``: in parentheses unless one name (with a postfix mark: ``X⁻ᵀ``), or a
     call (``tr(X)``); a row vector transposed."""
     text = printer(matrix_form(expr, share=False))
-    atom = _ATOM.fullmatch(text) or re.fullmatch(r"[^\W\d]\w*\(", text[:text.find("(") + 1]) \
-        and text.endswith(")") and not _top_level(text[text.find("("):])
-    if kind == "row" and atom and _ATOM.fullmatch(text).group(2) if _ATOM.fullmatch(text) else False:
-        atom = False  # (X⁻¹)ᵀ, not X⁻¹ᵀ
+    name = _ATOM.fullmatch(text)
+    call = re.fullmatch(r"[^\W\d]\w*\(.*\)", text) and not _top_level(text[text.find("("):])
+    atom = (name is not None and not (kind == "row" and name.group(2))) or call  # (X⁻¹)ᵀ, not X⁻¹ᵀ
     text = text if atom else f"({text})"
     return text + mark if kind == "row" else text
 
@@ -224,7 +223,7 @@ def _split(term, rows: tuple, columns: tuple, of_ndim: int):
         sides = touches[find(n)]
         if len(sides) == 2:
             return ("a factor pairs an index of the function with one of the variable across ⊗ "
-                    "(a commutation matrix)")
+                    "(a commutation matrix, or an outer product of two vecs)")
         groups[1 if sides == {1} else 0].append(n)
     free_side = next((1 if n in groups[1] else 0 for n in range(len(operands)) if free in indices[n]), 0)
     a_axes = [label if label != free or free_side == 0 else None for label in (i, k)]
