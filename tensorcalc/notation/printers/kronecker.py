@@ -100,6 +100,9 @@ def _kron_math(b, a, kinds, printer, times, mark) -> str:
 def _text_factor(expr, kind: str) -> str:
     text = TEXT(matrix_form(expr))
     if text == "eye":  # the text language infers eye's size from its neighbours: none here
+        if not isinstance(expr.shape[0], int):
+            raise NoTextForm(f"to_text: kron needs sizes that are numbers, and I has the size "
+                             f"{expr.shape[0]!r}; give the variables numeric shapes")
         text = f"eye({expr.shape[0]})"
     if kind == "row":
         return f"{text}'" if text.isidentifier() else f"({text})'"
