@@ -146,8 +146,11 @@ function render(answer) {
     const rows = element("dl");
     const row = (term, ...value) => rows.append(element("dt", { text: term }), element("dd", {}, ...value));
     row("shape", element("code", { text: shapeText(d.shape) }));
+    const kron = d.kronecker;
     row("matrix", d.matrix ? element("code", { class: "matrix-form", text: d.matrix })
-      : element("span", { class: "none", text: "none: index form only" }));
+      : kron && kron.form ? element("span", {}, element("code", { class: "kronecker-form", text: kron.form }),
+        ` (as ${kron.convention})`)
+      : element("span", { class: "none", text: `none: index form only${kron ? ` (${kron.reason})` : ""}` }));
     row("index", element("code", { class: "index-form", text: d.index }),
       d.matrix ? math(d.index_latex, false) : null);
     row("LaTeX", element("code", { class: "latex", text: d.latex }), copyButton("Copy LaTeX", d.latex));
