@@ -131,7 +131,7 @@ def test_the_button_a_jacobian_and_the_numpy_dialect(server, browser):
     Select = pytest.importorskip("selenium.webdriver.support.select").Select
     Select(by_name(browser, "Compute", "select")).select_by_value("jacobian")
     result, _ = submit(browser, "W*a", "W", "δ_ij a_k", types="a=vector", button=True)
-    assert "(n, n, m)" in result.text and "none: index form only" in result.text
+    assert "(n, n, m)" in result.text and "aᵀ ⊗ I (as ∂vec(f)/∂vec(W)ᵀ, vec column-major)" in result.text
     Select(by_name(browser, "Compute", "select")).select_by_value("grad")
     Select(by_name(browser, "Language", "select")).select_by_value("numpy")
     result, seconds = submit(browser, CS229_LOSS, "W1", "where s = σ(b1 + W1 x)",
