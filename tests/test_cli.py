@@ -127,12 +127,18 @@ def test_jacobian_of_Wa_is_the_three_tensor(capsys):
     assert out == ("f(W, a) = W*a  with W: (n, m), a: (m,)\n"
                    "∂f/∂W  shape (n, n, m)\n"
                    "  index:  δ_ij a_k\n"
-                   "  matrix: (none: index form only)\n")
+                   "  matrix: aᵀ ⊗ I  (as ∂vec(f)/∂vec(W)ᵀ, vec column-major)\n")
     status, out, _ = call(capsys, "jacobian", "W*a", "--wrt", "W", "--shape", "a=m",
                           "--format", "json")
     (record,) = json.loads(out)["derivatives"]
     assert (record["shape"], record["index"], record["matrix"]) == (["n", "n", "m"], "δ_ij a_k", None)
     assert record["latex"] == "\\delta_{ij} a_{k}"
+    assert record["kronecker"] == {"form": "aᵀ ⊗ I", "latex": "a^{\\top} \\otimes \\mathbf{I}",
+                                   "convention": "∂vec(f)/∂vec(W)ᵀ, vec column-major"}
+    status, out, _ = call(capsys, "jacobian", "X'", "--wrt", "X")  # ∂Xᵀ/∂X: a commutation matrix
+    assert out.endswith("  matrix: (none: index form only: a factor pairs an index of the function "
+                        "with one of the variable across ⊗ (a commutation matrix, or an outer product "
+                        "of two vecs))\n")
 
 
 def test_hessian(capsys):

@@ -71,9 +71,12 @@ def describe(item: Item) -> dict:
     expr = tc.as_expr(item.derivative)
     matrix = _matrix_form(expr)
     latex = tc.latex(expr, notation="matrix" if matrix is not None else "index")
-    return {"name": item.label, "wrt": list(item.wrt), "shape": list(expr.shape),
-            "index": tc.index_notation(expr), "matrix": matrix, "latex": latex,
-            "kronecker": _kronecker(item.derivative) if matrix is None else None}
+    record = {"name": item.label, "wrt": list(item.wrt), "shape": list(expr.shape),
+              "index": tc.index_notation(expr), "matrix": matrix, "latex": latex}
+    kronecker = _kronecker(item.derivative) if matrix is None else None
+    if kronecker is not None:  # a derivative of order 3 or 4
+        record["kronecker"] = kronecker
+    return record
 
 
 def _kronecker(derivative) -> Optional[dict]:
@@ -112,9 +115,9 @@ def derivatives_document(problem: Problem, items: list) -> dict:
     """What ``--format json`` prints, as data (the web page's ``POST /api/derive`` answers it too):
     ``{"expression": …, "variables": {"x": ["n"]}, "derivatives": [{"name": "∂f/∂x", "wrt":
     ["x"], "shape": ["n"], "index": …, "matrix": …, "latex": …, "kronecker": …}]}`` (``matrix`` is null
-    where there is no matrix form; ``kronecker``, for a derivative of order 3 or 4 with none, is
-    ``{"form": "Bᵀ ⊗ A", "latex": …, "convention": "∂vec(f)/∂vec(X)ᵀ, vec column-major"}`` or
-    ``{"form": null, "reason": …}``, and null otherwise)."""
+    where there is no matrix form; ``kronecker``, only for a derivative of order 3 or 4 with none,
+    is ``{"form": "Bᵀ ⊗ A", "latex": …, "convention": "∂vec(f)/∂vec(X)ᵀ, vec column-major"}`` or
+    ``{"form": null, "reason": …}``)."""
     return {"expression": problem.text,
             "variables": {name: list(v.shape) for name, v in problem.variables.items()},
             "derivatives": [describe(item) for item in items]}
@@ -134,14 +137,14 @@ def _json_document(document: dict) -> str:
 
 
 def _kronecker_line(record: dict) -> Optional[str]:
-    kronecker = record["kronecker"]
+    kronecker = record.get("kronecker")
     if not kronecker or kronecker["form"] is None:
         return None
     return f"{kronecker['form']}  (as {kronecker['convention']})"
 
 
 def _no_matrix(record: dict) -> str:
-    kronecker = record["kronecker"]
+    kronecker = record.get("kronecker")
     if kronecker and kronecker["form"] is not None:
         return _kronecker_line(record)
     why = f": {kronecker['reason']}" if kronecker else ""

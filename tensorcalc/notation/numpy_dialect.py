@@ -11,7 +11,11 @@ import numpy as np
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
-from ..expression.linalg import det, inv
+from ..expression import reductions
+from ..expression.layout import kron
+from ..expression.linalg import det, inv, solve
+from ..expression.pairwise import maximum, minimum
+from ..expression.reductions import norm
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
@@ -76,6 +80,14 @@ _NUMPY_FUNCTIONS = {
     "power": (2, (), c.power),
     "linalg.det": (1, (), det),
     "linalg.inv": (1, (), inv),
+    # the Python API's names that numpy has too (tensorcalc/notation/vocabulary.py for the text)
+    "linalg.solve": (2, (), solve),
+    "linalg.norm": (1, ("ord",), norm),
+    "kron": (2, (), kron),
+    "max": (1, ("axis",), reductions.max),
+    "min": (1, ("axis",), reductions.min),
+    "maximum": (2, (), maximum),
+    "minimum": (2, (), minimum),
 }
 
 
