@@ -5,6 +5,8 @@ the original, at random values.  What has no text spelling raises NoTextForm wit
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, note, strategies as st
@@ -118,3 +120,18 @@ def test_what_has_no_text_form_says_why():
                       (tc.const(np.eye(3)) @ x, "constant array")):
         with pytest.raises(NoTextForm, match=why):
             tc.to_text(expr)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("np.kron(Q, A)", lambda v: np.kron(v["Q"], v["A"])),
+    ("np.linalg.solve(A, x)", lambda v: np.linalg.solve(v["A"], v["x"])),
+    ("np.linalg.norm(x, ord=3) + np.linalg.norm(x)",
+     lambda v: np.linalg.norm(v["x"], 3) + np.linalg.norm(v["x"])),
+    ("np.max(A, axis=0) + np.min(x)", lambda v: v["A"].max(axis=0) + v["x"].min()),
+    ("np.maximum(x, y) - np.minimum(x, y)", lambda v: np.abs(v["x"] - v["y"])),
+])
+def test_the_numpy_dialect_has_them_too(text, expected):
+    names = [name for name in VALUES if re.search(rf"\b{name}\b", text)]
+    parsed = tc.parse(text, dialect="numpy", **{name: VALUES[name].shape for name in names})
+    np.testing.assert_allclose(tc.evaluate(parsed, **{name: VALUES[name] for name in names}),
+                               expected(VALUES), rtol=1e-12)
