@@ -189,3 +189,11 @@ def test_random_products_of_two_index_factors(ops, constants, by_vector):
         proven(derivative, values_, jax_function)
     else:
         assert "commutation matrix" in form.reason
+
+
+def test_the_cli_latex_line_is_the_vec_jacobian():
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-m", "tensorcalc", "jacobian", "inv(X)", "--wrt", "X",
+                             "--format", "latex"], capture_output=True, text=True, env=env, check=True)
+    assert result.stdout == ("\\frac{\\partial \\operatorname{vec} f}{\\partial \\operatorname{vec}(X)^{\\top}}"
+                             " = -X^{-\\top} \\otimes X^{-1}\n")

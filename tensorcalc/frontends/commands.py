@@ -143,6 +143,18 @@ def _kronecker_line(record: dict) -> Optional[str]:
     return f"{kronecker['form']}  (as {kronecker['convention']})"
 
 
+def _vec_label(item: Item) -> str:
+    """``∂vec f/∂vec(X)ᵀ`` in LaTeX: what a Kronecker form is the matrix of."""
+    name = tc.latex(tc.var(item.wrt[-1]))
+    return (f"\\frac{{\\partial \\operatorname{{vec}} f}}"
+            f"{{\\partial \\operatorname{{vec}}({name})^{{\\top}}}}")
+
+
+def _kronecker_latex(record: dict) -> Optional[str]:
+    kronecker = record.get("kronecker")
+    return kronecker.get("latex") if kronecker else None
+
+
 def _no_matrix(record: dict) -> str:
     kronecker = record.get("kronecker")
     if kronecker and kronecker["form"] is not None:
@@ -161,7 +173,8 @@ def format_derivatives(problem: Problem, items: list, form: str) -> str:
         return "\n".join(r["matrix"] or _kronecker_line(r) or f"[index form] {r['index']}"
                          for r in records)
     if form == "latex":
-        return "\n".join(f"{latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
+        return "\n".join(f"{_vec_label(item)} = {_kronecker_latex(r)}" if _kronecker_latex(r)
+                         else f"{latex_label(item)} = {r['latex']}" for item, r in zip(items, records))
     lines = [_signature(problem)]
     for r in records:
         lines.append(f"{r['name']}  shape {shape_text(r['shape'])}")
