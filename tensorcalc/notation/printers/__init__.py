@@ -110,8 +110,11 @@ def to_text(expr) -> str:
     with _deep_enough(expr):
         tree = matrix_form(_value(expr))
         kronecker = _kronecker(expr, tree)
-        if kronecker:  # a derivative of order 3 or 4, as ∂vec(f)/∂vec(x)ᵀ
-            return kronecker.spell("text")
+        if kronecker:  # its text would read back as the (mn × pq) matrix, not the 4-index array
+            raise NoTextForm(f"to_text: a derivative of order {_value(expr).ndim} has no text form "
+                             "(the text language has scalars, vectors and matrices); its Kronecker "
+                             f"form, {kronecker.spell('text')}, is ∂vec(f)/∂vec(x)ᵀ: "
+                             "tc.kronecker_form(d).spell('text')")
         if tree_size(tree) > TEXT_LIMIT:
             raise NoTextForm(f"to_text: written out without shared names the expression would be "
                              f"{tree_size(tree)} terms long (the text language cannot name a "
