@@ -67,7 +67,7 @@ def _read(node, memo) -> Record:
     if isinstance(node, Var):
         if node.ndim > 2:
             raise NoMatrixForm(f"variable {node.name} of rank {node.ndim}")
-        return Symbol(node.name, node.shape)
+        return Symbol(node.name, node.shape, node.structure in ("symmetric", "diagonal"))
     if isinstance(node, Const):
         if node.value.ndim == 0:
             return Number(node.value[()].item())

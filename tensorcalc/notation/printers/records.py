@@ -80,9 +80,10 @@ def _record(cls):
 
 @_record
 class Symbol(Record):
-    """A variable, by name."""
+    """A variable, by name; ``symmetric`` when declared so (then ``Sᵀ`` is ``S``)."""
     name: str
     shape: tuple
+    symmetric: bool = field(default=False, repr=False)
 
 
 @_record
@@ -345,6 +346,8 @@ def transpose(x: Record) -> Record:
 def _transpose(x: Record) -> Record:
     if len(x.shape) == 0 and not x.row:
         return x
+    if is_symmetric(x):
+        return x
     if isinstance(x, Transpose):
         return x.arg
     if isinstance(x, (Identity, Diag)):
@@ -361,6 +364,55 @@ def _transpose(x: Record) -> Record:
         if transposes(pushed) < 1 + transposes(x):
             return pushed
     return Transpose(x)
+
+
+_symmetric: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def is_symmetric(x: Record) -> bool:
+    """Known to equal its transpose: a declared-symmetric ``S``, ``I``, ``diag(v)``, ``XᵀX``,
+    ``XᵀSX``, ``xxᵀ``, ``A + Aᵀ``, and inverses, entrywise functions, scalings and sums of these.
+
+    >>> A, S = Symbol("A", (3, 3)), Symbol("S", (3, 3), True)
+    >>> is_symmetric(matmul(transpose(A), S, A)), is_symmetric(add(A, transpose(A)))
+    (True, True)
+    >>> is_symmetric(matmul(A, S))
+    False
+    """
+    if len(x.shape) != 2 or x.shape[0] != x.shape[1]:
+        return False
+    known = _symmetric.get(x)
+    if known is None:
+        known = _symmetric[x] = _is_symmetric(x)
+    return known
+
+
+def _is_symmetric(x: Record) -> bool:
+    if isinstance(x, Symbol):
+        return x.symmetric
+    if isinstance(x, (Identity, Diag)):
+        return True
+    if isinstance(x, (Scale, Func)):
+        return is_symmetric(x.arg)
+    if isinstance(x, Times):
+        return is_symmetric(x.body)
+    if isinstance(x, (Hadamard, Add)):
+        return all(is_symmetric(part) for part in x.children)
+    if isinstance(x, MatrixOp):  # inv(S), cofactor(S) = det(S) S⁻¹
+        return x.name in ("inv", "cofactor") and is_symmetric(x.args[0])
+    if isinstance(x, MatMul):  # a palindrome up to transposes: XᵀX, XᵀSX, xxᵀ, AᵀDA
+        chain = x.factors
+        return all(_transposed_equal(chain[n], chain[-1 - n]) for n in range((len(chain) + 1) // 2))
+    if isinstance(x, Transpose):
+        return is_symmetric(x.arg)
+    return False
+
+
+def _transposed_equal(a: Record, b: Record) -> bool:
+    """``a = bᵀ`` as records (for the middle factor of a palindrome: ``a`` symmetric)."""
+    if a is b:
+        return len(a.shape) == 2 and is_symmetric(a)
+    return (isinstance(a, Transpose) and a.arg is b) or (isinstance(b, Transpose) and b.arg is a)
 
 
 def transposes(x: Record) -> int:
@@ -454,16 +506,82 @@ def times(scalars, body: Record) -> Record:
     if isinstance(body, Number) and inner:
         coefficient *= body.value
         body, inner = inner[-1], inner[:-1]
+    if inner:
+        inner, body = _cancel(inner, body)
     result = Times(tuple(inner), body) if inner else body
     return scale(coefficient, result)
 
 
+def _det(x: Record) -> Record:
+    return MatrixOp("det", (x,), None, ())
+
+
+def _inverse_of(x: Record) -> Record:
+    return MatrixOp("inv", (x,), None, x.shape)
+
+
+def _cancel(scalars: list, body: Record) -> tuple:
+    """Exact cancellations between a product's scalars and its body: ``det(X)⁻¹ cofactor(X) =
+    X⁻ᵀ`` (so ``det(X) cofactor(X)`` reads ``det(X)² X⁻ᵀ``), ``‖v‖ · v/‖v‖ = v``, ``a⁻¹ a = 1``."""
+    chain = list(body.factors) if isinstance(body, MatMul) else [body]
+    for n, factor in enumerate(chain):
+        cofactor = factor.arg if isinstance(factor, Transpose) else factor
+        if isinstance(cofactor, MatrixOp) and cofactor.name == "cofactor":
+            x = cofactor.args[0]
+            if _det(x) in scalars or Func("pow", _det(x), -1.0) in scalars:
+                inverse = _inverse_of(x)
+                scalars = scalars + [_det(x)]
+                chain[n] = inverse if isinstance(factor, Transpose) else transpose(inverse)
+                body = matmul(*chain)
+    last = body.factors[-1] if isinstance(body, MatMul) else body
+    if isinstance(last, MatrixOp) and last.name == "norm_grad" and last.param == 2.0:
+        norm = MatrixOp("norm", last.args, 2.0, ())
+        if norm in scalars:
+            scalars = list(scalars)
+            scalars.remove(norm)
+            body = matmul(*body.factors[:-1], last.args[0]) if isinstance(body, MatMul) else last.args[0]
+    for reciprocal in [f for f in scalars if isinstance(f, Func) and f.fn == "pow" and f.param == -1.0]:
+        if reciprocal in scalars and reciprocal.arg in scalars:
+            scalars = list(scalars)
+            scalars.remove(reciprocal)
+            scalars.remove(reciprocal.arg)
+    return scalars, body
+
+
 def add(*terms: Record) -> Record:
-    """A flattened sum."""
+    """A flattened sum; equal terms collected (``s + s = 2s``) and a coefficient every term
+    shares pulled out (``2Ax − 2y = 2(Ax − y)``).
+
+    >>> A, x, y = Symbol("A", (3, 3)), Symbol("x", (3,)), Symbol("y", (3,))
+    >>> add(scale(2, matmul(A, x)), scale(-2, y)) == scale(2, add(matmul(A, x), scale(-1, y)))
+    True
+    """
     flat: list = []
     for term in terms:
         flat.extend(term.terms if isinstance(term, Add) else [term])
-    return flat[0] if len(flat) == 1 else Add(tuple(flat))
+    if len(flat) == 1:
+        return flat[0]
+    collected: dict = {}  # body → coefficient, in order of first appearance
+    for term in flat:
+        c, body = (term.coefficient, term.arg) if isinstance(term, Scale) else (1.0, term)
+        collected[body] = collected.get(body, 0) + c
+    if len(collected) == len(flat) and not _shared_coefficient(collected):
+        return Add(tuple(flat))
+    kept = {body: c for body, c in collected.items() if c != 0} or collected
+    common = _shared_coefficient(kept)
+    if common:
+        return scale(common, add(*(scale(c / common, body) for body, c in kept.items())))
+    parts = [scale(c, body) for body, c in kept.items()]
+    return parts[0] if len(parts) == 1 else Add(tuple(parts))
+
+
+def _shared_coefficient(collected: dict):
+    """The magnitude every coefficient has, when there are several terms and it is not 1."""
+    magnitudes = {abs(c) for c in collected.values()}
+    if len(collected) < 2 or len(magnitudes) != 1 or any(isinstance(c, complex) for c in collected.values()):
+        return None
+    (common,) = magnitudes
+    return common if common not in (0, 1) else None
 
 
 def walk(record: Record):

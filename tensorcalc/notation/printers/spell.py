@@ -138,19 +138,35 @@ class Speller:
     def _MatMul(self, record):
         if r._is_ones(record):  # 𝟙𝟙ᵀ, the matrix of ones, reads as one symbol
             return self.ones + self.ones + self.transpose_mark, ATOM
-        pieces = [self.wrap(f, PRODUCT + 1) for f in record.factors]
-        return self.juxtapose(pieces, list(record.factors)), PRODUCT
+        factors, pieces = [], []
+        for factor, count in _runs(record.factors):  # AAA is A³, XᵀXᵀ is (X²)ᵀ
+            factors.append(factor)
+            pieces.append(self.wrap(factor, PRODUCT + 1) if count == 1 else self.matrix_power(factor, count))
+        return self.juxtapose(pieces, factors), PRODUCT
+
+    def matrix_power(self, factor, count: int) -> str:
+        """``Aᵏ`` for a run of k equal square factors; ``(Xᵏ)ᵀ`` for a run of ``Xᵀ``."""
+        if isinstance(factor, r.Transpose) and not isinstance(factor.arg, r.MatrixOp):
+            return self.paren(self.matrix_power(factor.arg, count)) + self.transpose_mark
+        return self.wrap(factor, ATOM) + self.superscript(count)
+
+    def superscript(self, count: int) -> str:
+        return str(count).translate(_SUPERSCRIPT)
 
     def _Hadamard(self, record):
         return self.hadamard_sep.join(self.wrap(f, self.hadamard_least) for f in record.factors), \
             HADAMARD
 
     def _Times(self, record):
-        scalars = self.scalar_sep.join(self.wrap(s, POSTFIX) for s in record.scalars)
+        scalars = self.scalar_sep.join(  # det(X) det(X) is det(X)²
+            self.wrap(s, POSTFIX) if count == 1 else self.power(self.wrap(s, ATOM), count, 0)
+            for s, count in _counted(record.scalars))
         body = self.wrap(record.body, PRODUCT)
         return self.juxtapose([scalars, body], [record.scalars[-1], record.body]), PRODUCT
 
     def _Scale(self, record):
+        if record.coefficient == 0:  # a zero block: 0, not 0𝟙𝟙ᵀ
+            return self.number(0), ATOM
         c, negative = record.coefficient, False
         if not isinstance(c, complex) and c < 0:
             c, negative = -c, True
@@ -204,6 +220,25 @@ class Speller:
         return self.where(self(record.body), [(n, self(d)) for n, d in record.definitions]), ADD
 
 
+def _runs(factors) -> list:
+    """``[(factor, count)]`` for the runs of equal consecutive square factors of a chain."""
+    out: list = []
+    for factor in factors:
+        if out and out[-1][0] is factor and len(factor.shape) == 2:
+            out[-1][1] += 1
+        else:
+            out.append([factor, 1])
+    return out
+
+
+def _counted(scalars) -> list:
+    """``[(scalar, count)]``: equal scalar factors gathered (they commute), first-seen order."""
+    counts: dict = {}
+    for s in scalars:
+        counts[s] = counts.get(s, 0) + 1
+    return list(counts.items())
+
+
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _TIGHT = re.compile(r"[A-Za-zα-ωΑ-Ω𝟙][ᵀ⁰¹²³⁴⁵⁶⁷⁸⁹⁻]*")
 _STARTS_TIGHT = re.compile(r"\(|[A-Za-zα-ωΑ-Ω𝟙](?![A-Za-z0-9_])")
@@ -254,6 +289,9 @@ class LatexSpeller(Speller):
     def juxtapose(self, pieces, records):
         return " ".join(pieces)
 
+    def superscript(self, count):
+        return f"^{{{count}}}"
+
     def coefficient(self, number, body):
         return f"{number} {body}"
 
@@ -286,6 +324,14 @@ class TextSpeller(Speller):
 
     def juxtapose(self, pieces, records):
         return "*".join(pieces)
+
+    def superscript(self, count):
+        return f"^{count}"
+
+    def _Scale(self, record):  # the text language has no zero matrix: keep 0*matrix(1)
+        if record.coefficient == 0 and record.shape:
+            return self.coefficient(self.number(0), self.wrap(record.arg, PRODUCT)), PRODUCT
+        return super()._Scale(record)
 
     def coefficient(self, number, body):
         return f"{number}*{body}"
