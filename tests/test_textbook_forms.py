@@ -1,0 +1,86 @@
+"""Issue 17's table: each derivative prints the textbook's form (or a shorter one), and that form
+is the same value.
+
+For every row: the printed matrix form is asserted exactly; the text form
+(``tc.to_text``) is parsed back and evaluated, and compared with an oracle that
+does not go through tensorcalc's printers — central differences of the function
+(tests/fd.py) or a numpy closed form where the variable is declared symmetric.
+"""
+
+import numpy as np
+import pytest
+
+import tensorcalc as tc
+from fd import check_projection, function_of
+
+n = 4
+RNG = np.random.default_rng(17)
+
+
+def _values(expr, sizes):
+    return {name: RNG.uniform(-1, 1, size=tuple(sizes.get(d, d) for d in v.shape))
+            for name, v in tc.variables(expr).items()}
+
+
+def _well_conditioned(values):
+    """Square matrices near the identity (det, inv and their derivatives far from singular)."""
+    out = dict(values)
+    for name, value in values.items():
+        if value.ndim == 2 and value.shape[0] == value.shape[1]:
+            out[name] = np.eye(value.shape[0]) * 2 + 0.3 * value
+            if name == "S":
+                out[name] = (out[name] + out[name].T) / 2
+    return out
+
+
+def _parsed_back(derivative, types, values):
+    """The value of the printed text form, read back by the parser."""
+    text = tc.to_text(derivative)
+    expr = tc.parse(text, **types)
+    used = {k: v for k, v in values.items() if k in tc.variables(expr)}
+    return np.asarray(tc.evaluate(expr, used), dtype=float)
+
+
+SIZES = {"n": n + 1, "m": n}  # X: (n, m) tall, so XᵀX is invertible
+
+# (input, --wrt, types, printed matrix form, closed form for symmetric rows or None)
+ROWS = [
+    ("det(X)^2", "X", {}, "2 det(X)² X⁻ᵀ", None),
+    ("log(det(S))", "S", {"S": "symmetric matrix"}, "S⁻¹", lambda v: np.linalg.inv(v["S"])),
+    ("(x-m)'*inv(S)*(x-m)", "m", {"S": "symmetric matrix", "m": "vector"}, "−2S⁻¹(x − m)",
+     lambda v: -2 * np.linalg.solve(v["S"], v["x"] - v["m"])),
+    ("log(det(X'*X))", "X", {}, "2X(XᵀX)⁻¹", None),
+    ("tr(inv(X'*X))", "X", {}, "−2X(XᵀX)⁻²", None),
+    ("norm2(A*x-y)^2", "x", {}, "2Aᵀ(Ax − y)", None),
+    ("(X*w-y)'*(X*w-y)", "w", {}, "2Xᵀ(Xw − y)", None),
+    ("x'*(A+A')*x", "x", {}, "2(A + Aᵀ) x", None),
+    ("tr(X^3)", "X", {}, "3(X²)ᵀ", None),
+    ("x'*A*A*A*A*A*x", "x", {}, "A⁵x + (A⁵)ᵀ x", None),
+]
+
+
+@pytest.mark.parametrize("text, wrt, types, printed, closed", ROWS, ids=[row[0] for row in ROWS])
+def test_gradient_prints_the_textbook_form(text, wrt, types, printed, closed):
+    f = tc.parse(text, **types)
+    variable = tc.variables(f)[wrt]
+    derivative = tc.grad(f, variable)
+    assert tc.matrix_notation(derivative) == printed
+    values = _well_conditioned(_values(f, SIZES))
+    read_back = _parsed_back(derivative, types, values)
+    if closed is not None:  # symmetric S: the gradient is the projection's representative
+        np.testing.assert_allclose(read_back, closed(values), rtol=1e-9, atol=1e-12)
+    else:
+        check_projection(function_of(f, variable, values), values[wrt], read_back,
+                         np.random.default_rng(0), label=text)
+    np.testing.assert_allclose(read_back, tc.evaluate(derivative, values), rtol=1e-9, atol=1e-12)
+
+
+def test_a_zero_block_of_a_hessian_prints_0():
+    f = tc.parse("x'*A*y")
+    x, y = tc.variables(f)["x"], tc.variables(f)["y"]
+    xx = tc.grad(tc.grad(f, x), x)
+    assert tc.matrix_notation(xx) == "0"
+    assert tc.matrix_notation(tc.grad(tc.grad(f, x), y)) == "A"
+    assert tc.to_text(xx) == "0*matrix(1)"  # the text language has no zero matrix
+    values = _values(f, SIZES)
+    np.testing.assert_array_equal(tc.evaluate(xx, values), np.zeros((n + 1, n + 1)))
