@@ -274,7 +274,7 @@ DERIVATIVES = [
     (lambda: tc.grad(tc.sum((A @ x - y) ** 2), x), "2Aᵀ(Ax − y)"),
     (lambda: tc.grad(tc.trace(A @ W), W), "Aᵀ"),
     (lambda: tc.grad(tc.trace(W.T @ A), W), "A"),
-    (lambda: tc.grad(tc.trace(W @ A @ W.T), W), "W(Aᵀ + A)"),
+    (lambda: tc.grad(tc.trace(W @ A @ W.T), W), "W(A + Aᵀ)"),
     (lambda: tc.grad(a @ W @ y, W), "a yᵀ"),
     (lambda: tc.grad(a @ W.T @ y, W), "y aᵀ"),
     (lambda: tc.grad(tc.sum(tc.sigmoid(x)), x), "σ(x) ⊙ (𝟙 − σ(x))"),

@@ -396,7 +396,10 @@ def _is_symmetric(x: Record) -> bool:
         return is_symmetric(x.arg)
     if isinstance(x, Times):
         return is_symmetric(x.body)
-    if isinstance(x, (Hadamard, Add)):
+    if isinstance(x, Add):  # its terms, transposed, are its terms again: A + Aᵀ
+        terms = list(x.terms)
+        return sorted(map(id, terms)) == sorted(id(transpose(t)) for t in terms)
+    if isinstance(x, Hadamard):
         return all(is_symmetric(part) for part in x.children)
     if isinstance(x, MatrixOp):  # inv(S), cofactor(S) = det(S) S⁻¹
         return x.name in ("inv", "cofactor") and is_symmetric(x.args[0])
