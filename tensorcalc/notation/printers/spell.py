@@ -146,7 +146,7 @@ class Speller:
 
     def matrix_power(self, factor, count: int) -> str:
         """``Aᵏ`` for a run of k equal square factors; ``(Xᵏ)ᵀ`` for a run of ``Xᵀ``."""
-        if isinstance(factor, r.Transpose) and not isinstance(factor.arg, r.MatrixOp):
+        if isinstance(factor, r.Transpose):
             return self.paren(self.matrix_power(factor.arg, count)) + self.transpose_mark
         if isinstance(factor, r.MatrixOp) and factor.name == "inv" and self.notation != "text":
             return self.wrap(factor.args[0], ATOM) + self.superscript(-count)  # (XᵀX)⁻²
