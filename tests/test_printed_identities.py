@@ -130,3 +130,22 @@ def test_collected_forms_print_and_have_numpys_value(expr, printed, oracle):
     text_value = tc.evaluate(_parse(tc.to_text(expr)),
                              {k: v for k, v in values.items() if k in tc.variables(expr)})
     np.testing.assert_allclose(text_value, oracle(values), rtol=1e-10)
+
+
+@given(st.integers(2, 3), st.integers(2, 3), st.integers(0, 2), st.integers(0, 2**32 - 1))
+def test_softmax_and_logsumexp_are_recognised_exactly(rows, cols, axis, seed):
+    """``exp(u)/Σ exp(u)`` and ``log Σ exp(u)`` over any axes become softmax and logsumexp,
+    with numpy's values (axis 2 here means: over both axes)."""
+    U = tc.var("U", (rows, cols))
+    axes = (0, 1) if axis == 2 else (axis,)
+    total = tc.sum(tc.exp(U), axis=axes if axis == 2 else axis)
+    kept = "".join("ij"[k] for k in range(2) if k not in axes)
+    ratio = tc.simplify(tc.einsum(f"ij,{kept}->ij", tc.exp(U), 1 / total))
+    log_total = tc.simplify(tc.log(total))
+    assert tc.matrix_notation(ratio).startswith("softmax")
+    assert "logsumexp" in tc.index_notation(log_total)
+    u = np.random.default_rng(seed).uniform(-5, 5, (rows, cols))
+    exp_sum = np.exp(u).sum(axis=axes, keepdims=True)
+    np.testing.assert_allclose(tc.evaluate(ratio, U=u), np.exp(u) / exp_sum, rtol=1e-12)
+    np.testing.assert_allclose(tc.evaluate(log_total, U=u), np.log(exp_sum).reshape(
+        tc.evaluate(log_total, U=u).shape), rtol=1e-12)

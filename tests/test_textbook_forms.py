@@ -84,3 +84,17 @@ def test_a_zero_block_of_a_hessian_prints_0():
     assert tc.to_text(xx) == "0*matrix(1)"  # the text language has no zero matrix
     values = _values(f, SIZES)
     np.testing.assert_array_equal(tc.evaluate(xx, values), np.zeros((n + 1, n + 1)))
+
+
+def test_logsumexp_hessian_prints_diag_p_minus_p_p_transpose():
+    f = tc.parse("log(sum(exp(x)))")
+    x = tc.variables(f)["x"]
+    gradient = tc.grad(f, x)
+    hessian = tc.grad(gradient, x)
+    assert tc.matrix_notation(gradient) == "softmax(x)"
+    assert tc.matrix_notation(hessian) == "diag(softmax(x)) − softmax(x) softmax(x)ᵀ"
+    v = RNG.uniform(-3, 3, n)
+    p = np.exp(v) / np.exp(v).sum()  # numpy's own softmax: the textbook's diag(p) − ppᵀ
+    np.testing.assert_allclose(tc.evaluate(hessian, x=v), np.diag(p) - np.outer(p, p), atol=1e-14)
+    check_projection(lambda u: np.exp(u) / np.exp(u).sum(), v, tc.evaluate(hessian, x=v),
+                     np.random.default_rng(1), label="logsumexp Hessian")

@@ -157,8 +157,32 @@ def matmul(*factors: Record) -> Record:
     if len(chain) > 1:
         kept = [f for f in chain if not isinstance(f, Identity)]
         chain = kept or chain[:1]
+    for n in range(len(chain) - 1):
+        merged = _with_diagonal(chain[n], chain[n + 1])
+        if merged is not None:
+            return _wrap(coefficient, scalars, matmul(*chain[:n], merged, *chain[n + 2:]))
     body = chain[0] if len(chain) == 1 else MatMul(tuple(chain))
     return _wrap(coefficient, scalars, body)
+
+
+def _ends_in_ones_row(x: Record) -> bool:
+    while isinstance(x, (Scale, Times)):
+        x = x.arg if isinstance(x, Scale) else x.body
+    last = x.factors[-1] if isinstance(x, MatMul) else x
+    return isinstance(last, Transpose) and isinstance(last.arg, Ones)
+
+
+def _with_diagonal(left: Record, right: Record):
+    """``𝟙ᵀ diag(v) = vᵀ``, ``diag(v) 𝟙 = v``, and ``(I − p𝟙ᵀ) diag(v) = diag(v) − pvᵀ``
+    (a sum distributed over a diagonal when every term then loses its ``𝟙``); else None."""
+    if isinstance(right, Diag) and isinstance(left, Transpose) and isinstance(left.arg, Ones):
+        return transpose(right.arg)
+    if isinstance(left, Diag) and isinstance(right, Ones):
+        return left.arg
+    if isinstance(left, Add) and isinstance(right, Diag) and all(
+            isinstance(t, Identity) or _ends_in_ones_row(t) for t in left.terms):
+        return add(*(matmul(t, right) for t in left.terms))
+    return None
 
 
 def _is_ones(x: Record) -> bool:
