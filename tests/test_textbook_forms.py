@@ -98,3 +98,18 @@ def test_logsumexp_hessian_prints_diag_p_minus_p_p_transpose():
     np.testing.assert_allclose(tc.evaluate(hessian, x=v), np.diag(p) - np.outer(p, p), atol=1e-14)
     check_projection(lambda u: np.exp(u) / np.exp(u).sum(), v, tc.evaluate(hessian, x=v),
                      np.random.default_rng(1), label="logsumexp Hessian")
+
+
+def test_constants_print_as_written():
+    f = tc.parse("sum(2.^x)")
+    x = tc.variables(f)["x"]
+    gradient = tc.grad(f, x)
+    assert tc.matrix_notation(gradient) == "ln 2 · 2^x"
+    assert tc.latex(gradient) == "\\ln 2 \\cdot 2^{x}"
+    assert tc.to_text(gradient) == "log(2)*2.^x"
+    v = RNG.uniform(-2, 2, n)
+    np.testing.assert_allclose(tc.evaluate(tc.parse(tc.to_text(gradient)), x=v), np.log(2) * 2 ** v,
+                               rtol=1e-13)
+    X = tc.var("X", (n, n))
+    assert tc.matrix_notation(tc.grad(tc.trace(X.T), X)) == "I"  # Iᵀ is I
+    assert tc.matrix_notation(0 * X + tc.grad(tc.trace(X), X)) == "I"  # a zero term drops

@@ -289,7 +289,7 @@ def add(*terms: Record) -> Record:
     for term in flat:
         c, body = (term.coefficient, term.arg) if isinstance(term, Scale) else (1.0, term)
         collected[body] = collected.get(body, 0) + c
-    if len(collected) == len(flat) and not _shared_coefficient(collected):
+    if len(collected) == len(flat) and not _shared_coefficient(collected) and all(collected.values()):
         return Add(tuple(flat))
     kept = {body: c for body, c in collected.items() if c != 0} or collected
     common = _shared_coefficient(kept)

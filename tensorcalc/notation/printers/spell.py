@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ...errors import NoTextForm
 from ...expression.functions import FUNCTIONS
 from . import records as r
@@ -68,7 +70,15 @@ class Speller:
     def number(self, value) -> str:
         if isinstance(value, complex):
             return f"({value})"
-        return number_text(value)
+        base = _log_base(value)
+        return number_text(value) if base is None else self.log_of(base)
+
+    def log_of(self, base: int) -> str:
+        """``ln 2`` for the number log(2) (a constant as it was written)."""
+        return f"ln {base}"
+
+    def exponential(self, base: int, exponent: str) -> str:
+        return f"{base}^{exponent}"
 
     def call(self, fn: str, argument: str) -> str:
         row = FUNCTIONS.get(fn)
@@ -95,6 +105,8 @@ class Speller:
         return out
 
     def coefficient(self, number: str, body: str) -> str:
+        if number.startswith("ln "):  # ln 2 · 2^x
+            return f"{number} · {body}"
         return number + ("" if _STARTS_TIGHT.match(body) else " ") + body
 
     def where(self, body: str, definitions: list) -> str:
@@ -197,6 +209,10 @@ class Speller:
         return "".join(out), ADD
 
     def _Func(self, record):
+        base = _log_base(record.arg.coefficient) if record.fn == "exp" and \
+            isinstance(record.arg, r.Scale) else None
+        if base is not None:  # exp(ln 2 · x) is 2^x, as it was written
+            return self.exponential(base, self.wrap(record.arg.arg, ATOM)), POSTFIX
         if record.fn == "pow":
             base = self.wrap(record.arg, ATOM)
             return self.power(base, record.param, len(record.arg.shape)), POSTFIX
@@ -220,6 +236,14 @@ class Speller:
 
     def _Where(self, record):
         return self.where(self(record.body), [(n, self(d)) for n, d in record.definitions]), ADD
+
+
+_LOGS = {float(np.log(k)): k for k in range(2, 11)}
+
+
+def _log_base(value):
+    """``k`` when ``value`` is exactly the float ``log(k)`` for a small integer k ≥ 2, else None."""
+    return None if isinstance(value, complex) else _LOGS.get(value)
 
 
 def _runs(factors) -> list:
@@ -271,7 +295,11 @@ class LatexSpeller(Speller):
         return name if len(name) == 1 else "\\mathrm{" + name.replace("_", "\\_") + "}"
 
     def number(self, value):
-        return f"({value})" if isinstance(value, complex) else number_text(value)
+        return f"({value})" if isinstance(value, complex) else \
+            number_text(value) if _log_base(value) is None else f"\\ln {_log_base(value)}"
+
+    def exponential(self, base, exponent):
+        return f"{base}^{{{exponent}}}"
 
     def call(self, fn, argument):
         if fn == "sqrt":
@@ -295,7 +323,7 @@ class LatexSpeller(Speller):
         return f"^{{{count}}}"
 
     def coefficient(self, number, body):
-        return f"{number} {body}"
+        return f"{number} \\cdot {body}" if number.startswith("\\ln") else f"{number} {body}"
 
     def _ConstArray(self, record):
         return "C^{\\langle " + " \\times ".join(map(str, record.shape)) + " \\rangle}", ATOM
@@ -346,7 +374,10 @@ class TextSpeller(Speller):
     def number(self, value):
         if isinstance(value, complex):
             raise NoTextForm(f"to_text: the complex constant {value} has no text form")
-        return number_text(value)
+        return number_text(value) if _log_base(value) is None else f"log({_log_base(value)})"
+
+    def exponential(self, base, exponent):
+        return f"{base}.^{exponent}"
 
     def _MatMul(self, record):
         if r._is_ones(record):
