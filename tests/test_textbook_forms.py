@@ -9,6 +9,8 @@ does not go through tensorcalc's printers — central differences of the functio
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tensorcalc as tc
 from fd import check_projection, function_of
@@ -113,3 +115,26 @@ def test_constants_print_as_written():
     X = tc.var("X", (n, n))
     assert tc.matrix_notation(tc.grad(tc.trace(X.T), X)) == "I"  # Iᵀ is I
     assert tc.matrix_notation(0 * X + tc.grad(tc.trace(X), X)) == "I"  # a zero term drops
+
+
+def _flops(text):
+    f = tc.parse(text, X=("n", "d"), w=("d",), y=("n",))
+    return tc.compile([f, tc.grad(f, tc.variables(f)["w"])]).plan_for({"n": 1000, "d": 100}).flops
+
+
+def test_least_squares_spellings_share_the_residual():
+    """2Xᵀ(Xw − y), not Xᵀ(2Xw − 2y): the gradient reuses the forward pass's Xw − y."""
+    squares = _flops("sum((X*w-y).^2)")
+    assert _flops("(X*w-y)'*(X*w-y)") == squares  # was 1.5x: 606,000 against 404,000
+    assert _flops("norm2(X*w-y)^2") <= squares + 2 * 1000 // 10  # the norm's sqrt and square
+
+
+@given(st.sampled_from([2.0, -2.0, 0.5, 3.0]), st.integers(0, 2**32 - 1))
+def test_a_shared_coefficient_is_pulled_out_of_a_sum_exactly(c, seed):
+    A, x, y = tc.var("A", (3, 3)), tc.var("x", (3,)), tc.var("y", (3,))
+    expr = tc.simplify(c * (A @ x) - c * y)
+    number = {2.0: "2", 0.5: "0.5", 3.0: "3"}[abs(c)]
+    assert tc.matrix_notation(expr) == (f"{number}(Ax − y)" if c > 0 else f"{number}(y − Ax)")
+    rng = np.random.default_rng(seed)
+    a, u, v = rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal(3)
+    np.testing.assert_allclose(tc.evaluate(expr, A=a, x=u, y=v), c * (a @ u) - c * v, rtol=1e-12)
