@@ -152,15 +152,18 @@ def matmul(*factors: Record) -> Record:
     """The product of a chain, flattened; ``I`` dropped; scalars pulled out front."""
     coefficient, scalars, rest = _split_scalars(factors)
     chain: list = []
+    junctions = []  # where two of the given chains meet: each chain is already tidy inside
     for factor in rest:
+        junctions.append(len(chain))
         chain.extend(factor.factors if isinstance(factor, MatMul) else [factor])
-    if len(chain) > 1:
+    if len(chain) > 1 and any(isinstance(f, Identity) for f in chain):
         kept = [f for f in chain if not isinstance(f, Identity)]
+        junctions = range(len(kept)) if kept else []
         chain = kept or chain[:1]
-    for n in range(len(chain) - 1):
-        merged = _with_diagonal(chain[n], chain[n + 1])
+    for n in junctions:
+        merged = _with_diagonal(chain[n - 1], chain[n]) if 0 < n < len(chain) else None
         if merged is not None:
-            return _wrap(coefficient, scalars, matmul(*chain[:n], merged, *chain[n + 2:]))
+            return _wrap(coefficient, scalars, matmul(*chain[:n - 1], merged, *chain[n + 1:]))
     body = chain[0] if len(chain) == 1 else MatMul(tuple(chain))
     return _wrap(coefficient, scalars, body)
 
