@@ -123,6 +123,11 @@ def test_symmetry_is_decided_exactly():
     (tc.trace(A) * tc.trace(A) * x, "tr(A)² x", lambda v: np.trace(v["A"]) ** 2 * v["x"]),
     (2 * (A @ x) - 2 * y, "2(Ax − y)", lambda v: 2 * (v["A"] @ v["x"]) - 2 * v["y"]),
     (3 * A + 3 * A.T, "3(A + Aᵀ)", lambda v: 3 * (v["A"] + v["A"].T)),
+    ((A @ x) * (A @ x), "(Ax)²", lambda v: (v["A"] @ v["x"]) ** 2),
+    (A * A * B, "A^⊙2 ⊙ B", lambda v: v["A"] ** 2 * v["B"]),
+    (tc.einsum("i,ij->ij", x, tc.einsum("i,ij->ij", x, A)), "diag(x²) A",
+     lambda v: np.diag(v["x"] ** 2) @ v["A"]),
+    (tc.det(A @ A @ A) * B, "det(A)³ B", lambda v: np.linalg.det(v["A"]) ** 3 * v["B"]),
 ])
 def test_collected_forms_print_and_have_numpys_value(expr, printed, oracle):
     assert tc.matrix_notation(expr) == printed

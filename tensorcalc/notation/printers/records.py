@@ -176,8 +176,10 @@ def _ends_in_ones_row(x: Record) -> bool:
 
 
 def _with_diagonal(left: Record, right: Record):
-    """``𝟙ᵀ diag(v) = vᵀ``, ``diag(v) 𝟙 = v``, and ``(I − p𝟙ᵀ) diag(v) = diag(v) − pvᵀ``
+    """``diag(a) diag(b) = diag(a ⊙ b)``, ``𝟙ᵀ diag(v) = vᵀ``, ``diag(v) 𝟙 = v``, and ``(I − p𝟙ᵀ) diag(v) = diag(v) − pvᵀ``
     (a sum distributed over a diagonal when every term then loses its ``𝟙``); else None."""
+    if isinstance(left, Diag) and isinstance(right, Diag):  # diag(a) diag(b) = diag(a ⊙ b)
+        return Diag(hadamard(left.arg, right.arg))
     if isinstance(right, Diag) and isinstance(left, Transpose) and isinstance(left.arg, Ones):
         return transpose(right.arg)
     if isinstance(left, Diag) and isinstance(right, Ones):

@@ -167,9 +167,12 @@ class Speller:
     def superscript(self, count: int) -> str:
         return str(count).translate(_SUPERSCRIPT)
 
-    def _Hadamard(self, record):
-        return self.hadamard_sep.join(self.wrap(f, self.hadamard_least) for f in record.factors), \
-            HADAMARD
+    def _Hadamard(self, record):  # Ax ⊙ Ax is (Ax)^⊙2 (a vector's: (Ax)²)
+        parts = [self.wrap(f, self.hadamard_least) if count == 1 else
+                 self.power(self.wrap(f, ATOM), count, len(f.shape)) for f, count in _counted(record.factors)]
+        if len(parts) == 1:
+            return parts[0], POSTFIX
+        return self.hadamard_sep.join(parts), HADAMARD
 
     def _Times(self, record):
         scalars = self.scalar_sep.join(  # det(X) det(X) is det(X)²
@@ -224,6 +227,10 @@ class Speller:
     notation = "unicode"  # which of an operation's spellings this speller uses
 
     def _MatrixOp(self, record):
+        (arg, *_) = record.args or (None,)
+        if record.name == "det" and isinstance(arg, r.MatMul) and len(_runs(arg.factors)) == 1:
+            det = r.MatrixOp("det", (arg.factors[0],), None, ())  # det(Xᵏ) = det(X)ᵏ
+            return self.power(self.wrap(det, ATOM), len(arg.factors), 0), POSTFIX
         return MATRIX_SPELLINGS[record.name](self.notation, self.wrap, record)
 
     def _Diag(self, record):
