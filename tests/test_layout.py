@@ -159,8 +159,8 @@ def test_spellings_in_every_notation():
     cases = [
         (tc.vec(Q), "vec(Q)_i", "vec(Q)", "\\operatorname{vec}\\left(Q\\right)"),
         (tc.kron(Q, R), "(Q ⊗ R)_ij", "Q ⊗ R", "Q \\otimes R"),
-        (tc.kron(Q.T, R + R), "(Qᵀ ⊗ (R + R))_ij", "Qᵀ ⊗ (R + R)",
-         "Q^{\\top} \\otimes \\left(R + R\\right)"),
+        (tc.kron(Q.T, R + R), "(Qᵀ ⊗ (2R))_ij", "Qᵀ ⊗ (2R)",
+         "Q^{\\top} \\otimes \\left(2 R\\right)"),
         (tc.reshape(Q, (4,)), "reshape(Q, (4,))_i", "reshape(Q, (4,))",
          "\\operatorname{reshape}\\left(Q, (4,)\\right)"),
     ]

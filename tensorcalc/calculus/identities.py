@@ -15,6 +15,8 @@ Each rule is an identity of real numbers wherever both sides are defined:
 
 * ``(1 + exp(u))⁻¹ = σ(−u)`` and ``exp(u) σ(−u) = σ(u)``;
 * ``log(1 + exp(u)) = softplus(u)`` and ``log σ(u) = −softplus(−u)``;
+* ``log Σ_axes exp(u) = logsumexp(u, axes)`` and ``exp(u) (Σ_axes exp(u))⁻¹ = softmax(u, axes)``
+  (row-wise too: the sum may keep some axes);
 * powers of one base in an entrywise product merge: ``xᵃ xᵇ = xᵃ⁺ᵇ`` (so ``x x⁻¹ = 1``:
   the two sides differ only where ``x = 0``, where ``x⁻¹`` is not defined);
 * a constant identity matrix is the Kronecker δ.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Sum, Var
+from ..expression.reductions import logsumexp, softmax
 from .terms import constant_value, is_zero
 
 # The simplifier's entry points.  These rewrites simplify what they build, and simplify.py,
@@ -87,7 +90,21 @@ def elementwise(fn: str, arg, param):
             return simplify_elementwise("softplus", u, None)
         if isinstance(arg, Elementwise) and arg.fn == "sigmoid":
             return negate(simplify_elementwise("softplus", negate(arg.arg), None))
+        return _log_sum_exp(arg)
     return None
+
+
+def _log_sum_exp(arg):
+    """``logsumexp(u, axes)`` when ``arg`` is ``Σ_axes exp(u)`` (the kept axes in their order)."""
+    if not isinstance(arg, Contraction) or len(arg.operands) != 1:
+        return None
+    (operand,), (ix,) = arg.operands, arg.indices
+    if not (isinstance(operand, Elementwise) and operand.fn == "exp") or len(set(ix)) != len(ix):
+        return None
+    kept = [label for label in ix if label in arg.output]
+    if tuple(kept) != tuple(arg.output) or len(kept) == len(ix):
+        return None
+    return logsumexp(operand.arg, tuple(n for n, label in enumerate(ix) if label not in arg.output))
 
 
 def merge_factors(factors: list) -> list:
@@ -124,7 +141,38 @@ def merge_factors(factors: list) -> list:
             op = base if exponent == 1 else simplify_elementwise("pow", base, exponent)
             placed.append((position, op, list(ix)))
         merged = [(op, list(ix)) for _, op, ix in sorted(placed, key=lambda p: p[0])]
-    return _exp_times_sigmoid(merged)
+    return _softmax(_exp_times_sigmoid(merged))
+
+
+def _summed_axes(total, ix):
+    """The axes of ``u`` that ``total = Σ exp(u)`` sums over, read in the labels ``ix`` of
+    ``exp(u)``: ``(summed axes, labels total's axes carry)``, or None."""
+    if not isinstance(total, Contraction) or len(total.operands) != 1:
+        return None
+    (iy,) = total.indices
+    if len(set(iy)) != len(iy) or len(iy) != len(ix):
+        return None
+    kept = [k for k, label in enumerate(iy) if label in total.output]
+    if [iy[k] for k in kept] != list(total.output) or len(kept) == len(iy):
+        return None
+    return tuple(k for k in range(len(iy)) if k not in kept), [ix[k] for k in kept]
+
+
+def _softmax(factors: list) -> list:
+    """``exp(u) (Σ_axes exp(u))⁻¹ = softmax(u, axes)``, both factors read over the same labels."""
+    for n, (op, ix) in enumerate(factors):
+        if not (isinstance(op, Elementwise) and op.fn == "exp") or len(set(ix)) != len(ix):
+            continue
+        for m, (other, iz) in enumerate(factors):
+            if not (isinstance(other, Elementwise) and other.fn == "pow" and other.param == -1.0
+                    and isinstance(other.arg, Contraction) and other.arg.operands[0] is op):
+                continue
+            found = _summed_axes(other.arg, ix)
+            if found is not None and list(iz) == found[1]:
+                rest = [f for k, f in enumerate(factors) if k not in (n, m)]
+                return _softmax(rest[:min(n, m)] + [(softmax(op.arg, found[0]), list(ix))]
+                                + rest[min(n, m):])
+    return factors
 
 
 def _as_power(op):

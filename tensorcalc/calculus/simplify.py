@@ -317,6 +317,14 @@ def simplify_sum(terms) -> Expr:
     # one order for the terms, whatever order they came in: positive coefficients first
     ordered = _canonical_term_order(list(groups.values()))
     ordered = factor_shared_operands([(core, c) for core, c in ordered if c != 0])
+    common = _common_coefficient(ordered) if constant is None else None
+    if common is not None:  # 2a − 2b = 2(a − b): the sum a − b may be a forward node, shared
+        inner = simplify_sum([core if c == common else
+                              simplify_contraction([Const(c / common), core], [(), tuple(range(core.ndim))],
+                                                   range(core.ndim), dict(enumerate(core.shape)))
+                              for core, c in ordered])
+        return simplify_contraction([Const(common), inner], [(), tuple(range(inner.ndim))],
+                                    range(inner.ndim), dict(enumerate(inner.shape)))
     for core, coefficient in ordered:
         if coefficient == 0:
             continue
@@ -335,6 +343,15 @@ def simplify_sum(terms) -> Expr:
         return result[0]
     expanded = expand_if_shorter(result)  # s(1 − y) − y(1 − s) = s − y
     return expanded if expanded is not None else Sum(result)
+
+
+def _common_coefficient(ordered: list):
+    """The coefficient every term has up to sign, when there are several and it is not ±1."""
+    magnitudes = {abs(c) for _, c in ordered}
+    if len(ordered) < 2 or len(magnitudes) != 1 or any(isinstance(c, complex) for _, c in ordered):
+        return None
+    (common,) = magnitudes
+    return None if common in (0, 1) or not exact_exponent(common) else float(common)
 
 
 def _canonical_term_order(entries: list) -> list:

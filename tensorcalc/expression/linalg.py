@@ -172,7 +172,7 @@ def matrix_power(x, k: int):
     >>> import numpy as np, tensorcalc as tc
     >>> X = tc.var("X", (2, 2))
     >>> print(tc.matrix_notation(tc.matrix_power(X, 3)))
-    XXX
+    X³
     """
     x = as_expr(x)
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):

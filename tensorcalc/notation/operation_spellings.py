@@ -25,7 +25,7 @@ from ..expression import layout, linalg, pairwise, reductions  # noqa: F401 - th
 from ..expression.nodes import Var
 from ..expression.operations import known_operation
 from .printers.matrix_form import matrix_form
-from .printers.records import IndexForm, Transpose
+from .printers.records import IndexForm, Transpose, is_symmetric
 from .printers.spell import ADD, ATOM, HADAMARD, MATRIX_SPELLINGS, POSTFIX, PRODUCT, UNICODE
 from .printing import INDEX_SPELLINGS, _subscript
 
@@ -82,6 +82,7 @@ def _inv_index(node, names, namer, fmt):
 
 def _inv_spell(notation, wrap, record, transposed=False):
     (arg,) = record.args
+    transposed = transposed and not is_symmetric(arg)  # (S⁻¹)ᵀ = S⁻¹
     if notation == "text":
         return f"inv({wrap(arg, ADD)})" + ("'" if transposed else ""), POSTFIX
     if notation == "latex":
@@ -107,6 +108,7 @@ def _cofactor_index(node, names, namer, fmt):
 
 def _cofactor_spell(notation, wrap, record, transposed=False):
     (arg,) = record.args
+    transposed = transposed or is_symmetric(arg)  # det(S) S⁻¹, never S⁻ᵀ
     inner = wrap(arg, ADD)
     if notation == "text":
         return f"det({inner})*inv({inner})" + ("" if transposed else "'"), PRODUCT

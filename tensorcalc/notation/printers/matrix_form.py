@@ -35,7 +35,7 @@ from collections import Counter
 from ...expression.construct import as_expr
 from ..printing import index_notation
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
-from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatrixOp,
+from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatMul, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
                       add, hadamard, matmul, times, transpose, transposes, walk)
 
@@ -67,7 +67,7 @@ def _read(node, memo) -> Record:
     if isinstance(node, Var):
         if node.ndim > 2:
             raise NoMatrixForm(f"variable {node.name} of rank {node.ndim}")
-        return Symbol(node.name, node.shape)
+        return Symbol(node.name, node.shape, node.structure in ("symmetric", "diagonal"))
     if isinstance(node, Const):
         if node.value.ndim == 0:
             return Number(node.value[()].item())
@@ -269,8 +269,8 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
     for node in walk(record):
         unique.setdefault(node, node)
     for node in list(unique):
-        for child in set(node.children):
-            uses[child] += sum(1 for c in node.children if c == child)
+        for child in _printed_uses(node):
+            uses[child] += 1
     sizes: dict = {}
     shared = [node for node in unique if uses[node] > 1 and _size_of(node, sizes) >= smallest
               and not isinstance(node, (Transpose, Ones, Identity))]
@@ -292,6 +292,17 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
 
     definitions = tuple((refs[node].name, replace(node, top=True)) for node in shared)
     return Where(replace(record), definitions)
+
+
+def _printed_uses(node: Record) -> list:
+    """The children of ``node`` as often as they print: a run ``ss`` prints once (``s²``), and so
+    do equal scalar factors (``det(X)²``)."""
+    children = list(node.children)
+    if isinstance(node, MatMul):
+        return [c for n, c in enumerate(children) if n == 0 or children[n - 1] is not c]
+    if isinstance(node, Times):
+        return list(dict.fromkeys(node.scalars)) + [node.body]
+    return children
 
 
 def _rebuild(node: Record, children: list) -> Record:

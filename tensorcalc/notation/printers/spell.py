@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ...errors import NoTextForm
 from ...expression.functions import FUNCTIONS
 from . import records as r
@@ -68,7 +70,15 @@ class Speller:
     def number(self, value) -> str:
         if isinstance(value, complex):
             return f"({value})"
-        return number_text(value)
+        base = _log_base(value)
+        return number_text(value) if base is None else self.log_of(base)
+
+    def log_of(self, base: int) -> str:
+        """``ln 2`` for the number log(2) (a constant as it was written)."""
+        return f"ln {base}"
+
+    def exponential(self, base: int, exponent: str) -> str:
+        return f"{base}^{exponent}"
 
     def call(self, fn: str, argument: str) -> str:
         row = FUNCTIONS.get(fn)
@@ -95,6 +105,8 @@ class Speller:
         return out
 
     def coefficient(self, number: str, body: str) -> str:
+        if number.startswith("ln "):  # ln 2 · 2^x
+            return f"{number} · {body}"
         return number + ("" if _STARTS_TIGHT.match(body) else " ") + body
 
     def where(self, body: str, definitions: list) -> str:
@@ -138,19 +150,40 @@ class Speller:
     def _MatMul(self, record):
         if r._is_ones(record):  # 𝟙𝟙ᵀ, the matrix of ones, reads as one symbol
             return self.ones + self.ones + self.transpose_mark, ATOM
-        pieces = [self.wrap(f, PRODUCT + 1) for f in record.factors]
-        return self.juxtapose(pieces, list(record.factors)), PRODUCT
+        factors, pieces = [], []
+        for factor, count in _runs(record.factors):  # AAA is A³, XᵀXᵀ is (X²)ᵀ
+            factors.append(factor)
+            pieces.append(self.wrap(factor, PRODUCT + 1) if count == 1 else self.matrix_power(factor, count))
+        return self.juxtapose(pieces, factors), PRODUCT
 
-    def _Hadamard(self, record):
-        return self.hadamard_sep.join(self.wrap(f, self.hadamard_least) for f in record.factors), \
-            HADAMARD
+    def matrix_power(self, factor, count: int) -> str:
+        """``Aᵏ`` for a run of k equal square factors; ``(Xᵏ)ᵀ`` for a run of ``Xᵀ``."""
+        if isinstance(factor, r.Transpose):
+            return self.paren(self.matrix_power(factor.arg, count)) + self.transpose_mark
+        if isinstance(factor, r.MatrixOp) and factor.name == "inv" and self.notation != "text":
+            return self.wrap(factor.args[0], ATOM) + self.superscript(-count)  # (XᵀX)⁻²
+        return self.wrap(factor, ATOM) + self.superscript(count)
+
+    def superscript(self, count: int) -> str:
+        return str(count).translate(_SUPERSCRIPT)
+
+    def _Hadamard(self, record):  # Ax ⊙ Ax is (Ax)^⊙2 (a vector's: (Ax)²)
+        parts = [self.wrap(f, self.hadamard_least) if count == 1 else
+                 self.power(self.wrap(f, ATOM), count, len(f.shape)) for f, count in _counted(record.factors)]
+        if len(parts) == 1:
+            return parts[0], POSTFIX
+        return self.hadamard_sep.join(parts), HADAMARD
 
     def _Times(self, record):
-        scalars = self.scalar_sep.join(self.wrap(s, POSTFIX) for s in record.scalars)
+        scalars = self.scalar_sep.join(  # det(X) det(X) is det(X)²
+            self.wrap(s, POSTFIX) if count == 1 else self.power(self.wrap(s, ATOM), count, 0)
+            for s, count in _counted(record.scalars))
         body = self.wrap(record.body, PRODUCT)
         return self.juxtapose([scalars, body], [record.scalars[-1], record.body]), PRODUCT
 
     def _Scale(self, record):
+        if record.coefficient == 0:  # a zero block: 0, not 0𝟙𝟙ᵀ
+            return self.number(0), ATOM
         c, negative = record.coefficient, False
         if not isinstance(c, complex) and c < 0:
             c, negative = -c, True
@@ -179,6 +212,10 @@ class Speller:
         return "".join(out), ADD
 
     def _Func(self, record):
+        base = _log_base(record.arg.coefficient) if record.fn == "exp" and \
+            isinstance(record.arg, r.Scale) else None
+        if base is not None:  # exp(ln 2 · x) is 2^x, as it was written
+            return self.exponential(base, self.wrap(record.arg.arg, ATOM)), POSTFIX
         if record.fn == "pow":
             base = self.wrap(record.arg, ATOM)
             return self.power(base, record.param, len(record.arg.shape)), POSTFIX
@@ -190,6 +227,10 @@ class Speller:
     notation = "unicode"  # which of an operation's spellings this speller uses
 
     def _MatrixOp(self, record):
+        (arg, *_) = record.args or (None,)
+        if record.name == "det" and isinstance(arg, r.MatMul) and len(_runs(arg.factors)) == 1:
+            det = r.MatrixOp("det", (arg.factors[0],), None, ())  # det(Xᵏ) = det(X)ᵏ
+            return self.power(self.wrap(det, ATOM), len(arg.factors), 0), POSTFIX
         return MATRIX_SPELLINGS[record.name](self.notation, self.wrap, record)
 
     def _Diag(self, record):
@@ -202,6 +243,33 @@ class Speller:
 
     def _Where(self, record):
         return self.where(self(record.body), [(n, self(d)) for n, d in record.definitions]), ADD
+
+
+_LOGS = {float(np.log(k)): k for k in range(2, 11)}
+
+
+def _log_base(value):
+    """``k`` when ``value`` is exactly the float ``log(k)`` for a small integer k ≥ 2, else None."""
+    return None if isinstance(value, complex) else _LOGS.get(value)
+
+
+def _runs(factors) -> list:
+    """``[(factor, count)]`` for the runs of equal consecutive square factors of a chain."""
+    out: list = []
+    for factor in factors:
+        if out and out[-1][0] is factor and len(factor.shape) == 2:
+            out[-1][1] += 1
+        else:
+            out.append([factor, 1])
+    return out
+
+
+def _counted(scalars) -> list:
+    """``[(scalar, count)]``: equal scalar factors gathered (they commute), first-seen order."""
+    counts: dict = {}
+    for s in scalars:
+        counts[s] = counts.get(s, 0) + 1
+    return list(counts.items())
 
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -234,7 +302,11 @@ class LatexSpeller(Speller):
         return name if len(name) == 1 else "\\mathrm{" + name.replace("_", "\\_") + "}"
 
     def number(self, value):
-        return f"({value})" if isinstance(value, complex) else number_text(value)
+        return f"({value})" if isinstance(value, complex) else \
+            number_text(value) if _log_base(value) is None else f"\\ln {_log_base(value)}"
+
+    def exponential(self, base, exponent):
+        return f"{base}^{{{exponent}}}"
 
     def call(self, fn, argument):
         if fn == "sqrt":
@@ -254,8 +326,11 @@ class LatexSpeller(Speller):
     def juxtapose(self, pieces, records):
         return " ".join(pieces)
 
+    def superscript(self, count):
+        return f"^{{{count}}}"
+
     def coefficient(self, number, body):
-        return f"{number} {body}"
+        return f"{number} \\cdot {body}" if number.startswith("\\ln") else f"{number} {body}"
 
     def _ConstArray(self, record):
         return "C^{\\langle " + " \\times ".join(map(str, record.shape)) + " \\rangle}", ATOM
@@ -287,6 +362,14 @@ class TextSpeller(Speller):
     def juxtapose(self, pieces, records):
         return "*".join(pieces)
 
+    def superscript(self, count):
+        return f"^{count}"
+
+    def _Scale(self, record):  # the text language has no zero matrix: keep 0*matrix(1)
+        if record.coefficient == 0 and record.shape:
+            return self.coefficient(self.number(0), self.wrap(record.arg, PRODUCT)), PRODUCT
+        return super()._Scale(record)
+
     def coefficient(self, number, body):
         return f"{number}*{body}"
 
@@ -298,7 +381,10 @@ class TextSpeller(Speller):
     def number(self, value):
         if isinstance(value, complex):
             raise NoTextForm(f"to_text: the complex constant {value} has no text form")
-        return number_text(value)
+        return number_text(value) if _log_base(value) is None else f"log({_log_base(value)})"
+
+    def exponential(self, base, exponent):
+        return f"{base}.^{exponent}"
 
     def _MatMul(self, record):
         if r._is_ones(record):
