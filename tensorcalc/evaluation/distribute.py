@@ -11,9 +11,16 @@ from .recipe import contraction_recipe
 
 
 def distribute_where_cheaper(roots: list) -> list:
-    """``roots`` with each product of a sum that holds a δ term, ``(T + δ_ik D) F``, computed as
-    ``T F + δ_ik D F`` where the planned cost says that is cheaper.  Values are unchanged;
-    only the plan differs.
+    """``roots`` with each product of a sum, ``(T + U) F``, computed as ``T F + U F`` where the
+    planned cost says that is cheaper.  Values are unchanged; only the plan differs (the
+    printed form is the simplifier's, taken before this step).
+
+    Dense sums: ``(A + Aᵀ) x`` — the gradient of ``xᵀAx`` as it prints — is evaluated as
+    ``A x + Aᵀ x``, two matrix-vector products and no n×n temporary (materializing the sum
+    writes n² elements and reads 2n²: more than both products cost), while a sum of small
+    factors between two large ones, such as the logistic Hessian's ``Xᵀ diag(a + b) X``,
+    stays factored (distributed, it would be two GEMMs).  A dense sum is distributed only
+    where that is cheaper by more than :data:`TIE`.
 
     The simplifier factors shared operands out of sums (it reads better, and it is cheaper
     when the terms are dense): ``X_ki a_k X_kj + X_ki b_k X_kj`` is one contraction over
@@ -41,9 +48,10 @@ def distribute_where_cheaper(roots: list) -> list:
             return node
         best, best_cost = node, None
         for k, op in enumerate(node.operands):
-            if not isinstance(op, Sum) or consumers.get(id(op), 0) != 1 or len(op.terms) > 4 \
-                    or not any(_laid_out_delta(term) for term in op.terms):
+            if not isinstance(op, Sum) or consumers.get(id(op), 0) != 1 or len(op.terms) > 4:
                 continue
+            # a δ sum is distributed on a tie (see TIE); a dense one only where clearly cheaper
+            tie = TIE if any(_laid_out_delta(term) for term in op.terms) else 1 / TIE
             if best_cost is None:
                 best_cost = _cost(node) + sum(_cost(term) for term in op.terms) + \
                     MEMORY_WEIGHT * len(op.terms) * _size(op.shape)
@@ -56,7 +64,7 @@ def distribute_where_cheaper(roots: list) -> list:
                                                   {k} if shared else frozenset()))
             cost = sum(_cost(term) for term in terms) + \
                 MEMORY_WEIGHT * len(terms) * _size(node.shape)
-            if cost <= TIE * best_cost:
+            if cost <= tie * best_cost:
                 best, best_cost = Sum(terms), cost
         return best
 
