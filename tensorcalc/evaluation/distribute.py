@@ -50,10 +50,14 @@ def distribute_where_cheaper(roots: list) -> list:
         for k, op in enumerate(node.operands):
             if not isinstance(op, Sum) or consumers.get(id(op), 0) != 1 or len(op.terms) > 4:
                 continue
-            # a δ sum is distributed on a tie (see TIE); a dense one only where clearly cheaper
-            tie = TIE if any(_laid_out_delta(term) for term in op.terms) else 1 / TIE
-            if best_cost is None:
-                best_cost = _cost(node) + sum(_cost(term) for term in op.terms) + \
+            # a δ sum is distributed on a tie (see TIE); a dense one only where clearly cheaper,
+            # counting STEP_COST for each step it adds (at tiny sizes the steps are the cost)
+            dense = not any(_laid_out_delta(term) for term in op.terms)
+            tie = 1 / TIE if dense else TIE
+            if best_cost is None:  # a term's own cost counts where distributing merges it away
+                best_cost = _cost(node) + sum(
+                    _cost(term) for term in op.terms if isinstance(term, Contraction)
+                    and not (consumers.get(id(term), 0) > 1 and _is_product(term))) + \
                     MEMORY_WEIGHT * len(op.terms) * _size(op.shape)
             terms = []
             for term in op.terms:
@@ -64,6 +68,8 @@ def distribute_where_cheaper(roots: list) -> list:
                                                   {k} if shared else frozenset()))
             cost = sum(_cost(term) for term in terms) + \
                 MEMORY_WEIGHT * len(terms) * _size(node.shape)
+            if dense:
+                cost += STEP_COST * (len(terms) - 1)
             if cost <= tie * best_cost:
                 best, best_cost = Sum(terms), cost
         return best
@@ -72,6 +78,9 @@ def distribute_where_cheaper(roots: list) -> list:
 
 
 MEMORY_WEIGHT = 16  # FLOPs an element written costs, about: a GEMM's FLOP is much cheaper
+# FLOPs a step costs, about (a numpy call's fixed cost, ~1 µs): distributing a dense sum adds
+# a product per term, which only pays where the sum it saves is large.
+STEP_COST = 2000
 # Within this factor the distributed form is taken.  With every named dimension at one
 # representative size the two forms often cost the same (the MLP Hessian's (h, d, h, B) and
 # (h, d, h, d) look alike), but distributed the kernel planner still sees the real sizes at
