@@ -53,6 +53,8 @@ def distribute_where_cheaper(roots: list) -> list:
             # a δ sum is distributed on a tie (see TIE); a dense one only where clearly cheaper,
             # counting STEP_COST for each step it adds (at tiny sizes the steps are the cost)
             dense = not any(_laid_out_delta(term) for term in op.terms)
+            if dense and _size(op.shape) <= _size(node.shape):
+                continue  # distributed, it writes a result per term where it saved a no larger sum
             tie = 1 / TIE if dense else TIE
             if best_cost is None:  # a term's own cost counts where distributing merges it away
                 best_cost = _cost(node) + sum(
