@@ -464,7 +464,8 @@ def test_programs_with_matrix_operations_get_the_fast_path_and_keep_its_errors(d
     program = tc.compile([L, tc.grad(L, A), tc.grad(L, b), tc.grad(L, C)])
     rng = np.random.default_rng(7)
     values = {"A": (rng.normal(size=(4, 4)) + 4 * np.eye(4)).astype(dtype),
-              "b": rng.normal(size=4).astype(dtype), "C": (rng.normal(size=(4, 4)) + 3 * np.eye(4)).astype(dtype)}
+              "b": rng.normal(size=4).astype(dtype),
+              "C": (rng.normal(size=(4, 4)) + 3 * np.eye(4)).astype(dtype)}
     first = program(**values)
     program(**values)
     assert program._fast, "a program with solve and inv should get the fast path"
