@@ -5,7 +5,8 @@
 
 * **Depth.** An L-layer tanh MLP, ``a_l = tanh(W_l a_{l−1})`` (width 8, batch 16, one weight
   matrix per layer), loss ``sum((a_L − Y)²)``: the time to build the expression, to take
-  ``tc.grad`` for all L weights, to ``tc.compile`` the loss and the L gradients, and of the
+  ``tc.grad`` for all L weights, to ``tc.compile`` the loss and the L gradients (its two phases
+  timed apart: simplify, then the Program), and of the
   first call (which plans every step for its sizes), each at L = 10 … 1,000.  The log-log
   slope of the total against L (least squares over the depths ≥ 100, where the fixed costs
   no longer dominate) is 1 for linear growth; before the reliability issue's fixes
@@ -33,6 +34,7 @@ import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 import numpy as np  # noqa: E402
 
 import tensorcalc as tc  # noqa: E402
+from tensorcalc.evaluation.evaluate import _simplify_together as simplify_together  # noqa: E402
 import workloads  # noqa: E402
 from peers import jax_system  # noqa: E402
 from common import (QuietWaiter, check_close, format_time, jax_version,  # noqa: E402
@@ -58,8 +60,11 @@ def deep_mlp(depth: int) -> dict:
     start = time.perf_counter()
     gradients = tc.grad(loss, weights)
     times["grad"] = time.perf_counter() - start
+    start = time.perf_counter()  # tc.compile is these two phases: simplify, then the Program
+    simplified = simplify_together([loss, *gradients])
+    times["simplify"] = time.perf_counter() - start
     start = time.perf_counter()
-    program = tc.compile([loss, *gradients])
+    program = tc.compile(simplified, simplify=False)
     times["compile"] = time.perf_counter() - start
     rng = np.random.default_rng(depth)
     values = {W.name: rng.standard_normal((WIDTH, WIDTH)) / math.sqrt(WIDTH) for W in weights}
@@ -135,11 +140,16 @@ def depth_plot(depths, stages: dict) -> str | None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="depths up to 200, smallest sizes")
+    parser.add_argument("--depths", default="", help="comma-separated depths, say 1000,3000,10000")
+    parser.add_argument("--depth-only", action="store_true", help="skip the first-gradient table")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.3)
     started = time.perf_counter()
     quiet = QuietWaiter(total=args.wait)
     depths = (10, 20, 50, 100, 200) if args.quick else (10, 20, 50, 100, 200, 500, 1_000)
-    rows, totals, stages = [], [], {"grad": [], "compile": [], "first call": [], "total": []}
+    if args.depths:
+        depths = tuple(int(d) for d in args.depths.split(","))
+    rows, totals, stages = [], [], {"grad": [], "simplify": [], "compile": [], "first call": [],
+                                    "total": []}
     for n, depth in enumerate(depths, 1):
         quiet()
         times = deep_mlp(depth)
@@ -147,14 +157,15 @@ def main(argv=None) -> None:
         for stage, seconds in stages.items():
             seconds.append(times[stage])
         rows.append([f"{depth:,}"] + [format_time(times[k]) for k in
-                                       ("build", "grad", "compile", "first call", "total")]
+                                       ("build", "grad", "simplify", "compile", "first call",
+                                        "total")]
                     + [format_time(times["total"] / depth)])
         print(f"  [{n}/{len(depths)}] depth {depth:,}: {times['total']:.3g} s", file=sys.stderr,
               flush=True)
     upper = [(d, t) for d, t in zip(depths, totals) if d >= 100]
     version, note = jax_version()
     first_rows, first_ratios = [], []
-    cases = workloads.standard_workloads(quick=True)
+    cases = [] if args.depth_only else workloads.standard_workloads(quick=True)
     for n, workload in enumerate(cases, 1):
         quiet()
         row = first_gradient(workload, version is not None, args.budget)
@@ -171,7 +182,8 @@ def main(argv=None) -> None:
     if note:
         print(note)
     print()
-    print(markdown_table(["L", "build", "grad", "compile", "first call", "total", "per layer"],
+    print(markdown_table(["L", "build", "grad", "simplify", "compile (plan)", "first call", "total",
+                          "per layer"],
                          rows))
     print(f"\nlog-log slope of the total, L = {upper[0][0]:,} … {upper[-1][0]:,}: "
           f"{slope(*zip(*upper)):.2f} (all depths: {slope(depths, totals):.2f}; 1 is linear)")

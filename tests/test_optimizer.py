@@ -359,3 +359,63 @@ def test_a_sum_without_delta_terms_stays_factored():
     factored = tc.simplify(tc.einsum("ki,k,kj->ij", X, a, X) + tc.einsum("ki,k,kj->ij", X, b, X))
     assert any(isinstance(op, tc.expression.nodes.Sum) for op in factored.operands)  # X_ki (a + b)_k X_kj
     assert distribute_where_cheaper([factored])[0] is factored
+
+
+# ---------------------------------------------------------------------------
+# Dense sums: the evaluation form is chosen by cost, the printed form stays the textbook one
+
+
+def _factored_and_distributed(expr, sizes):
+    """The value of ``expr`` planned as the simplifier leaves it (factored) and as compile plans
+    it (distributed where cheaper), at ``sizes``; and the compiled program."""
+    from tensorcalc.calculus.simplify import simplify
+
+    variables = sorted({v.name: v for v in postorder([tc.as_expr(expr)])
+                        if isinstance(v, tc.expression.nodes.Var)}.values(), key=lambda v: v.name)
+    values = values_for(*variables, sizes=sizes)
+    factored = tc.compile(simplify([tc.as_expr(expr)])[0], simplify=False)
+    program = tc.compile(expr)
+    return factored(values), program(values), program, values
+
+
+def test_xtax_gradient_prints_factored_and_is_planned_as_two_matrix_vector_products():
+    """∂(xᵀAx)/∂x prints (A + Aᵀ)x, but evaluating it so writes the n×n matrix A + Aᵀ on every
+    call; the plan is Ax + Aᵀx: no step writes an n×n temporary, and the value is the same."""
+    A, x = tc.var("A", ("n", "n")), tc.var("x", ("n",))
+    gradient = tc.grad(tc.einsum("i,ij,j->", x, A, x), x)
+    assert "(A_ij + A_ji) x_j" in str(gradient)  # the printed form is unchanged
+    sizes = {"n": 50}
+    factored, distributed, program, values = _factored_and_distributed(gradient, sizes)
+    plan = program.plan_for(sizes)
+    assert all(step.shape != (50, 50) for step in plan.steps), str(plan)
+    assert plan.largest_intermediate <= 50
+    expected = (values["A"] + values["A"].T) @ values["x"]  # the oracle: numpy directly
+    np.testing.assert_allclose(distributed, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(factored, expected, rtol=1e-12, atol=1e-12)
+    assert "(A_ij + A_ji) x_j" in str(gradient)  # compiling did not change what prints
+
+
+@pytest.mark.parametrize("case", ["A+B x", "A+At C", "three terms", "logistic hessian", "batched"])
+def test_distributed_and_factored_plans_give_the_same_values(case):
+    A, B, C = tc.var("A", ("n", "n")), tc.var("B", ("n", "n")), tc.var("C", ("n", "m"))
+    x, X, a, b = tc.var("x", ("n",)), tc.var("X", ("k", "n")), tc.var("a", ("k",)), tc.var("b", ("k",))
+    T = tc.var("T", ("n", "n", "k"))
+    expr = {
+        "A+B x": tc.einsum("ij,j->i", A + B, x),
+        "A+At C": tc.einsum("ij,jm->im", A + tc.einsum("ij->ji", A), C),
+        "three terms": tc.einsum("ij,j->i", A + B + tc.einsum("ji->ij", B), x),
+        "logistic hessian": tc.einsum("ki,k,kj->ij", X, a + b, X),
+        "batched": tc.einsum("ijk,j->ik", T + tc.einsum("jik->ijk", T), x),
+    }[case]
+    sizes = {"n": 6, "m": 4, "k": 5}
+    factored, distributed, _, _ = _factored_and_distributed(expr, sizes)
+    np.testing.assert_allclose(distributed, factored, rtol=1e-12, atol=1e-12)
+
+
+def test_the_logistic_hessian_keeps_its_factored_form():
+    """Xᵀ diag(a + b) X: the sum is of vectors between two large factors; distributed it
+    would be two GEMMs, so the plan keeps one."""
+    X, a, b = tc.var("X", ("k", "n")), tc.var("a", ("k",)), tc.var("b", ("k",))
+    program = tc.compile(tc.einsum("ki,k,kj->ij", X, a + b, X))
+    plan = program.plan_for({"k": 200, "n": 30})
+    assert [step.operation for step in plan.steps] == ["sum", "einsum"], str(plan)  # one sum, one GEMM

@@ -451,3 +451,33 @@ def test_repeat_calls_through_the_generated_fast_path_keep_the_contract():
     f32 = {k: v.astype(np.float32) for k, v in values.items()}
     program(**f32), program(**f32)
     assert program(**f32)[3].dtype == np.float32 and type(program(**f32)[0]) is np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_programs_with_matrix_operations_get_the_fast_path_and_keep_its_errors(dtype):
+    """solve and inv call the numpy functions the evaluator calls: repeat calls of a least
+    squares gradient run the straight-line function, with the evaluator's values; a singular
+    matrix on a repeat call still raises the evaluator's SingularMatrixError, not LinAlgError."""
+    A, b, C = tc.var("A", ("n", "n")), tc.var("b", ("n",)), tc.var("C", ("n", "n"))
+    x = tc.solve(A, b)
+    L = tc.sum(x * x) + tc.sum(tc.inv(C))  # (det's gradient, cofactor, keeps the evaluator)
+    program = tc.compile([L, tc.grad(L, A), tc.grad(L, b), tc.grad(L, C)])
+    rng = np.random.default_rng(7)
+    values = {"A": (rng.normal(size=(4, 4)) + 4 * np.eye(4)).astype(dtype),
+              "b": rng.normal(size=4).astype(dtype),
+              "C": (rng.normal(size=(4, 4)) + 3 * np.eye(4)).astype(dtype)}
+    first = program(**values)
+    program(**values)
+    assert program._fast, "a program with solve and inv should get the fast path"
+    fast = program(**values)
+    xv = np.linalg.solve(values["A"].astype(np.float64), values["b"].astype(np.float64))
+    Cinv = np.linalg.inv(values["C"].astype(np.float64))
+    expected = [xv @ xv + Cinv.sum()]
+    tolerance = 1e-12 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(fast[0], expected[0], rtol=tolerance)
+    for got, want in zip(fast, first):
+        assert got.dtype == want.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=tolerance)
+    singular = dict(values, A=np.zeros((4, 4), dtype))
+    with pytest.raises(tc.errors.SingularMatrixError, match="solve"):
+        program(**singular)

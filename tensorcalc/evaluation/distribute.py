@@ -11,9 +11,16 @@ from .recipe import contraction_recipe
 
 
 def distribute_where_cheaper(roots: list) -> list:
-    """``roots`` with each product of a sum that holds a δ term, ``(T + δ_ik D) F``, computed as
-    ``T F + δ_ik D F`` where the planned cost says that is cheaper.  Values are unchanged;
-    only the plan differs.
+    """``roots`` with each product of a sum, ``(T + U) F``, computed as ``T F + U F`` where the
+    planned cost says that is cheaper.  Values are unchanged; only the plan differs (the
+    printed form is the simplifier's, taken before this step).
+
+    Dense sums: ``(A + Aᵀ) x`` — the gradient of ``xᵀAx`` as it prints — is evaluated as
+    ``A x + Aᵀ x``, two matrix-vector products and no n×n temporary (materializing the sum
+    writes n² elements and reads 2n²: more than both products cost), while a sum of small
+    factors between two large ones, such as the logistic Hessian's ``Xᵀ diag(a + b) X``,
+    stays factored (distributed, it would be two GEMMs).  A dense sum is distributed only
+    where that is cheaper by more than :data:`TIE`.
 
     The simplifier factors shared operands out of sums (it reads better, and it is cheaper
     when the terms are dense): ``X_ki a_k X_kj + X_ki b_k X_kj`` is one contraction over
@@ -41,11 +48,18 @@ def distribute_where_cheaper(roots: list) -> list:
             return node
         best, best_cost = node, None
         for k, op in enumerate(node.operands):
-            if not isinstance(op, Sum) or consumers.get(id(op), 0) != 1 or len(op.terms) > 4 \
-                    or not any(_laid_out_delta(term) for term in op.terms):
+            if not isinstance(op, Sum) or consumers.get(id(op), 0) != 1 or len(op.terms) > 4:
                 continue
-            if best_cost is None:
-                best_cost = _cost(node) + sum(_cost(term) for term in op.terms) + \
+            # a δ sum is distributed on a tie (see TIE); a dense one only where clearly cheaper,
+            # counting STEP_COST for each step it adds (at tiny sizes the steps are the cost)
+            dense = not any(_laid_out_delta(term) for term in op.terms)
+            if dense and _size(op.shape) <= _size(node.shape):
+                continue  # distributed, it writes a result per term where it saved a no larger sum
+            tie = 1 / TIE if dense else TIE
+            if best_cost is None:  # a term's own cost counts where distributing merges it away
+                best_cost = _cost(node) + sum(
+                    _cost(term) for term in op.terms if isinstance(term, Contraction)
+                    and not (consumers.get(id(term), 0) > 1 and _is_product(term))) + \
                     MEMORY_WEIGHT * len(op.terms) * _size(op.shape)
             terms = []
             for term in op.terms:
@@ -56,7 +70,9 @@ def distribute_where_cheaper(roots: list) -> list:
                                                   {k} if shared else frozenset()))
             cost = sum(_cost(term) for term in terms) + \
                 MEMORY_WEIGHT * len(terms) * _size(node.shape)
-            if cost <= TIE * best_cost:
+            if dense:
+                cost += STEP_COST * (len(terms) - 1)
+            if cost <= tie * best_cost:
                 best, best_cost = Sum(terms), cost
         return best
 
@@ -64,6 +80,9 @@ def distribute_where_cheaper(roots: list) -> list:
 
 
 MEMORY_WEIGHT = 16  # FLOPs an element written costs, about: a GEMM's FLOP is much cheaper
+# FLOPs a step costs, about (a numpy call's fixed cost, ~1 µs): distributing a dense sum adds
+# a product per term, which only pays where the sum it saves is large.
+STEP_COST = 2000
 # Within this factor the distributed form is taken.  With every named dimension at one
 # representative size the two forms often cost the same (the MLP Hessian's (h, d, h, B) and
 # (h, d, h, d) look alike), but distributed the kernel planner still sees the real sizes at

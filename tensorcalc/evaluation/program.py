@@ -35,6 +35,11 @@ from .steps import _elementwise, _finish, _scaling, _sum_function
 
 _UNKNOWN = object()  # _bind_again not asked yet
 _FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
+# Operations whose generated source calls the very numpy function the evaluator calls and
+# which, at a singular point, raise (the fast path then hands the call to the evaluator,
+# which raises the TensorCalcError) rather than return a different value: logdet returns
+# -inf where the evaluator raises, logsumexp and softmax shift by an infinite maximum.
+_FAST_OPERATIONS = frozenset({"inv", "det", "solve", "max", "min", "reshape", "vec", "kron"})
 
 
 class Program:
@@ -231,7 +236,10 @@ class Program:
         last = self._bind_again(kwargs)
         fast = self._fast
         if fast and last is not None and (last is fast[0] or last == fast[0]):
-            return fast[1](**kwargs)  # the shapes and dtypes it was made for: nothing else
+            try:
+                return fast[1](**kwargs)  # the shapes and dtypes it was made for: nothing else
+            except Exception:  # a singular matrix, say: the evaluator raises its clear error
+                pass
         return self._run(kwargs, last=last)
 
     def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
@@ -246,12 +254,15 @@ class Program:
         plan (``codegen.generate``): repeat calls then cost about what hand-written numpy
         costs, instead of a few microseconds of dispatch per step.  It returns what the
         evaluator returns (scalars as numpy scalars of the result dtype).  Anything unusual
-        keeps the step-by-step evaluator: complex numbers, operations (their errors are
-        TensorCalcErrors), large programs (not worth generating)."""
+        keeps the step-by-step evaluator: complex numbers, operations outside
+        :data:`_FAST_OPERATIONS`, large programs (not worth generating).  A call whose
+        straight-line function raises is run again by the evaluator, which raises its
+        TensorCalcError (``inv`` of a singular matrix, say)."""
         key = self._last_binding[1]
         self._fast = False  # decided once
         if key[-1] not in _FAST_DTYPES or len(self.nodes) > 300 or \
-                any(isinstance(node, Operation) for node in self.nodes):
+                any(isinstance(node, Operation) and node.name not in _FAST_OPERATIONS
+                    for node in self.nodes):
             return
         try:
             source, name = generate(self, "fast_path", dict(key[0]), checks=False)
