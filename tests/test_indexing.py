@@ -2,6 +2,8 @@
 first and second derivatives against central differences along random directions, against JAX,
 printed forms, generated source and the array backends."""
 
+import ast
+
 import numpy as np
 import pytest
 
@@ -157,3 +159,34 @@ def test_separated_advanced_indices_are_refused():
         tc.concatenate([tc.var("a", (2, 3)), tc.var("b", (2, 4))])
     with pytest.raises(ShapeError, match="does not split into 3 equal"):
         tc.split(tc.var("a", (4,)), 3)
+
+
+NUMPY_TEXTS = ["x[1:3]", "X[:, :2]", "x[::-1]", "X[-1]", "X[..., 1::2]", "X[None, 1:, ::-2]",
+               "X[[0, 2], 1]", "X[[2, 2, 0]]", "np.concatenate([x, x[::-1]])",
+               "np.concatenate((X, X[:1]), axis=0)", "np.stack([X[0], X[1]], axis=1)",
+               "np.hstack([x, x[:2]])", "np.vstack([X, x])", "np.flip(X, axis=1)",
+               "np.diff(X, axis=0)", "np.expand_dims(x, axis=0)", "np.sum(np.exp(X[:, :2]) @ x[1:3])"]
+
+
+@pytest.mark.parametrize("text", NUMPY_TEXTS)
+def test_the_numpy_dialect_reads_indexing_as_numpy_computes_it(text):
+    rng = np.random.default_rng(4)
+    values = {"x": rng.standard_normal(4), "X": rng.standard_normal((3, 4))}
+    names = {node.id for node in ast.walk(ast.parse(text)) if isinstance(node, ast.Name)}
+    shapes = {name: v.shape for name, v in values.items() if name in names}
+    expr = tc.parse(text, dialect="numpy", **shapes)
+    expected = eval(text, {"np": np}, values)  # the test's own literal texts, numpy as oracle
+    np.testing.assert_allclose(tc.evaluate(expr, **{k: values[k] for k in shapes}), expected)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("x[1.5]", "an index is an integer literal"),
+    ("x[y]", "an index is an integer literal"),
+    ("x[9]", "out of bounds"),
+    ("np.concatenate(x)", "takes one list of arrays"),
+    ("np.hstack([x], axis=0)", "keyword axis= is not supported"),
+])
+def test_the_numpy_dialect_refuses_bad_keys_with_a_caret(text, message):
+    with pytest.raises(tc.ParseError, match=message) as caught:
+        tc.parse(text, dialect="numpy", x=(4,))
+    assert "^" in str(caught.value)

@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
+from ..expression.indexing import concatenate, diff, expand_dims, flip, hstack, stack, vstack
 from ..expression.linalg import det, inv
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
@@ -76,7 +77,15 @@ _NUMPY_FUNCTIONS = {
     "power": (2, (), c.power),
     "linalg.det": (1, (), det),
     "linalg.inv": (1, (), inv),
+    "flip": (1, ("axis",), flip),
+    "diff": (1, ("axis",), diff),
+    "expand_dims": (1, ("axis",), expand_dims),
 }
+
+
+# functions of a list of arrays: np.concatenate([a, b], axis=0)
+_SEQUENCE_FUNCTIONS = {"concatenate": concatenate, "stack": stack, "hstack": hstack,
+                       "vstack": vstack}
 
 
 class _NumpyReader:
@@ -176,7 +185,11 @@ class _NumpyReader:
             return [node.value]
         if isinstance(node, ast.Call):
             name, receiver, args = self.call_parts(node)
+            if name in _SEQUENCE_FUNCTIONS:  # np.concatenate([a, b], axis=1): the list's items
+                return list(args[0].elts)
             return ([receiver] if receiver is not None else []) + args
+        if isinstance(node, ast.Subscript):  # x[1:3, ::-1, None, [0, 2]]: the key is a literal
+            return [node.value]
         word = _NODE_WORDS.get(type(node).__name__, type(node).__name__)
         raise self.error(f"{word} is not supported in the numpy dialect, which reads arithmetic "
                          "(+ - * / ** @), .T, numbers, variables and calls of np.<function>", node)
@@ -219,6 +232,15 @@ class _NumpyReader:
         else:
             raise self.error("only np.<function>(...) and method calls are supported", func)
         name = _ALIASES.get(name, name)
+        if name in _SEQUENCE_FUNCTIONS:
+            allowed = ("axis",) if name in ("concatenate", "stack") else ()
+            for keyword in node.keywords:
+                if keyword.arg not in allowed:
+                    raise self.error(f"np.{name}: keyword {keyword.arg}= is not supported", keyword)
+            if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                    or not node.args[0].elts:
+                raise self.error(f"np.{name} takes one list of arrays, as np.{name}([a, b])", node)
+            return name, None, list(node.args)
         if name not in _NUMPY_FUNCTIONS and name != "einsum" and not _elementwise_row(name):
             known = [*_NUMPY_FUNCTIONS, "einsum", *(n for n in FUNCTIONS if _elementwise_row(n))]
             close = closest(name, known)
@@ -274,8 +296,13 @@ class _NumpyReader:
             return _NUMPY_CONSTANTS[node.attr] if not args else c.transpose(args[0])
         if isinstance(node, ast.BinOp):
             return self.binop(node, *args)
+        if isinstance(node, ast.Subscript):
+            return c.as_expr(args[0])[self.key(node.slice)]
         name, receiver, _ = self.call_parts(node)
         name = _ALIASES.get(name, name)
+        if name in _SEQUENCE_FUNCTIONS:
+            keywords = {k.arg: self.literal(k.value) for k in node.keywords}
+            return _SEQUENCE_FUNCTIONS[name]([c.as_expr(a) for a in args], **keywords)
         if name == "einsum":
             return c.einsum(node.args[0].value, *args)
         if name not in _NUMPY_FUNCTIONS:
@@ -306,6 +333,31 @@ class _NumpyReader:
         left_end, right_start = self.span(node.left)[1], self.span(node.right)[0]
         at = self.text.find(symbol, left_end, right_start)
         return (at, at + len(symbol)) if at >= 0 else self.span(node)
+
+    def key(self, node):
+        """An index key: integers, slices of integers, None, ..., a list of integers, a tuple."""
+        if isinstance(node, ast.Tuple):
+            return tuple(self.key(item) for item in node.elts)
+        if isinstance(node, ast.Slice):
+            return slice(*(None if part is None else self.integer(part)
+                           for part in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Constant) and node.value is Ellipsis:
+            return Ellipsis
+        if isinstance(node, ast.List):
+            return [self.integer(item) for item in node.elts]
+        if isinstance(node, ast.Constant) and node.value is None:
+            return None
+        return self.integer(node)
+
+    def integer(self, node) -> int:
+        plain = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
+            else node
+        value = self.literal(node) if isinstance(plain, ast.Constant) \
+            and type(plain.value) is int else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error("an index is an integer literal, a slice of them (1:3, ::-1), None, "
+                             "... or a list of integers", node)
+        return value
 
     def literal(self, node):
         """A keyword's value: an int, a tuple of ints, True/False or None."""
