@@ -23,7 +23,7 @@ from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
            ast.MatMult: "@"}
-_NODE_WORDS = {"Lambda": "a lambda", "Subscript": "indexing", "ListComp": "a comprehension",
+_NODE_WORDS = {"Lambda": "a lambda", "ListComp": "a comprehension",
                "GeneratorExp": "a comprehension", "SetComp": "a comprehension",
                "DictComp": "a comprehension", "Compare": "a comparison", "BoolOp": "'and'/'or'",
                "IfExp": "a conditional expression", "NamedExpr": "':='", "Starred": "'*' unpacking",
