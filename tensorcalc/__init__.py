@@ -28,6 +28,7 @@ from .errors import NormNotImplemented, SingularMatrixError
 from .expression.layout import kron, reshape, vec
 from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, roll, split, stack,
                                   take, vstack)
+from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
@@ -94,5 +95,5 @@ __all__ = [
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
-    "diff",
+    "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",
 ]

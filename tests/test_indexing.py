@@ -77,6 +77,18 @@ LAYOUT = [
     ("expand_dims", lambda m, a, b: m.expand_dims(a, 1) * b, (3,), (3, 2)),
     ("split", lambda m, a, b: m.split(a, 2, axis=1)[1] * b, (2, 4), (2, 2)),
     ("split-at", lambda m, a, b: m.split(a, [1, 4])[2] * b, (5,), (1,)),
+    ("swapaxes", lambda m, a, b: m.swapaxes(a, 0, 2) * b, (2, 3, 4), (4, 3, 2)),
+    ("moveaxis", lambda m, a, b: m.moveaxis(a, 0, -1) * b, (2, 3, 4), (3, 4, 2)),
+    ("squeeze", lambda m, a, b: m.squeeze(a) * b, (1, 3, 1), (3,)),
+    ("squeeze-axis", lambda m, a, b: m.squeeze(a, axis=0) * b, (1, 3, 1), (3, 1)),
+    ("repeat", lambda m, a, b: m.repeat(a, 3, axis=1) * b, (2, 2), (2, 6)),
+    ("repeat-vector", lambda m, a, b: m.repeat(a, 2) * b, (3,), (6,)),
+    ("tile", lambda m, a, b: m.tile(a, (2, 3)) * b, (2, 2), (4, 6)),
+    ("tile-int", lambda m, a, b: m.tile(a, 2) * b, (3,), (6,)),
+    ("pad", lambda m, a, b: m.pad(a, 1) * b, (2, 3), (4, 5)),
+    ("pad-pairs", lambda m, a, b: m.pad(a, ((0, 2), (1, 0))) * b, (2, 3), (4, 4)),
+    ("triu", lambda m, a, b: m.triu(a, 1) * b, (3, 4), (3, 4)),
+    ("tril", lambda m, a, b: m.tril(a, -1) + b, (2, 3, 3), (3, 3)),
 ]
 
 
@@ -165,7 +177,8 @@ NUMPY_TEXTS = ["x[1:3]", "X[:, :2]", "x[::-1]", "X[-1]", "X[..., 1::2]", "X[None
                "X[[0, 2], 1]", "X[[2, 2, 0]]", "np.concatenate([x, x[::-1]])",
                "np.concatenate((X, X[:1]), axis=0)", "np.stack([X[0], X[1]], axis=1)",
                "np.hstack([x, x[:2]])", "np.vstack([X, x])", "np.flip(X, axis=1)",
-               "np.diff(X, axis=0)", "np.expand_dims(x, axis=0)", "np.sum(np.exp(X[:, :2]) @ x[1:3])"]
+               "np.diff(X, axis=0)", "np.expand_dims(x, axis=0)", "np.triu(X, k=1)", "np.tril(X)",
+               "np.squeeze(X[None], axis=0)", "np.sum(np.exp(X[:, :2]) @ x[1:3])"]
 
 
 @pytest.mark.parametrize("text", NUMPY_TEXTS)

@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
+from ..expression.arrangement import squeeze, tril, triu
 from ..expression.indexing import concatenate, diff, expand_dims, flip, hstack, stack, vstack
 from ..expression.linalg import det, inv
 from .builder import _divide, _finite, _power, _Terms
@@ -80,6 +81,9 @@ _NUMPY_FUNCTIONS = {
     "flip": (1, ("axis",), flip),
     "diff": (1, ("axis",), diff),
     "expand_dims": (1, ("axis",), expand_dims),
+    "squeeze": (1, ("axis",), squeeze),
+    "triu": (1, ("k",), triu),
+    "tril": (1, ("k",), tril),
 }
 
 
