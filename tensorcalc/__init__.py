@@ -29,6 +29,7 @@ from .expression.layout import kron, reshape, vec
 from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, roll, split, stack,
                                   take, vstack)
 from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
+from .expression.selection import clip, where
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
@@ -96,4 +97,5 @@ __all__ = [
     "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
     "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",
+    "where", "clip",
 ]

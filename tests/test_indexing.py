@@ -203,3 +203,36 @@ def test_the_numpy_dialect_refuses_bad_keys_with_a_caret(text, message):
     with pytest.raises(tc.ParseError, match=message) as caught:
         tc.parse(text, dialect="numpy", x=(4,))
     assert "^" in str(caught.value)
+
+
+def test_where_with_a_constant_condition_selects_and_its_gradient_ignores_the_other_branch():
+    rng = np.random.default_rng(5)
+    mask = np.array([[True, False, True], [False, False, True]])
+    values = {"a": rng.standard_normal((2, 3)), "b": rng.standard_normal(3)}
+    a, b = tc.var("a", (2, 3)), tc.var("b", (3,))
+    expr = tc.where(mask, a, b)
+    np.testing.assert_array_equal(tc.evaluate(expr, **values), np.where(mask, values["a"], values["b"]))
+    check_grads(tc.sum(tc.sin(expr) * expr), [a, b], values)
+    # an unselected entry may be infinite: the value never reads it (c·a + (1 − c)·b would give
+    # 0·∞ = NaN), and the gradient is exactly the mask
+    infinite = np.where(mask, 1.0, np.inf)
+    np.testing.assert_array_equal(tc.evaluate(tc.where(mask, a, b), a=infinite, b=values["b"]),
+                                  np.where(mask, 1.0, values["b"]))
+    grad = tc.evaluate(tc.grad(tc.sum(tc.where(mask, a, b) ** 2), a), a=infinite, b=values["b"])
+    np.testing.assert_array_equal(grad, 2.0 * mask)
+    with pytest.raises(ShapeError, match="the condition must be a constant array"):
+        tc.where(a, a, b)
+
+
+def test_clip_matches_numpy_and_its_derivative_is_half_at_the_bounds():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    x = tc.var("x", (5,))
+    value = np.array([-2.0, 0.0, 0.3, 1.0, 4.0])
+    np.testing.assert_array_equal(tc.evaluate(tc.clip(x, 0.0, 1.0), x=value), np.clip(value, 0, 1))
+    grad = tc.evaluate(tc.grad(tc.sum(tc.clip(x, 0.0, 1.0)), x), x=value)
+    np.testing.assert_array_equal(grad, [0.0, 0.5, 1.0, 0.5, 0.0])
+    theirs = jax.grad(lambda v: jax.numpy.sum(jax.numpy.clip(v, 0.0, 1.0)))(value)
+    np.testing.assert_array_equal(grad, np.asarray(theirs))
+    inner = np.array([-1.5, 0.2, 0.7, 1.5, 3.0])
+    check_grads(tc.sum(tc.clip(x, -1.0, 2.0) ** 3), [x], {"x": inner})

@@ -6,7 +6,7 @@ numpy only, so the array backends refuse it by name (:data:`NUMPY_ONLY`).
 
 >>> from tensorcalc.evaluation.operation_sources import OPERATION_SOURCES
 >>> OPERATION_SOURCES["take"](["x"], (("s", 4, None, -2),))
-'np.flip(x, (-1,))[..., 0:5:2]'
+'np.flip(x, (-1,))[..., -5::2]'
 """
 
 from __future__ import annotations

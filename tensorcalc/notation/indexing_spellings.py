@@ -1,12 +1,12 @@
 """How the indexing rows read (registered into the spelling tables of
 :mod:`tensorcalc.notation.operation_spellings`): the key in numpy's form after the operand,
-``X[:, 1:3]``, ``x[::-1]``, ``X[[0, 2]]``; a scatter reads ``scatter(G → X[:, 1:3] of (3, 4))``.
+``X[:, 1:3]``, ``x[::-1]``, ``X[[0, 2]]``; a scatter reads ``scatter(G → [:, 1:3] of (3, 4))``.
 The text language has no slicing yet, so ``to_text`` refuses these nodes by name.
 
 >>> import tensorcalc as tc
 >>> X = tc.var("X", (3, 4))
 >>> print(X[1:, ::2], "|", tc.latex(X[0]))
-X[1:, ::2]_ij | X\\left[0, :\\right]
+X[1:, ::2]_ij | X\\left[0\\right]
 """
 
 from __future__ import annotations
