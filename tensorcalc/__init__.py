@@ -26,6 +26,13 @@ from .expression.construct import variables
 from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var
 from .errors import NormNotImplemented, SingularMatrixError
 from .expression.layout import kron, reshape, vec
+from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, roll, split, stack,
+                                  take, vstack)
+from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
+from .expression.selection import clip, where
+from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
+from .notation import indexing_spellings  # noqa: F401 - and their spellings
+from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
 from .expression.linalg import det, diag, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
 from .expression.pairwise import maximum, minimum
@@ -88,4 +95,7 @@ __all__ = [
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
+    "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
+    "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",
+    "where", "clip",
 ]

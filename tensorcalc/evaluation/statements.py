@@ -27,6 +27,7 @@ from ..errors import CodegenError
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from ..notation.printing import index_notation
 from .contraction_source import _ContractionWriter
+from .indexing_sources import NUMPY_ONLY
 from .operation_sources import OPERATION_SOURCES
 from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM, HELPERS,
                            MAX_CONSTANT_SIZE, PRODUCT, SOURCES, SUM, _Code, _default_output_names,
@@ -275,6 +276,10 @@ class _Function(_ContractionWriter):
             if source is None or (node.name == "solve" and node.operands[0].ndim != 2):
                 raise CodegenError(f"codegen: the operation {node.name!r} (shape {node.shape}) "
                                    "has no numpy source form yet; evaluate it with tc.compile")
+            if self.functional and node.name in NUMPY_ONLY:
+                raise CodegenError(f"backend: the operation {node.name!r} (shape {node.shape}) "
+                                   "writes in place and runs on numpy only; evaluate it with "
+                                   "tc.evaluate, tc.compile or tc.codegen")
             codes = [self.code[id(op)].atom() for op in node.operands]
             self.lines.append(f"{name} = {source(codes, node.param)}")
             self._set(node, _Code(name), name)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..errors import TensorCalcError
 
 # name -> function, registered by the layers above: "index" (str), "derivative" (str of a
-# Derivative), "matrix" (.matrix), "latex" (_repr_latex_), "evaluate" (.evaluate())
+# Derivative), "take" (expr[key]), "matrix" (.matrix), "latex" (_repr_latex_), "evaluate" (.evaluate())
 VIEWS: dict = {}
 
 
@@ -91,6 +91,11 @@ class Algebra:
 
     def __rmatmul__(self, other):
         return construction().matmul(other, self)
+
+    def __getitem__(self, key):
+        """numpy's indexing: ``x[1:3]``, ``X[:, ::-1]``, ``x[None]``, ``X[[0, 2]]``; see
+        :func:`tensorcalc.take`."""
+        return view("take")(self, key)  # registered by expression/indexing.py
 
     @property
     def T(self):

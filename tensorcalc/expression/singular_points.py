@@ -152,6 +152,7 @@ SINGULAR_POINTS: dict = {
     "minimum": Convention((SingularPoint("a = b", "a", "½ to each operand", (_a(1.0), _a(1.0)),
                                          _a(1.0), _a(0.5), lambda tc, a, b: tc.minimum(a, b)),)),
     "reshape": _smooth("linear"), "vec": _smooth("linear"), "kron": _smooth("bilinear"),
+    "take": _smooth("linear"), "scatter": _smooth("linear"), "concatenate": _smooth("linear"),
     "norm": Convention((
         SingularPoint("x = 0 (‖x‖₂, norm2)", "0", "0 (a subgradient)", (np.zeros(3),), 0.0,
                       np.zeros(3), lambda tc, x: tc.norm(x),

@@ -13,9 +13,11 @@ from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
 from ..expression import reductions
 from ..expression.layout import kron
-from ..expression.linalg import det, inv, solve
 from ..expression.pairwise import maximum, minimum
 from ..expression.reductions import norm
+from ..expression.arrangement import squeeze, tril, triu
+from ..expression.indexing import concatenate, diff, expand_dims, flip, hstack, stack, vstack
+from ..expression.linalg import det, inv, solve
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
@@ -26,7 +28,7 @@ from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
            ast.MatMult: "@"}
-_NODE_WORDS = {"Lambda": "a lambda", "Subscript": "indexing", "ListComp": "a comprehension",
+_NODE_WORDS = {"Lambda": "a lambda", "ListComp": "a comprehension",
                "GeneratorExp": "a comprehension", "SetComp": "a comprehension",
                "DictComp": "a comprehension", "Compare": "a comparison", "BoolOp": "'and'/'or'",
                "IfExp": "a conditional expression", "NamedExpr": "':='", "Starred": "'*' unpacking",
@@ -88,7 +90,18 @@ _NUMPY_FUNCTIONS = {
     "min": (1, ("axis",), reductions.min),
     "maximum": (2, (), maximum),
     "minimum": (2, (), minimum),
+    "flip": (1, ("axis",), flip),
+    "diff": (1, ("axis",), diff),
+    "expand_dims": (1, ("axis",), expand_dims),
+    "squeeze": (1, ("axis",), squeeze),
+    "triu": (1, ("k",), triu),
+    "tril": (1, ("k",), tril),
 }
+
+
+# functions of a list of arrays: np.concatenate([a, b], axis=0)
+_SEQUENCE_FUNCTIONS = {"concatenate": concatenate, "stack": stack, "hstack": hstack,
+                       "vstack": vstack}
 
 
 class _NumpyReader:
@@ -188,7 +201,11 @@ class _NumpyReader:
             return [node.value]
         if isinstance(node, ast.Call):
             name, receiver, args = self.call_parts(node)
+            if name in _SEQUENCE_FUNCTIONS:  # np.concatenate([a, b], axis=1): the list's items
+                return list(args[0].elts)
             return ([receiver] if receiver is not None else []) + args
+        if isinstance(node, ast.Subscript):  # x[1:3, ::-1, None, [0, 2]]: the key is a literal
+            return [node.value]
         word = _NODE_WORDS.get(type(node).__name__, type(node).__name__)
         raise self.error(f"{word} is not supported in the numpy dialect, which reads arithmetic "
                          "(+ - * / ** @), .T, numbers, variables and calls of np.<function>", node)
@@ -231,6 +248,15 @@ class _NumpyReader:
         else:
             raise self.error("only np.<function>(...) and method calls are supported", func)
         name = _ALIASES.get(name, name)
+        if name in _SEQUENCE_FUNCTIONS:
+            allowed = ("axis",) if name in ("concatenate", "stack") else ()
+            for keyword in node.keywords:
+                if keyword.arg not in allowed:
+                    raise self.error(f"np.{name}: keyword {keyword.arg}= is not supported", keyword)
+            if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                    or not node.args[0].elts:
+                raise self.error(f"np.{name} takes one list of arrays, as np.{name}([a, b])", node)
+            return name, None, list(node.args)
         if name not in _NUMPY_FUNCTIONS and name != "einsum" and not _elementwise_row(name):
             known = [*_NUMPY_FUNCTIONS, "einsum", *(n for n in FUNCTIONS if _elementwise_row(n))]
             close = closest(name, known)
@@ -286,8 +312,13 @@ class _NumpyReader:
             return _NUMPY_CONSTANTS[node.attr] if not args else c.transpose(args[0])
         if isinstance(node, ast.BinOp):
             return self.binop(node, *args)
+        if isinstance(node, ast.Subscript):
+            return c.as_expr(args[0])[self.key(node.slice)]
         name, receiver, _ = self.call_parts(node)
         name = _ALIASES.get(name, name)
+        if name in _SEQUENCE_FUNCTIONS:
+            keywords = {k.arg: self.literal(k.value) for k in node.keywords}
+            return _SEQUENCE_FUNCTIONS[name]([c.as_expr(a) for a in args], **keywords)
         if name == "einsum":
             return c.einsum(node.args[0].value, *args)
         if name not in _NUMPY_FUNCTIONS:
@@ -318,6 +349,31 @@ class _NumpyReader:
         left_end, right_start = self.span(node.left)[1], self.span(node.right)[0]
         at = self.text.find(symbol, left_end, right_start)
         return (at, at + len(symbol)) if at >= 0 else self.span(node)
+
+    def key(self, node):
+        """An index key: integers, slices of integers, None, ..., a list of integers, a tuple."""
+        if isinstance(node, ast.Tuple):
+            return tuple(self.key(item) for item in node.elts)
+        if isinstance(node, ast.Slice):
+            return slice(*(None if part is None else self.integer(part)
+                           for part in (node.lower, node.upper, node.step)))
+        if isinstance(node, ast.Constant) and node.value is Ellipsis:
+            return Ellipsis
+        if isinstance(node, ast.List):
+            return [self.integer(item) for item in node.elts]
+        if isinstance(node, ast.Constant) and node.value is None:
+            return None
+        return self.integer(node)
+
+    def integer(self, node) -> int:
+        plain = node.operand if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
+            else node
+        value = self.literal(node) if isinstance(plain, ast.Constant) \
+            and type(plain.value) is int else None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise self.error("an index is an integer literal, a slice of them (1:3, ::-1), None, "
+                             "... or a list of integers", node)
+        return value
 
     def literal(self, node):
         """A keyword's value: an int, a tuple of ints, True/False or None."""
