@@ -168,7 +168,7 @@ def test_spellings_in_every_notation():
         assert (tc.index_notation(expr), tc.matrix_notation(expr), tc.latex(expr)) == \
             (index, matrix, latex)
     assert tc.matrix_notation(tc.kron(Q, R) @ tc.vec(Q)) == "(Q ⊗ R) vec(Q)"
-    assert (tc.to_text(tc.vec(Q)), tc.to_text(tc.kron(Q.T, R + R))) == ("vec(Q)", "kron(Q', R + R)")
+    assert (tc.to_text(tc.vec(Q)), tc.to_text(tc.kron(Q.T, R + R))) == ("vec(Q)", "kron(Q', 2*R)")
     with pytest.raises(tc.TensorCalcError, match=r"to_text: reshape\(.*no form in the text"):
         tc.to_text(tc.reshape(Q, 4))
     del P
