@@ -72,6 +72,15 @@ arctan = _make_function("arctan")
 sinh = _make_function("sinh")
 cosh = _make_function("cosh")
 erf = _make_function("erf")
+log2 = _make_function("log2")
+log10 = _make_function("log10")
+exp2 = _make_function("exp2")
+arcsinh = _make_function("arcsinh")
+arccosh = _make_function("arccosh")
+arctanh = _make_function("arctanh")
+floor = _make_function("floor")
+ceil = _make_function("ceil")
+round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
 
 __all__ = [
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
@@ -87,5 +96,6 @@ __all__ = [
     "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
-    "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",
+    "erf", "log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round",
+    "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",
 ]

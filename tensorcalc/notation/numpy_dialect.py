@@ -28,7 +28,7 @@ _NODE_WORDS = {"Lambda": "a lambda", "Subscript": "indexing", "ListComp": "a com
                "IfExp": "a conditional expression", "NamedExpr": "':='", "Starred": "'*' unpacking",
                "List": "a list", "Tuple": "a tuple", "Dict": "a dict", "Set": "a set",
                "JoinedStr": "an f-string", "Await": "await", "Yield": "yield"}
-_ALIASES = {"absolute": "abs"}
+_ALIASES = {"absolute": "abs", "fabs": "abs"}
 _NUMPY_CONSTANTS = {"pi": np.pi, "e": np.e}
 _METHODS = ("sum", "mean", "trace", "diagonal", "dot", "transpose")
 
@@ -62,6 +62,27 @@ def _outer(a, b):
     return c.einsum("i,j->ij", a, b)
 
 
+def _logaddexp(a, b):
+    # log(e^a + e^b) = a + softplus(b − a): exact and smooth everywhere, never overflows;
+    # ∂/∂a = σ(a − b), ∂/∂b = σ(b − a) (½ each at a = b)
+    return a + c.apply_function("softplus", b - a)
+
+
+def _logaddexp2(a, b):
+    # log₂(2^a + 2^b) = a + softplus((b − a) log 2) / log 2
+    return a + c.apply_function("softplus", (b - a) * np.log(2.0)) * (1.0 / np.log(2.0))
+
+
+# numpy names read as compositions of the engine's own nodes (printed as those nodes)
+_COMPOSED = {
+    "square": (1, (), lambda x: c.apply_function("pow", x, 2.0)),
+    "reciprocal": (1, (), lambda x: c.apply_function("pow", x, -1.0)),
+    "deg2rad": (1, (), lambda x: x * (np.pi / 180.0)),
+    "rad2deg": (1, (), lambda x: x * (180.0 / np.pi)),
+    "logaddexp": (2, (), _logaddexp),
+    "logaddexp2": (2, (), _logaddexp2),
+}
+
 # name: (number of array arguments, keywords allowed, build(*arrays, **keywords))
 _NUMPY_FUNCTIONS = {
     "sum": (1, ("axis", "keepdims"), c.sum),
@@ -76,6 +97,7 @@ _NUMPY_FUNCTIONS = {
     "power": (2, (), c.power),
     "linalg.det": (1, (), det),
     "linalg.inv": (1, (), inv),
+    **_COMPOSED,
 }
 
 
