@@ -33,6 +33,7 @@ from .expression.reductions import logsumexp, norm, norm1, norm2, softmax
 from .expression.reductions import max, min  # noqa: A004 - numpy's names, on purpose
 from .notation import operation_spellings  # noqa: F401 - registers how the operations print
 from .calculus.second_order import hessian, hvp, jvp
+from .expression.statistics import std, variance
 from .calculus.hessian_queries import hessian_column, hessian_diagonal, hessian_entry, laplacian
 from .notation.parser import parse
 from .notation.printing import index_notation
@@ -96,7 +97,7 @@ __all__ = [
     "parse", "ParseError", "explain", "Explanation",
     "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
-    "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",
+    "variance", "std", "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "erf", "log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round",
     "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron",

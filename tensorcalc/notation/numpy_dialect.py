@@ -12,6 +12,8 @@ from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
 from ..expression.linalg import det, inv
+from ..expression.reductions import max as _max, min as _min
+from ..expression.statistics import std, variance
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
@@ -81,6 +83,10 @@ _COMPOSED = {
     "rad2deg": (1, (), lambda x: x * (180.0 / np.pi)),
     "logaddexp": (2, (), _logaddexp),
     "logaddexp2": (2, (), _logaddexp2),
+    "var": (1, ("axis", "ddof", "keepdims"), variance),
+    "std": (1, ("axis", "ddof", "keepdims"), std),
+    "max": (1, ("axis", "keepdims"), _max), "amax": (1, ("axis", "keepdims"), _max),
+    "min": (1, ("axis", "keepdims"), _min), "amin": (1, ("axis", "keepdims"), _min),
 }
 
 # name: (number of array arguments, keywords allowed, build(*arrays, **keywords))
