@@ -45,7 +45,10 @@ def variance(x, axis=None, ddof=0, keepdims: bool = False):
     axes = _normalize_axes("variance", x, axis)
     if isinstance(ddof, bool) or not isinstance(ddof, (int, float, np.integer, np.floating)):
         raise ShapeError(f"variance: ddof must be a number, got {ddof!r}")
-    centred = x - mean(x, axis, keepdims=True)
+    kept = [a for a in range(x.ndim) if a not in axes]
+    spread = Contraction((mean(x, axis),), (tuple(kept),), tuple(range(x.ndim)),
+                         dict(enumerate(x.shape)))  # the mean, broadcast back over the axes
+    centred = x - spread
     squares = total(apply_function("pow", centred, 2.0), axis, keepdims)
     dims = [x.shape[a] for a in sorted(axes)]
     fixed = float(np.prod([d for d in dims if isinstance(d, int)]))
