@@ -12,8 +12,8 @@
 g_i a_j
 """
 
-from .expression.construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
-                        power, trace, transpose, var)
+from .expression.construct import (apply_function, as_expr, broadcast_to, const, dim_size, einsum, matmul, mean,
+                        power, transpose, var)
 from .expression.construct import sum  # noqa: A004 - numpy's name, on purpose
 from .evaluation.codegen import codegen
 from .calculus.differentiate import Derivative, grad, jacobian, vjp
@@ -34,6 +34,7 @@ from .expression.reductions import max, min  # noqa: A004 - numpy's names, on pu
 from .notation import operation_spellings  # noqa: F401 - registers how the operations print
 from .calculus.second_order import hessian, hvp, jvp
 from .expression.statistics import std, variance
+from .expression.diagonals import diagonal, trace  # numpy's: offset, axis1, axis2, stacked
 from .calculus.hessian_queries import hessian_column, hessian_diagonal, hessian_entry, laplacian
 from .notation.parser import parse
 from .notation.printing import index_notation

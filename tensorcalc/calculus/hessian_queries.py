@@ -35,7 +35,8 @@ from .simplify import simplify
 
 
 def hessian_diagonal(f, wrt, convention: str = "symmetric"):
-    """``∂²f/∂x_i²`` for every entry ``i`` of ``wrt``, of ``wrt``'s shape (``diag(H)`` for a vector).
+    """``∂²f/∂x_i²`` for every entry ``i`` of ``wrt``, of ``wrt``'s shape (``diag(H)`` for a
+    vector).
 
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", (3,))
@@ -77,8 +78,8 @@ def _unit(shape: tuple, index, what: str) -> np.ndarray:
 
 
 def hessian_column(f, wrt, index, convention: str = "symmetric"):
-    """``H[..., index]`` = ``∂(∇f)/∂x_index``, of ``wrt``'s shape: the Hessian-vector product with
-    a unit vector (``index`` an integer for a vector, a tuple of integers for a matrix).
+    """``H[..., index]`` = ``∂(∇f)/∂x_index``, of ``wrt``'s shape: the Hessian-vector product
+    with a unit vector (``index`` an integer for a vector, a tuple of integers for a matrix).
 
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", (3,))

@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
+from ..expression.diagonals import diagonal, trace
 from ..expression.linalg import det, inv
 from ..expression.reductions import max as _max, min as _min
 from ..expression.statistics import std, variance
@@ -39,14 +40,6 @@ def _numpy_diag(x):
     if x.ndim not in (1, 2):
         raise ParseError(f"np.diag: needs a 1-D or 2-D array, got shape {x.shape}")
     return _diag(x, None)
-
-
-def _square_2d(name, build):
-    def checked(x):
-        if x.ndim != 2:
-            raise ParseError(f"np.{name}: only 2-D arrays are supported, got shape {x.shape}")
-        return build(x)
-    return checked
 
 
 def _dot(a, b):
@@ -93,8 +86,8 @@ _COMPOSED = {
 _NUMPY_FUNCTIONS = {
     "sum": (1, ("axis", "keepdims"), c.sum),
     "mean": (1, ("axis", "keepdims"), c.mean),
-    "trace": (1, (), _square_2d("trace", c.trace)),
-    "diagonal": (1, (), _square_2d("diagonal", c.diagonal)),
+    "trace": (1, ("offset", "axis1", "axis2"), trace),
+    "diagonal": (1, ("offset", "axis1", "axis2"), diagonal),
     "diag": (1, (), _numpy_diag),
     "transpose": (1, ("axes",), c.transpose),
     "dot": (2, (), _dot),
