@@ -163,3 +163,17 @@ def test_the_new_rows_print_in_every_notation():
         back = tc.parse(tc.to_text(f), x=(3,))
         np.testing.assert_allclose(tc.evaluate(back, {"x": values}),
                                    tc.evaluate(f, {"x": values}), rtol=1e-14, err_msg=name)
+
+
+def test_the_numpy_dialect_reads_stacked_linear_algebra():
+    rng = np.random.default_rng(6)
+    A0 = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
+    b0 = rng.standard_normal((2, 3, 1))
+    f = tc.parse("np.linalg.solve(A, b) + np.linalg.inv(A) @ b", dialect="numpy", A=(2, 3, 3),
+                 b=(2, 3, 1))
+    np.testing.assert_allclose(tc.evaluate(f, A=A0, b=b0), 2 * np.linalg.solve(A0, b0),
+                               rtol=1e-12)
+    g = tc.parse("np.linalg.det(A)", dialect="numpy", A=(2, 3, 3))
+    np.testing.assert_allclose(tc.evaluate(g, A=A0), np.linalg.det(A0), rtol=1e-12)
+    check_grads(tc.sum(f * f), [tc.var("A", (2, 3, 3))], {"A": A0, "b": b0},
+                rng=np.random.default_rng(0))

@@ -12,7 +12,7 @@ from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
 from ..expression.diagonals import diagonal, trace
-from ..expression.linalg import det, inv
+from ..expression.linalg import det, inv, solve
 from ..expression.reductions import max as _max, min as _min
 from ..expression.statistics import std, variance
 from .builder import _divide, _finite, _power, _Terms
@@ -96,6 +96,7 @@ _NUMPY_FUNCTIONS = {
     "power": (2, (), c.power),
     "linalg.det": (1, (), det),
     "linalg.inv": (1, (), inv),
+    "linalg.solve": (2, (), solve),
     **_COMPOSED,
 }
 
