@@ -12,8 +12,8 @@
 g_i a_j
 """
 
-from .expression.construct import (apply_function, as_expr, broadcast_to, const, diagonal, dim_size, einsum, matmul, mean,
-                        power, trace, transpose, var)
+from .expression.construct import (apply_function, as_expr, broadcast_to, const, dim_size, einsum, matmul, mean,
+                        power, transpose, var)
 from .expression.construct import sum  # noqa: A004 - numpy's name, on purpose
 from .evaluation.codegen import codegen
 from .calculus.differentiate import Derivative, grad, jacobian, vjp
@@ -40,6 +40,9 @@ from .expression.reductions import logsumexp, norm, norm1, norm2, softmax
 from .expression.reductions import max, min  # noqa: A004 - numpy's names, on purpose
 from .notation import operation_spellings  # noqa: F401 - registers how the operations print
 from .calculus.second_order import hessian, hvp, jvp
+from .expression.statistics import std, variance
+from .expression.diagonals import diagonal, trace  # numpy's: offset, axis1, axis2, stacked
+from .calculus.hessian_queries import hessian_column, hessian_diagonal, hessian_entry, laplacian
 from .notation.parser import parse
 from .notation.printing import index_notation
 from .notation.printers import kronecker_form, latex, matrix_notation, to_text
@@ -79,6 +82,15 @@ arctan = _make_function("arctan")
 sinh = _make_function("sinh")
 cosh = _make_function("cosh")
 erf = _make_function("erf")
+log2 = _make_function("log2")
+log10 = _make_function("log10")
+exp2 = _make_function("exp2")
+arcsinh = _make_function("arcsinh")
+arccosh = _make_function("arccosh")
+arctanh = _make_function("arctanh")
+floor = _make_function("floor")
+ceil = _make_function("ceil")
+round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
 
 __all__ = [
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
@@ -93,8 +105,10 @@ __all__ = [
     "parse", "ParseError", "explain", "Explanation",
     "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
+    "variance", "std", "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
-    "erf", "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
+    "erf", "log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round",
+    "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
     "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",
     "where", "clip",

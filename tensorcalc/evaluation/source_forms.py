@@ -50,6 +50,15 @@ SOURCES = {
     # vectorize makes a 0-d array of a scalar, and its otypes fix the dtype: [()] and result_type
     "erf": lambda x, p: f"np.vectorize(__import__('math').erf, "
                         f"otypes=[np.result_type({x}, 0.0)])({x})[()]",
+    "log2": lambda x, p: f"np.log2({x})",
+    "log10": lambda x, p: f"np.log10({x})",
+    "exp2": lambda x, p: f"np.exp2({x})",
+    "arcsinh": lambda x, p: f"np.arcsinh({x})",
+    "arccosh": lambda x, p: f"np.arccosh({x})",
+    "arctanh": lambda x, p: f"np.arctanh({x})",
+    "floor": lambda x, p: f"np.floor({x})",
+    "ceil": lambda x, p: f"np.ceil({x})",
+    "round": lambda x, p: f"np.round({x})",
     "pow": _power,
 }
 

@@ -21,6 +21,7 @@ from ..errors import NormNotImplemented, ShapeError
 from .construct import _normalize_axes, apply_function, as_expr
 from .construct import sum as total
 from .nodes import Operation
+from .statistics import keep_axes
 from .operations import kept, register_operation
 
 
@@ -107,7 +108,7 @@ def _axes(name, x, axis, default):
     return tuple(sorted(_normalize_axes(name, x, axis))) if x.ndim else ()
 
 
-def logsumexp(x, axis=None):
+def logsumexp(x, axis=None, keepdims: bool = False):
     """``log Σ exp(x)`` over ``axis`` (all axes by default), max-shifted: finite for any finite x.
 
     >>> import numpy as np, tensorcalc as tc
@@ -118,7 +119,9 @@ def logsumexp(x, axis=None):
     softmax_i(x_i)
     """
     x = as_expr(x)
-    return Operation("logsumexp", [x], _axes("logsumexp", x, axis, None))
+    axes = _axes("logsumexp", x, axis, None)
+    result = Operation("logsumexp", [x], axes)
+    return keep_axes(result, x.shape, axes) if keepdims else result
 
 
 def softmax(x, axis=-1):
@@ -134,7 +137,7 @@ def softmax(x, axis=-1):
     return Operation("softmax", [x], axes)
 
 
-def max(x, axis=None):  # noqa: A001 - numpy's name
+def max(x, axis=None, keepdims: bool = False):  # noqa: A001 - numpy's name
     """The largest entry over ``axis`` (all by default); at ties the gradient is split equally.
 
     >>> import numpy as np, tensorcalc as tc
@@ -143,10 +146,12 @@ def max(x, axis=None):  # noqa: A001 - numpy's name
     array([0.5, 0.5, 0. ])
     """
     x = as_expr(x)
-    return Operation("max", [x], _axes("max", x, axis, None))
+    axes = _axes("max", x, axis, None)
+    result = Operation("max", [x], axes)
+    return keep_axes(result, x.shape, axes) if keepdims else result
 
 
-def min(x, axis=None):  # noqa: A001 - numpy's name
+def min(x, axis=None, keepdims: bool = False):  # noqa: A001 - numpy's name
     """The smallest entry over ``axis`` (all by default); at ties the gradient is split equally.
 
     >>> import numpy as np, tensorcalc as tc
@@ -155,7 +160,9 @@ def min(x, axis=None):  # noqa: A001 - numpy's name
     -1.0
     """
     x = as_expr(x)
-    return Operation("min", [x], _axes("min", x, axis, None))
+    axes = _axes("min", x, axis, None)
+    result = Operation("min", [x], axes)
+    return keep_axes(result, x.shape, axes) if keepdims else result
 
 
 def norm(x, ord=None):  # noqa: A002 - numpy's name

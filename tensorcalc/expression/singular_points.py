@@ -95,6 +95,35 @@ SINGULAR_POINTS: dict = {
         SingularPoint("x = ±1", "π, 0", "−∞", (_a(-1.0, 1.0),), _a(np.pi, 0.0), _a(-INF, -INF)),
         SingularPoint("|x| > 1", "NaN", "NaN", (_a(2.0),), _a(NAN), _a(NAN)),
     )),
+    "log2": Convention((
+        SingularPoint("x = 0", "−∞", "+∞ (x⁻¹ / log 2)", (_a(0.0),), _a(-INF), _a(INF)),
+        SingularPoint("x < 0", "NaN", "x⁻¹ / log 2 (the formula, outside the domain)", (_a(-2.0),),
+                      _a(NAN), _a(-0.5 / np.log(2.0))),
+    )),
+    "log10": Convention((
+        SingularPoint("x = 0", "−∞", "+∞ (x⁻¹ / log 10)", (_a(0.0),), _a(-INF), _a(INF)),
+        SingularPoint("x < 0", "NaN", "x⁻¹ / log 10 (the formula, outside the domain)",
+                      (_a(-2.0),), _a(NAN), _a(-0.5 / np.log(10.0))),
+    )),
+    "exp2": _smooth(), "arcsinh": _smooth(),
+    "arccosh": Convention((
+        SingularPoint("x = 1", "0", "+∞", (_a(1.0),), _a(0.0), _a(INF)),
+        SingularPoint("x < 1", "NaN", "NaN", (_a(0.5),), _a(NAN), _a(NAN)),
+    )),
+    "arctanh": Convention((
+        SingularPoint("x = ±1", "±∞", "+∞", (_a(-1.0, 1.0),), _a(-INF, INF), _a(INF, INF)),
+        SingularPoint("|x| > 1", "NaN", "(1 − x²)⁻¹ (the formula, outside the domain)",
+                      (_a(2.0),), _a(NAN), _a(-1.0 / 3.0)),
+    )),
+    "floor": Convention((SingularPoint("x an integer", "x", "0 (0 everywhere, the jump included)",
+                                       (_a(1.0),), _a(1.0), _a(0.0),
+                                       peers="JAX, PyTorch: 0"),)),
+    "ceil": Convention((SingularPoint("x an integer", "x", "0 (0 everywhere, the jump included)",
+                                      (_a(1.0),), _a(1.0), _a(0.0), peers="JAX, PyTorch: 0"),)),
+    "round": Convention((SingularPoint(
+        "x a half-integer", "the even neighbour (numpy's round: 2.5 → 2)",
+        "0 (0 everywhere, the jump included)", (_a(2.5),), _a(2.0), _a(0.0),
+        peers="JAX, PyTorch: 0, same halves to even"),)),
     "pow": Convention((
         SingularPoint("x = 0, 0 < p < 1 (x^0.5)", "0", "+∞", (_a(0.0),), _a(0.0), _a(INF),
                       param=0.5),

@@ -11,13 +11,15 @@ import numpy as np
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
-from ..expression import reductions
 from ..expression.layout import kron
 from ..expression.pairwise import maximum, minimum
 from ..expression.reductions import norm
 from ..expression.arrangement import squeeze, tril, triu
 from ..expression.indexing import concatenate, diff, expand_dims, flip, hstack, stack, vstack
 from ..expression.linalg import det, inv, solve
+from ..expression.diagonals import diagonal, trace
+from ..expression.reductions import max as _max, min as _min
+from ..expression.statistics import std, variance
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
@@ -34,7 +36,7 @@ _NODE_WORDS = {"Lambda": "a lambda", "ListComp": "a comprehension",
                "IfExp": "a conditional expression", "NamedExpr": "':='", "Starred": "'*' unpacking",
                "List": "a list", "Tuple": "a tuple", "Dict": "a dict", "Set": "a set",
                "JoinedStr": "an f-string", "Await": "await", "Yield": "yield"}
-_ALIASES = {"absolute": "abs"}
+_ALIASES = {"absolute": "abs", "fabs": "abs"}
 _NUMPY_CONSTANTS = {"pi": np.pi, "e": np.e}
 _METHODS = ("sum", "mean", "trace", "diagonal", "dot", "transpose")
 
@@ -43,14 +45,6 @@ def _numpy_diag(x):
     if x.ndim not in (1, 2):
         raise ParseError(f"np.diag: needs a 1-D or 2-D array, got shape {x.shape}")
     return _diag(x, None)
-
-
-def _square_2d(name, build):
-    def checked(x):
-        if x.ndim != 2:
-            raise ParseError(f"np.{name}: only 2-D arrays are supported, got shape {x.shape}")
-        return build(x)
-    return checked
 
 
 def _dot(a, b):
@@ -68,12 +62,37 @@ def _outer(a, b):
     return c.einsum("i,j->ij", a, b)
 
 
+def _logaddexp(a, b):
+    # log(e^a + e^b) = a + softplus(b − a): exact and smooth everywhere, never overflows;
+    # ∂/∂a = σ(a − b), ∂/∂b = σ(b − a) (½ each at a = b)
+    return a + c.apply_function("softplus", b - a)
+
+
+def _logaddexp2(a, b):
+    # log₂(2^a + 2^b) = a + softplus((b − a) log 2) / log 2
+    return a + c.apply_function("softplus", (b - a) * np.log(2.0)) * (1.0 / np.log(2.0))
+
+
+# numpy names read as compositions of the engine's own nodes (printed as those nodes)
+_COMPOSED = {
+    "square": (1, (), lambda x: c.apply_function("pow", x, 2.0)),
+    "reciprocal": (1, (), lambda x: c.apply_function("pow", x, -1.0)),
+    "deg2rad": (1, (), lambda x: x * (np.pi / 180.0)),
+    "rad2deg": (1, (), lambda x: x * (180.0 / np.pi)),
+    "logaddexp": (2, (), _logaddexp),
+    "logaddexp2": (2, (), _logaddexp2),
+    "var": (1, ("axis", "ddof", "keepdims"), variance),
+    "std": (1, ("axis", "ddof", "keepdims"), std),
+    "max": (1, ("axis", "keepdims"), _max), "amax": (1, ("axis", "keepdims"), _max),
+    "min": (1, ("axis", "keepdims"), _min), "amin": (1, ("axis", "keepdims"), _min),
+}
+
 # name: (number of array arguments, keywords allowed, build(*arrays, **keywords))
 _NUMPY_FUNCTIONS = {
     "sum": (1, ("axis", "keepdims"), c.sum),
     "mean": (1, ("axis", "keepdims"), c.mean),
-    "trace": (1, (), _square_2d("trace", c.trace)),
-    "diagonal": (1, (), _square_2d("diagonal", c.diagonal)),
+    "trace": (1, ("offset", "axis1", "axis2"), trace),
+    "diagonal": (1, ("offset", "axis1", "axis2"), diagonal),
     "diag": (1, (), _numpy_diag),
     "transpose": (1, ("axes",), c.transpose),
     "dot": (2, (), _dot),
@@ -86,8 +105,6 @@ _NUMPY_FUNCTIONS = {
     "linalg.solve": (2, (), solve),
     "linalg.norm": (1, ("ord",), norm),
     "kron": (2, (), kron),
-    "max": (1, ("axis",), reductions.max),
-    "min": (1, ("axis",), reductions.min),
     "maximum": (2, (), maximum),
     "minimum": (2, (), minimum),
     "flip": (1, ("axis",), flip),
@@ -96,6 +113,7 @@ _NUMPY_FUNCTIONS = {
     "squeeze": (1, ("axis",), squeeze),
     "triu": (1, ("k",), triu),
     "tril": (1, ("k",), tril),
+    **_COMPOSED,
 }
 
 

@@ -286,7 +286,9 @@ class LatexSpeller(Speller):
     hadamard_sep = " \\odot "
     ones, identity = "\\mathbf{1}", "\\mathbf{I}"
     _CALLS = {"exp": "\\exp", "log": "\\log", "sin": "\\sin", "cos": "\\cos", "tanh": "\\tanh",
-              "sigmoid": "\\sigma"}
+              "sigmoid": "\\sigma", "log2": "\\log_2", "log10": "\\log_{10}",
+              "arcsinh": "\\operatorname{arsinh}", "arccosh": "\\operatorname{arcosh}",
+              "arctanh": "\\operatorname{artanh}"}
     _GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "kappa", "lambda",
               "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "phi", "chi", "psi", "omega"}
 
@@ -313,6 +315,10 @@ class LatexSpeller(Speller):
             return f"\\sqrt{{{argument}}}"
         if fn == "abs":
             return f"\\left|{argument}\\right|"
+        if fn in ("floor", "ceil"):
+            return f"\\left\\l{fn} {argument} \\right\\r{fn}"
+        if fn == "exp2":
+            return f"2^{{{argument}}}"
         command = self._CALLS.get(fn, f"\\operatorname{{{fn}}}")
         return f"{command}{self.paren(argument)}"
 
