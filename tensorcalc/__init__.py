@@ -34,6 +34,8 @@ from .expression.pairwise import maximum, minimum
 from .expression.reductions import logsumexp, norm, norm1, norm2, softmax
 from .expression.reductions import max, min  # noqa: A004 - numpy's names, on purpose
 from .notation import operation_spellings  # noqa: F401 - registers how the operations print
+from .notation import decomposition_spellings  # noqa: F401 - and the decompositions
+from .evaluation import decomposition_sources  # noqa: F401 - the decompositions' numpy source
 from .calculus.second_order import hessian, hvp, jvp
 from .notation.parser import parse
 from .notation.printing import index_notation
