@@ -45,6 +45,9 @@ CASES = [  # (name, build, shape, kind)
     ("cholesky stacked", lambda X: tc.cholesky(X), (2, 3, 3), "pd"),
     ("nuclear norm", lambda X: tc.norm(X, "nuc"), (3, 2), "any"),
     ("spectral norm", lambda X: tc.norm(X, 2), (2, 3), "any"),
+    ("pinv tall", lambda X: tc.pinv(X), (4, 2), "any"),
+    ("pinv wide", lambda X: tc.pinv(X), (2, 4), "any"),
+    ("pinv stacked", lambda X: tc.pinv(X), (2, 3, 3), "any"),
 ]
 
 
@@ -93,6 +96,9 @@ JAX = [
     (lambda X: tc.norm(X, "nuc"), lambda x: jnp.linalg.norm(x, "nuc"), "any"),
     (lambda X: tc.norm(X, 2), lambda x: jnp.linalg.norm(x, 2), "any"),
     (lambda X: tc.sum(tc.svd(X)[0] ** 3), lambda x: jnp.sum(jnp.linalg.svd(x, False)[0] ** 3), "any"),
+    (lambda X: tc.sum(tc.pinv(X) * tc.const(np.arange(9.0).reshape(3, 3))),
+     lambda x: jnp.sum(jnp.linalg.pinv(x) * jnp.arange(9.0).reshape(3, 3)), "any"),
+    (lambda X: tc.slogdet(X)[1] + tc.slogdet(X)[0], lambda x: jnp.linalg.slogdet(x)[1], "any"),
 ]
 
 
@@ -114,6 +120,35 @@ def test_classic_matrix_forms_as_printed():
     assert str(tc.grad(tc.sum(w), X)) == "∂(Σ_l λ(X)_l)/∂X_ij = eigvecs(X)_ik eigvecs(X)_jk"
     U, s, Vt = tc.svd(X)
     assert (tc.latex(s), tc.to_text(tc.cholesky(X))) == ("\\sigma\\left(X\\right)", "cholesky(X)")
+
+
+def test_classic_forms_parse_back_to_the_same_values():
+    X, c = tc.var("X", (3, 3)), tc.var("c", (3,))
+    x = _data((3, 3), "sym")
+    cases = [(tc.grad(tc.norm(X, "nuc"), X), "svd_U(X)*svd_Vt(X)"),  # ∂‖X‖_*/∂X = UVᵀ
+             (tc.grad(c @ tc.eigvalsh(X), X), "eigvecs(X)*diag(c)*eigvecs(X)'")]  # Σ cᵢ vᵢvᵢᵀ
+    for derivative, text in cases:
+        assert tc.to_text(derivative.expr) == text
+        back = tc.parse(text, X=(3, 3), **({"c": (3,)} if "c" in text else {}))
+        data = dict(X=x, c=np.array([0.0, 1.0, 0.0]))
+        data = {k: v for k, v in data.items() if k in text}
+        np.testing.assert_allclose(tc.evaluate(back, **data), tc.evaluate(derivative, **data))
+    # ∂λ₂/∂X = v₂v₂ᵀ against numpy's eigenvector directly
+    v = np.linalg.eigh(x)[1][:, 1]
+    np.testing.assert_allclose(tc.evaluate(cases[1][0], X=x, c=np.array([0.0, 1.0, 0.0])),
+                               np.outer(v, v), atol=1e-12)
+
+
+def test_numpy_dialect_names():
+    f = tc.parse("np.sum(np.linalg.svd(X, compute_uv=False)) + np.sum(np.linalg.cholesky(S)) + "
+                 "np.sum(np.linalg.eigvalsh(S)) + np.sum(np.linalg.pinv(X))", dialect="numpy",
+                 X=(3, 2), S=(2, 2))
+    x, s = _data((3, 2), "any"), _data((2, 2), "pd")
+    expected = (np.linalg.svd(x, compute_uv=False).sum() + np.linalg.cholesky(s).sum()
+                + np.linalg.eigvalsh(s).sum() + np.linalg.pinv(x).sum())
+    assert float(tc.evaluate(f, X=x, S=s)) == pytest.approx(expected, rel=1e-12)
+    with pytest.raises(tc.ParseError, match="compute_uv=False"):
+        tc.parse("np.sum(np.linalg.svd(X))", dialect="numpy", X=(3, 2))
 
 
 def test_generated_code_agrees_and_the_factorization_is_computed_once():
@@ -141,6 +176,11 @@ def test_degenerate_points():
         tc.evaluate(tc.grad(tc.sum(tc.svd(X)[0]), X), X=2 * np.eye(2))
     with pytest.raises(tc.SingularMatrixError, match="leading 2×2 minor is -3"):
         tc.evaluate(tc.cholesky(X), X=np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(tc.SingularMatrixError, match="pinv: .* rank-deficient"):
+        tc.evaluate(tc.pinv(tc.var("R", (3, 2))), R=np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]))
+    sign, logdet = tc.slogdet(X)
+    assert float(tc.evaluate(sign, X=np.diag([-2.0, 3.0]))) == -1.0
+    assert float(tc.evaluate(logdet, X=np.diag([-2.0, 3.0]))) == pytest.approx(np.log(6.0))
     with pytest.raises(tc.ShapeError, match="full_matrices=True"):
         tc.svd(tc.var("Y", (3, 2)), full_matrices=True)
 

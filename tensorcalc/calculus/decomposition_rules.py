@@ -145,3 +145,22 @@ def _cholesky_vjp(node, k, adjoint, n_extra):
 
 
 defvjp("cholesky", _cholesky_vjp)
+
+
+# ---------------------------------------------------------------------------
+# pinv (full rank; Golub & Pereyra 1973, Giles 2008):
+# dP = −P dA P + P Pᵀ dAᵀ (I − A P) + (I − P A) dAᵀ Pᵀ P, so
+# Ā = −Pᵀ G Pᵀ + (I − A P) Gᵀ P Pᵀ + Pᵀ P Gᵀ (I − P A)
+
+
+def _pinv_vjp(node, k, adjoint, n_extra):
+    (a,) = node.operands
+    p, nb = node, a.ndim - 2
+    return add(_ein("*~ij,~ia,~bj->*~ab", [adjoint, p, p], n_extra, nb, -1.0),
+               _ein("*~ja,~jc,~bc->*~ab", [adjoint, p, p], n_extra, nb),
+               _ein("*~jd,~ae,~ed,~jc,~bc->*~ab", [adjoint, a, p, p, p], n_extra, nb, -1.0),
+               _ein("*~bd,~ca,~cd->*~ab", [adjoint, p, p], n_extra, nb),
+               _ein("*~ed,~ca,~cd,~ef,~fb->*~ab", [adjoint, p, p, p, a], n_extra, nb, -1.0))
+
+
+defvjp("pinv", _pinv_vjp)

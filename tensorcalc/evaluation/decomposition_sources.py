@@ -41,3 +41,4 @@ register_source("svd_vt", lambda codes, p: (f"np.swapaxes({codes[1]}[..., {codes
                                             f":], -1, -2)"))
 register_source("spectral_gaps", _gaps)
 register_source("cholesky", lambda codes, p: f"np.linalg.cholesky({_SYM.format(codes[0])})")
+register_source("pinv", lambda codes, p: f"np.linalg.pinv({codes[0]})")

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError, SingularMatrixError
-from .construct import as_expr
+from . import linalg  # noqa: F401 - det and logdet, for slogdet
+from .construct import apply_function, as_expr
 from .nodes import Operation
 from .operations import register_operation, square
 
@@ -107,9 +108,9 @@ def eigvalsh(x):
     """The eigenvalues of a symmetric ``X``, ascending (as ``np.linalg.eigvalsh``).
 
     >>> import numpy as np, tensorcalc as tc
-    >>> X = tc.var("X", (2, 2))
-    >>> print(tc.matrix_notation(tc.grad(tc.eigvalsh(X)[1], X)))
-    eigvecs(X)_:1 eigvecs(X)_:1ᵀ
+    >>> X, c = tc.var("X", (2, 2)), tc.var("c", (2,))
+    >>> print(tc.to_text(tc.grad(c @ tc.eigvalsh(X), X).expr))  # ∂λᵢ/∂X = vᵢvᵢᵀ
+    eigvecs(X)*diag(c)*eigvecs(X)'
     """
     return eigh(x)[0]
 
@@ -200,3 +201,49 @@ def cholesky(x):
     (``(X + Xᵀ)/2`` is factored); a :class:`SingularMatrixError` naming the first leading minor
     that is not positive otherwise.  Its derivative is Murray's (2016)."""
     return Operation("cholesky", [as_expr(x)])
+
+
+# ---------------------------------------------------------------------------
+# pinv (full rank only) and slogdet
+
+PINV_RCOND = 1e-12  # s_min / s_max below this: rank-deficient, refused
+
+
+def _pinv_numpy(arrays, param):
+    (x,) = arrays
+    s = np.linalg.svd(x, compute_uv=False)
+    largest = np.max(s, axis=-1, initial=0.0)
+    if s.shape[-1] and np.any(np.min(s, axis=-1) <= PINV_RCOND * largest):
+        raise SingularMatrixError(
+            f"pinv: the matrix of shape {x.shape} is rank-deficient (smallest singular value "
+            f"{float(np.min(s)):.3g}, largest {float(np.max(largest)):.3g}); its pseudo-inverse "
+            "jumps there and has no derivative, so tensorcalc refuses it")
+    return np.linalg.pinv(x)
+
+
+def _pinv_shape(shapes, param):
+    batch, m, n = _matrix("pinv", shapes[0])
+    return batch + (n, m)
+
+
+register_operation("pinv", _pinv_shape, _pinv_numpy)
+
+
+def pinv(x):
+    """The Moore-Penrose pseudo-inverse ``X⁺`` of a full-rank ``X`` (of the last two axes); a
+    rank-deficient ``X`` is a :class:`SingularMatrixError` (``X⁺`` is not continuous there).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> X = tc.var("X", (3, 2))
+    >>> tc.evaluate(tc.pinv(X), X=np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]]))
+    array([[1. , 0. , 0. ],
+           [0. , 0.5, 0. ]])
+    """
+    return Operation("pinv", [as_expr(x)])
+
+
+def slogdet(x):
+    """``(sign, logdet)`` as ``np.linalg.slogdet``: ``sign(det X)`` (derivative 0) and
+    ``log|det X|``."""
+    x = as_expr(x)
+    return apply_function("sign", Operation("det", [x])), Operation("logdet", [x])

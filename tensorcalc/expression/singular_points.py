@@ -19,7 +19,6 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..errors import SingularMatrixError
 
 INF, NAN = np.inf, np.nan
 
@@ -188,25 +187,29 @@ SINGULAR_POINTS: dict = {
         (np.eye(2),), _a(1.0, 1.0), np.eye(2), lambda tc, X: tc.eigvalsh(X), peers="JAX: same"),)),
     "eigh_vectors": Convention((SingularPoint(
         "repeated eigenvalues (X = I)", "numpy's eigenvectors", "SingularMatrixError",
-        (np.eye(2),), np.eye(2), SingularMatrixError, lambda tc, X: tc.eigh(X)[1],
+        (np.eye(2),), np.eye(2), _SINGULAR, lambda tc, X: tc.eigh(X)[1],
         peers="JAX: NaN/inf"),)),
     "svd_s": Convention((SingularPoint(
         "X = 0 (repeated and zero singular values)", "0", "U Vᵀ of numpy's SVD (a subgradient)",
         (np.zeros((2, 2)),), _a(0.0, 0.0), np.eye(2), lambda tc, X: tc.svdvals(X)),)),
     "svd_u": Convention((SingularPoint(
         "repeated singular values (X = I)", "numpy's U", "SingularMatrixError", (np.eye(2),),
-        np.eye(2), SingularMatrixError, lambda tc, X: tc.svd(X)[0], peers="JAX: NaN/inf"),)),
+        np.eye(2), _SINGULAR, lambda tc, X: tc.svd(X)[0], peers="JAX: NaN/inf"),)),
     "svd_vt": Convention((SingularPoint(
         "repeated singular values (X = I)", "numpy's Vᵀ", "SingularMatrixError", (np.eye(2),),
-        np.eye(2), SingularMatrixError, lambda tc, X: tc.svd(X)[2], peers="JAX: NaN/inf"),)),
+        np.eye(2), _SINGULAR, lambda tc, X: tc.svd(X)[2], peers="JAX: NaN/inf"),)),
     "spectral_gaps": Convention((SingularPoint(
         "repeated values w_i = w_j", "SingularMatrixError", "SingularMatrixError", (_a(1.0, 1.0),),
-        SingularMatrixError, SingularMatrixError,
+        _SINGULAR, _SINGULAR,
         lambda tc, w: tc.Operation("spectral_gaps", [w], "eigh")),)),
     "cholesky": Convention((SingularPoint(
         "X not positive definite", "SingularMatrixError naming the leading minor",
-        "SingularMatrixError", (np.array([[1.0, 2.0], [2.0, 1.0]]),), SingularMatrixError,
-        SingularMatrixError, lambda tc, X: tc.cholesky(X), peers="JAX: NaN"),)),
+        "SingularMatrixError", (np.array([[1.0, 2.0], [2.0, 1.0]]),), _SINGULAR,
+        _SINGULAR, lambda tc, X: tc.cholesky(X), peers="JAX: NaN"),)),
+    "pinv": Convention((SingularPoint(
+        "X rank-deficient", "SingularMatrixError (X⁺ jumps there)", "SingularMatrixError",
+        (np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]),), _SINGULAR,
+        _SINGULAR, lambda tc, X: tc.pinv(X), peers="numpy: the pinv of the rank"),)),
 }
 
 

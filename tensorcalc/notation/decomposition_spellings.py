@@ -29,6 +29,7 @@ _NAMES = {
     "svd_vt": ("svd_Vt", "V^{\\top}", "svd_Vt"),
     "spectral_gaps": ("gaps", "\\operatorname{gaps}", "gaps"),
     "cholesky": ("chol", "\\operatorname{chol}", "cholesky"),
+    "pinv": ("pinv", "\\operatorname{pinv}", "pinv"),
 }
 
 

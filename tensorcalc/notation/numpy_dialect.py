@@ -11,6 +11,7 @@ import numpy as np
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
+from ..expression.decompositions import cholesky, eigvalsh, pinv, svd
 from ..expression.linalg import det, inv
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
@@ -76,7 +77,18 @@ _NUMPY_FUNCTIONS = {
     "power": (2, (), c.power),
     "linalg.det": (1, (), det),
     "linalg.inv": (1, (), inv),
+    "linalg.cholesky": (1, (), cholesky),
+    "linalg.eigvalsh": (1, (), eigvalsh),
+    "linalg.pinv": (1, (), pinv),
+    "linalg.svd": (1, ("compute_uv", "full_matrices"), lambda x, **k: _svd_values(x, **k)),
 }
+
+
+def _svd_values(x, compute_uv=True, full_matrices=True):
+    if compute_uv:  # a tuple (U, S, Vh) is not one expression
+        raise ParseError("np.linalg.svd: the numpy dialect reads one expression; pass "
+                         "compute_uv=False for the singular values (tc.svd(X) gives U, s, Vt)")
+    return svd(x, compute_uv=False)
 
 
 class _NumpyReader:
