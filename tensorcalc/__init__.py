@@ -26,7 +26,7 @@ from .expression.construct import variables
 from .expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var
 from .errors import NormNotImplemented, SingularMatrixError
 from .expression.layout import kron, reshape, vec
-from .expression.decompositions import cholesky, eigh, eigvalsh, pinv, slogdet, svd, svdvals
+from .expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, slogdet, svd, svdvals
 from .calculus import decomposition_rules  # noqa: F401 - the decompositions' VJPs
 from .expression.linalg import det, diag, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
@@ -78,7 +78,7 @@ cosh = _make_function("cosh")
 erf = _make_function("erf")
 
 __all__ = [
-    "cholesky", "eigh", "eigvalsh", "pinv", "slogdet", "svd", "svdvals",
+    "cholesky", "eigh", "eigvalsh", "expm", "pinv", "slogdet", "svd", "svdvals",
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
     "broadcast_to", "power", "apply_function", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
     "codegen",

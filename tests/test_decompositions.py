@@ -209,3 +209,31 @@ def test_each_backend_agrees_with_numpy(backend, shape):
         got = [v.compute() for v in tc.compile(outputs, backend="dask")(X=da.from_array(x))]
     for ours, theirs in zip(got, expected):
         np.testing.assert_allclose(np.asarray(ours), theirs, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (2, 4, 4)])
+def test_expm_value_and_frechet_derivative(shape):
+    X = tc.var("X", shape)
+    x = 2.0 * RNG.standard_normal(shape)
+    expected = np.asarray(jax.vmap(jax.scipy.linalg.expm)(x.reshape((-1,) + shape[-2:]))).reshape(shape)
+    np.testing.assert_allclose(tc.evaluate(tc.expm(X), X=x), expected, rtol=1e-12, atol=1e-12)
+    weights = RNG.standard_normal(shape)
+    f = tc.sum(tc.const(weights) * tc.expm(X))
+    d, h = RNG.standard_normal(shape), 1e-6
+    central = (tc.evaluate(f, X=x + h * d) - tc.evaluate(f, X=x - h * d)) / (2 * h)
+    assert float(np.sum(tc.evaluate(tc.grad(f, X), X=x) * d)) == pytest.approx(float(central), rel=1e-7)
+    if len(shape) == 2:  # the Jacobian (the adjoint with extra axes) against JAX's
+        np.testing.assert_allclose(tc.evaluate(tc.jacobian(tc.expm(X), X), X=x),
+                                   np.asarray(jax.jacobian(jax.scipy.linalg.expm)(jnp.asarray(x))),
+                                   rtol=1e-9, atol=1e-11)
+
+
+def test_expm_refusals_by_name():
+    X = tc.var("X", (2, 2))
+    g = tc.grad(tc.trace(tc.expm(X)), X)
+    assert tc.matrix_notation(g) == "L_expm(Xᵀ, I)"
+    np.testing.assert_allclose(tc.evaluate(g, X=np.diag([1.0, 2.0])), np.diag(np.exp([1.0, 2.0])))
+    with pytest.raises(tc.errors.CodegenError, match="expm has no numpy-only source"):
+        tc.codegen(tc.expm(X))
+    with pytest.raises(tc.DifferentiationError, match="expm: the second derivative"):
+        tc.hessian(tc.trace(tc.expm(X)), X)

@@ -23,7 +23,7 @@ from ..expression import decompositions  # noqa: F401 - the rows ruled here
 from ..expression.construct import add, apply_function
 from ..expression.nodes import Const, Operation
 from ..expression.operations import fixed_size
-from .operation_rules import _ein, defvjp
+from .operation_rules import _ein, _transpose_last, defvjp
 
 
 def _none(node, k, adjoint, n_extra):
@@ -164,3 +164,26 @@ def _pinv_vjp(node, k, adjoint, n_extra):
 
 
 defvjp("pinv", _pinv_vjp)
+
+
+# ---------------------------------------------------------------------------
+# expm: d e^X = L(X, dX), and ⟨G, L(X, E)⟩ = ⟨L(Xᵀ, G), E⟩ (Higham 2008, §3.2), so X̄ = L(Xᵀ, G);
+# L(X, E) is linear in E with the same adjoint.  Its derivative in X (a second derivative of
+# expm) is refused by name.
+
+
+def _expm_vjp(node, k, adjoint, n_extra):
+    (x,) = node.operands
+    return Operation("expm_frechet", [_transpose_last(x), adjoint])
+
+
+def _frechet_vjp(node, k, adjoint, n_extra):
+    x, e = node.operands
+    if k == 1:
+        return Operation("expm_frechet", [_transpose_last(x), adjoint])
+    raise DifferentiationError("expm: the second derivative with respect to X (the derivative of "
+                               "the Fréchet derivative L(X, E) in X) is not available")
+
+
+defvjp("expm", _expm_vjp)
+defvjp("expm_frechet", _frechet_vjp)

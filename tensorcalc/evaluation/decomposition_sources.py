@@ -10,6 +10,7 @@ from the packed factorization (its second operand), so a program factors once.
 from __future__ import annotations
 
 from ..expression import decompositions  # noqa: F401 - the rows written here
+from ..errors import CodegenError
 from .operation_sources import register_source
 
 _SYM = "(0.5 * ({0} + np.swapaxes({0}, -1, -2)))"
@@ -42,3 +43,13 @@ register_source("svd_vt", lambda codes, p: (f"np.swapaxes({codes[1]}[..., {codes
 register_source("spectral_gaps", _gaps)
 register_source("cholesky", lambda codes, p: f"np.linalg.cholesky({_SYM.format(codes[0])})")
 register_source("pinv", lambda codes, p: f"np.linalg.pinv({codes[0]})")
+
+
+def _no_expm(codes, p):  # numpy has no expm; tc.evaluate and tc.compile (numpy) run the row's own
+    raise CodegenError("codegen: expm has no numpy-only source (numpy has no matrix exponential), "
+                       "so tc.codegen and the jax, torch and dask backends refuse it; "
+                       "tc.evaluate and tc.compile run it")
+
+
+register_source("expm", _no_expm)
+register_source("expm_frechet", _no_expm)

@@ -247,3 +247,67 @@ def slogdet(x):
     ``log|det X|``."""
     x = as_expr(x)
     return apply_function("sign", Operation("det", [x])), Operation("logdet", [x])
+
+
+# ---------------------------------------------------------------------------
+# expm (scaling and squaring with the [13/13] Padé approximant, Higham 2005) and its Fréchet
+# derivative L(X, E), the upper-right block of expm([[X, E], [0, X]]) (Mathias 1996)
+
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+
+
+def _expm(a):
+    a = np.asarray(a, dtype=float)
+    if a.size == 0:
+        return a.copy()
+    norm = float(np.max(np.sum(np.abs(a), axis=-2)))
+    squarings = max(0, int(np.ceil(np.log2(norm / 5.371920351148152)))) if norm > 0 else 0
+    a = a / 2.0 ** squarings
+    b, i = _PADE13, np.broadcast_to(np.eye(a.shape[-1]), a.shape)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a4 @ a2
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2
+             + b[1] * i)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * i
+    result = np.linalg.solve(v - u, v + u)
+    for _ in range(squarings):
+        result = result @ result
+    return result
+
+
+def _frechet_numpy(arrays, param):
+    x, e = arrays
+    x = np.broadcast_to(x, e.shape)
+    n = e.shape[-1]
+    top = np.concatenate([x, e], axis=-1)
+    bottom = np.concatenate([np.zeros_like(x), x], axis=-1)
+    return _expm(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+
+def _frechet_shape(shapes, param):
+    square("expm_frechet", shapes[0])
+    x, e = shapes
+    if len(e) < len(x) or tuple(e[len(e) - len(x):]) != tuple(x):
+        raise ShapeError(f"expm_frechet: the direction of shape {e} does not end with X's shape {x}")
+    return tuple(e)
+
+
+register_operation("expm", lambda shapes, p: (square("expm", shapes[0]), shapes[0])[1],
+                   lambda arrays, p: _expm(arrays[0]))
+register_operation("expm_frechet", _frechet_shape, _frechet_numpy)
+
+
+def expm(x):
+    """The matrix exponential ``e^X`` (as ``scipy.linalg.expm``); its derivative is the Fréchet
+    derivative, ``X̄ = L(Xᵀ, G)`` computed as a block-triangular exponential.
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> X = tc.var("X", (2, 2))
+    >>> tc.evaluate(tc.expm(X), X=np.array([[0.0, 1.0], [0.0, 0.0]]))
+    array([[1., 1.],
+           [0., 1.]])
+    """
+    return Operation("expm", [as_expr(x)])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import NormNotImplemented, ShapeError
+from ..errors import ShapeError
 from .construct import _normalize_axes, apply_function, as_expr
 from .construct import sum as total
 from .decompositions import svdvals

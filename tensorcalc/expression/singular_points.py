@@ -206,6 +206,8 @@ SINGULAR_POINTS: dict = {
         "X not positive definite", "SingularMatrixError naming the leading minor",
         "SingularMatrixError", (np.array([[1.0, 2.0], [2.0, 1.0]]),), _SINGULAR,
         _SINGULAR, lambda tc, X: tc.cholesky(X), peers="JAX: NaN"),)),
+    "expm": _smooth("entire (a power series); overflow for large ‖X‖ is not a singular point"),
+    "expm_frechet": _smooth("entire in X, linear in E"),
     "pinv": Convention((SingularPoint(
         "X rank-deficient", "SingularMatrixError (X⁺ jumps there)", "SingularMatrixError",
         (np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]),), _SINGULAR,

@@ -9,7 +9,7 @@ Contraction
 
 from __future__ import annotations
 
-from ..expression.decompositions import cholesky, eigh, eigvalsh, pinv, svd, svdvals
+from ..expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, svd, svdvals
 
 _SQUARE = {"matrix": "square", "hint": "; it needs a square matrix"}
 _MATRIX = {"matrix": True, "hint": "; it needs a matrix"}
@@ -36,4 +36,5 @@ DECOMPOSITION_FUNCTIONS = {
     "svd_U": (_SQUARE, _same, lambda x, t: svd(x)[0]),
     "svd_Vt": (_SQUARE, _same, lambda x, t: svd(x)[2]),
     "pinv": (_MATRIX, _transposed, lambda x, t: pinv(x)),
+    "expm": (_SQUARE, _same, lambda x, t: expm(x)),
 }

@@ -14,7 +14,7 @@ A selector's second operand (the packed factorization) is not printed: ``svd_U(X
 from __future__ import annotations
 
 from ..expression import decompositions  # noqa: F401 - the rows spelled here
-from .operation_spellings import _matrix_text, _spell_call, register_spellings
+from .operation_spellings import _matrix_text, _no_text, _spell_call, register_spellings
 from .printers.spell import ADD, ATOM
 from .printing import _subscript
 
@@ -30,6 +30,7 @@ _NAMES = {
     "spectral_gaps": ("gaps", "\\operatorname{gaps}", "gaps"),
     "cholesky": ("chol", "\\operatorname{chol}", "cholesky"),
     "pinv": ("pinv", "\\operatorname{pinv}", "pinv"),
+    "expm": ("expm", "\\exp", "expm"),
 }
 
 
@@ -55,3 +56,20 @@ def _spell(name):
 
 for _name in _NAMES:
     register_spellings(_name, _index(_name), _spell(_name))
+
+
+def _frechet_index(node, names, namer, fmt):
+    x, e = (_matrix_text(op, namer, fmt, bare=True) for op in node.operands)
+    return f"L_expm({x}, {e})" + _subscript(names), "atom"
+
+
+def _frechet_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    if notation == "text":
+        _no_text("the Fréchet derivative of expm")
+    texts = [wrap(arg, ADD) for arg in record.args]
+    return _spell_call(notation, "L_{\\exp}", "L_expm", texts), ATOM
+
+
+register_spellings("expm_frechet", _frechet_index, _frechet_spell)
