@@ -33,12 +33,16 @@ from .expression.selection import clip, where
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
+from .expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, slogdet, svd, svdvals
+from .calculus import decomposition_rules  # noqa: F401 - the decompositions' VJPs
 from .expression.linalg import det, diag, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
 from .expression.pairwise import maximum, minimum
 from .expression.reductions import logsumexp, norm, norm1, norm2, softmax
 from .expression.reductions import max, min  # noqa: A004 - numpy's names, on purpose
 from .notation import operation_spellings  # noqa: F401 - registers how the operations print
+from .notation import decomposition_spellings  # noqa: F401 - and the decompositions
+from .evaluation import decomposition_sources  # noqa: F401 - the decompositions' numpy source
 from .calculus.second_order import hessian, hvp, jvp
 from .expression.statistics import std, variance
 from .expression.diagonals import diagonal, trace  # numpy's: offset, axis1, axis2, stacked
@@ -93,6 +97,7 @@ ceil = _make_function("ceil")
 round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
 
 __all__ = [
+    "cholesky", "eigh", "eigvalsh", "expm", "pinv", "slogdet", "svd", "svdvals",
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
     "broadcast_to", "power", "apply_function", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
     "codegen",

@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import NormNotImplemented, ShapeError
+from ..errors import ShapeError
 from .construct import _normalize_axes, apply_function, as_expr
 from .construct import sum as total
+from .decompositions import svdvals
 from .nodes import Operation
 from .statistics import keep_axes
 from .operations import kept, register_operation
@@ -170,8 +171,8 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
 
     Vectors: ``ord`` 2 (``None``), 1, ``inf``, ``-inf`` or any ``p > 0``; ``inf`` is
     ``max |x_i|`` (a tie splits the subgradient equally, see :func:`max`).  Matrices:
-    ``"fro"`` (``None``), 1 (largest column sum), ``inf`` (largest row sum); ``"nuc"``, 2 and
-    −2 need an SVD and raise :class:`NormNotImplemented`.  At ``x = 0`` the gradient of a p-norm
+    ``"fro"`` (``None``), 1 (largest column sum), ``inf`` (largest row sum), ``"nuc"`` (the sum
+    of the singular values), 2 and −2 (the largest and smallest singular value).  At ``x = 0`` the gradient of a p-norm
     is the subgradient 0 (as PyTorch gives; ``jax.grad`` of ``jnp.linalg.norm`` gives NaN).
 
     >>> import numpy as np, tensorcalc as tc
@@ -202,10 +203,10 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
             return max(total(magnitude, axis=0))
         if ord == np.inf:
             return max(total(magnitude, axis=1))
-        if ord in ("nuc", 2, -2):
-            raise NormNotImplemented(f"norm: ord={ord!r} of a matrix needs its singular values "
-                                     "(an SVD), which tensorcalc does not have yet; use 'fro', 1 "
-                                     "or inf")
+        if ord == "nuc":  # ∂‖X‖_*/∂X = UVᵀ
+            return total(svdvals(x))
+        if ord in (2, -2):  # ∂σ_max/∂X = u₁v₁ᵀ; a repeated extreme value splits, as max does
+            return (max if ord == 2 else min)(svdvals(x))
         raise ShapeError(f"norm: ord={ord!r} is not a matrix norm (use 'fro', 1 or inf)")
     raise ShapeError(f"norm: needs a vector or a matrix, got shape {x.shape}")
 

@@ -19,6 +19,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
+
 INF, NAN = np.inf, np.nan
 
 
@@ -209,6 +210,38 @@ SINGULAR_POINTS: dict = {
         SingularPoint("x < 0", "NaN (as exp(y log x))", "NaN", (_a(-2.0), _a(2.0)), _a(NAN),
                       _a(NAN), lambda tc, x, y: x ** y, wrt=1),
     )),
+    "eigh_factor": Convention((), "the packed factorization; its outputs' rows state the points"),
+    "svd_factor": Convention((), "the packed factorization; its outputs' rows state the points"),
+    "eigh_values": Convention((SingularPoint(
+        "repeated eigenvalues (X = I)", "the eigenvalues", "V diag(w̄) Vᵀ (of numpy's V)",
+        (np.eye(2),), _a(1.0, 1.0), np.eye(2), lambda tc, X: tc.eigvalsh(X), peers="JAX: same"),)),
+    "eigh_vectors": Convention((SingularPoint(
+        "repeated eigenvalues (X = I)", "numpy's eigenvectors", "SingularMatrixError",
+        (np.eye(2),), np.eye(2), _SINGULAR, lambda tc, X: tc.eigh(X)[1],
+        peers="JAX: NaN/inf"),)),
+    "svd_s": Convention((SingularPoint(
+        "X = 0 (repeated and zero singular values)", "0", "U Vᵀ of numpy's SVD (a subgradient)",
+        (np.zeros((2, 2)),), _a(0.0, 0.0), np.eye(2), lambda tc, X: tc.svdvals(X)),)),
+    "svd_u": Convention((SingularPoint(
+        "repeated singular values (X = I)", "numpy's U", "SingularMatrixError", (np.eye(2),),
+        np.eye(2), _SINGULAR, lambda tc, X: tc.svd(X)[0], peers="JAX: NaN/inf"),)),
+    "svd_vt": Convention((SingularPoint(
+        "repeated singular values (X = I)", "numpy's Vᵀ", "SingularMatrixError", (np.eye(2),),
+        np.eye(2), _SINGULAR, lambda tc, X: tc.svd(X)[2], peers="JAX: NaN/inf"),)),
+    "spectral_gaps": Convention((SingularPoint(
+        "repeated values w_i = w_j", "SingularMatrixError", "SingularMatrixError", (_a(1.0, 1.0),),
+        _SINGULAR, _SINGULAR,
+        lambda tc, w: tc.Operation("spectral_gaps", [w], "eigh")),)),
+    "cholesky": Convention((SingularPoint(
+        "X not positive definite", "SingularMatrixError naming the leading minor",
+        "SingularMatrixError", (np.array([[1.0, 2.0], [2.0, 1.0]]),), _SINGULAR,
+        _SINGULAR, lambda tc, X: tc.cholesky(X), peers="JAX: NaN"),)),
+    "expm": _smooth("entire (a power series); overflow for large ‖X‖ is not a singular point"),
+    "expm_frechet": _smooth("entire in X, linear in E"),
+    "pinv": Convention((SingularPoint(
+        "X rank-deficient", "SingularMatrixError (X⁺ jumps there)", "SingularMatrixError",
+        (np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]]),), _SINGULAR,
+        _SINGULAR, lambda tc, X: tc.pinv(X), peers="numpy: the pinv of the rank"),)),
 }
 
 

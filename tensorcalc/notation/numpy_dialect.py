@@ -20,6 +20,7 @@ from ..expression.linalg import det, inv, solve
 from ..expression.diagonals import diagonal, trace
 from ..expression.reductions import max as _max, min as _min
 from ..expression.statistics import std, variance
+from ..expression.decompositions import cholesky, eigvalsh, pinv, svd
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
@@ -114,12 +115,23 @@ _NUMPY_FUNCTIONS = {
     "triu": (1, ("k",), triu),
     "tril": (1, ("k",), tril),
     **_COMPOSED,
+    "linalg.cholesky": (1, (), cholesky),
+    "linalg.eigvalsh": (1, (), eigvalsh),
+    "linalg.pinv": (1, (), pinv),
+    "linalg.svd": (1, ("compute_uv", "full_matrices"), lambda x, **k: _svd_values(x, **k)),
 }
 
 
 # functions of a list of arrays: np.concatenate([a, b], axis=0)
 _SEQUENCE_FUNCTIONS = {"concatenate": concatenate, "stack": stack, "hstack": hstack,
                        "vstack": vstack}
+
+
+def _svd_values(x, compute_uv=True, full_matrices=True):
+    if compute_uv:  # a tuple (U, S, Vh) is not one expression
+        raise ParseError("np.linalg.svd: the numpy dialect reads one expression; pass "
+                         "compute_uv=False for the singular values (tc.svd(X) gives U, s, Vt)")
+    return svd(x, compute_uv=False)
 
 
 class _NumpyReader:

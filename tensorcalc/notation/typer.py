@@ -14,6 +14,7 @@ from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Contraction, Delta, check_dim
 from ..expression.linalg import det, inv, logdet
+from .decomposition_names import DECOMPOSITION_FUNCTIONS
 from ..expression.reductions import norm2
 from .grammar import Binary, Call, Name, Number, Transpose, Unary
 from .vocabulary import FUNCTIONS as _MORE_FUNCTIONS
@@ -398,6 +399,7 @@ _MATRIX_FUNCTIONS = {
     "det": (_SQUARE, lambda typer, a: _SCALAR, lambda x, t: det(x)),
     "logdet": (_SQUARE, lambda typer, a: _SCALAR, lambda x, t: logdet(x)),
     "inv": (_SQUARE, _same, lambda x, t: inv(x)),
+    **DECOMPOSITION_FUNCTIONS,
 }
 _ELEMENTWISE = (_ANY, _same, None)  # built from the row of tc.FUNCTIONS of the same name
 # Names matrixcalculus.org knows that the engine may not have yet (found at parse time if it does).

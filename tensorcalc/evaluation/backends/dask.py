@@ -64,14 +64,31 @@ class DaskBackend(Backend):
             a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
             return a.map_blocks(function, drop_axis=[a.ndim - 2, a.ndim - 1], dtype=a.dtype)
 
-        def svd(a):  # of whole matrices (dask's own wants tall-and-skinny chunks), as numpy's
+        def svd(a, full_matrices=True):  # of whole matrices (dask's own wants tall-and-skinny
+            a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])  # chunks), as numpy's
+            part = lambda n: lambda b: np.linalg.svd(b, full_matrices=full_matrices)[n]  # noqa: E731
+            m, n = a.shape[-2:]
+            k = min(m, n)
+            batch = a.chunks[:-2]
+            return (a.map_blocks(part(0), chunks=batch + ((m,), ((m if full_matrices else k),)),
+                                 dtype=a.dtype),
+                    a.map_blocks(part(1), drop_axis=[a.ndim - 1], chunks=batch + ((k,),),
+                                 dtype=a.dtype),
+                    a.map_blocks(part(2), chunks=batch + (((n if full_matrices else k),), (n,)),
+                                 dtype=a.dtype))
+
+        def eigh(a):  # of whole matrices, as numpy's
             a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
-            part = lambda n: lambda b: np.linalg.svd(b)[n]  # noqa: E731
-            return (a.map_blocks(part(0), dtype=a.dtype),
-                    a.map_blocks(part(1), drop_axis=[a.ndim - 1], dtype=a.dtype),
-                    a.map_blocks(part(2), dtype=a.dtype))
+            return (a.map_blocks(lambda b: np.linalg.eigh(b)[0], drop_axis=[a.ndim - 1],
+                                 dtype=a.dtype),
+                    a.map_blocks(lambda b: np.linalg.eigh(b)[1], dtype=a.dtype))
+
+        def cholesky(a):  # of whole matrices (dask's own is upper-triangular-first on 2-D)
+            a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
+            return a.map_blocks(np.linalg.cholesky, dtype=a.dtype)
 
         return Namespace(da.linalg, solve=solve, inv=lambda a: da.linalg.inv(square(a)), svd=svd,
+                         eigh=eigh, cholesky=cholesky,
                          det=lambda a: whole(a, np.linalg.det),
                          slogdet=lambda a: (whole(a, lambda b: np.linalg.slogdet(b)[0]),
                                             whole(a, lambda b: np.linalg.slogdet(b)[1])))

@@ -1,0 +1,189 @@
+"""VJPs of the decompositions (:mod:`tensorcalc.expression.decompositions`), as expressions.
+
+* ``eigh`` (a symmetric ``X``, ``X = V diag(w) Vᵀ``; Giles 2008, §3.1; JAX's ``eigh_jvp_rule``):
+  ``X̄ = V diag(w̄) Vᵀ`` for the eigenvalues (``∂w_i/∂X = v_i v_iᵀ``), and
+  ``X̄ = sym(V (F ∘ Vᵀ V̄) Vᵀ)`` for the eigenvectors, ``F_ij = 1/(w_j − w_i)`` (``i ≠ j``).
+* ``svd`` (reduced, ``X = U diag(s) Vᵀ``; Townsend 2016, "Differentiating the SVD"):
+  ``X̄ = U diag(s̄) Vᵀ`` for ``s`` (at any rank: ``∂‖X‖_*/∂X = UVᵀ``), and with
+  ``F_ij = 1/(s_j² − s_i²)``: ``U (F ∘ (UᵀŪ − ŪᵀU)) S Vᵀ + (I − UUᵀ) Ū S⁻¹ Vᵀ`` for ``U``,
+  ``U S (F ∘ (VᵀV̄ − V̄ᵀV)) Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ)`` for ``V``.
+* ``cholesky`` (Murray 2016, "Differentiation of the Cholesky decomposition"):
+  ``X̄ = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``, ``Φ`` the lower triangle with the diagonal halved.
+* ``spectral_gaps`` ``F_ij = 1/(w_j − w_i)``: ``dF_ij = −F_ij² (dw_j − dw_i)``.
+
+``sym(A) = (A + Aᵀ)/2``: ``eigh`` and ``cholesky`` factor the symmetric part of ``X``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DifferentiationError
+from ..expression import decompositions  # noqa: F401 - the rows ruled here
+from ..expression.construct import add, apply_function
+from ..expression.nodes import Const, Operation
+from ..expression.operations import fixed_size
+from .operation_rules import _ein, _transpose_last, defvjp
+
+
+def _none(node, k, adjoint, n_extra):
+    return None
+
+
+def _packed(name):
+    def vjp(node, k, adjoint, n_extra):
+        raise DifferentiationError(f"{name}: the packed factorization is internal; differentiate "
+                                   "its outputs (eigh, svd) instead")
+    return vjp
+
+
+def _symmetrized(spec_out, spec, operands, n_extra, n_batch, coefficient=1.0):
+    """``sym(A)`` for ``A = einsum(spec + '->' + spec_out)`` (``spec_out`` ending in ``cd``)."""
+    flipped = spec_out[:-2] + spec_out[-1] + spec_out[-2]
+    return add(_ein(f"{spec}->{spec_out}", operands, n_extra, n_batch, 0.5 * coefficient),
+               _ein(f"{spec}->{flipped}", operands, n_extra, n_batch, 0.5 * coefficient))
+
+
+# ---------------------------------------------------------------------------
+# eigh
+
+
+def _eigh_values_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, packed = node.operands
+    vectors = Operation("eigh_vectors", [x, packed])
+    return _ein("*~i,~ai,~bi->*~ab", [adjoint, vectors, vectors], n_extra, x.ndim - 2)
+
+
+def _eigh_vectors_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, packed = node.operands
+    gaps = Operation("spectral_gaps", [Operation("eigh_values", [x, packed])], "eigh")
+    return _symmetrized("*~ab", "*~cj,~ai,~ij,~ci,~bj", [adjoint, node, gaps, node, node],
+                        n_extra, x.ndim - 2)
+
+
+def _gaps_vjp(node, k, adjoint, n_extra):
+    n_batch = node.ndim - 2
+    return add(_ein("*~ik,~ik,~ik->*~k", [adjoint, node, node], n_extra, n_batch, -1.0),
+               _ein("*~kj,~kj,~kj->*~k", [adjoint, node, node], n_extra, n_batch))
+
+
+defvjp("eigh_factor", _packed("eigh"))
+defvjp("eigh_values", _eigh_values_vjp)
+defvjp("eigh_vectors", _eigh_vectors_vjp)
+defvjp("spectral_gaps", _gaps_vjp)
+
+
+# ---------------------------------------------------------------------------
+# svd
+
+
+def _factors(node):
+    x, packed = node.operands
+    return (x, Operation("svd_u", [x, packed]), Operation("svd_s", [x, packed]),
+            Operation("svd_vt", [x, packed]))
+
+
+def _svd_gaps(s):
+    return Operation("spectral_gaps", [_ein("~i,~i->~i", [s, s], 0, s.ndim - 1)], "svd")
+
+
+def _svd_s_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, u, s, vt = _factors(node)
+    return _ein("*~i,~ai,~ib->*~ab", [adjoint, u, vt], n_extra, x.ndim - 2)
+
+
+def _svd_u_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, u, s, vt = _factors(node)
+    nb, f, inverse = x.ndim - 2, _svd_gaps(s), apply_function("pow", s, -1.0)
+    terms = [_ein("*~cj,~ai,~ij,~ci,~j,~jb->*~ab", [adjoint, u, f, u, s, vt], n_extra, nb),
+             _ein("*~ci,~ai,~ij,~cj,~j,~jb->*~ab", [adjoint, u, f, u, s, vt], n_extra, nb, -1.0)]
+    if x.shape[-2] > x.shape[-1]:  # (I − UUᵀ) Ū S⁻¹ Vᵀ, zero where U is square
+        terms += [_ein("*~aj,~j,~jb->*~ab", [adjoint, inverse, vt], n_extra, nb),
+                  _ein("*~cj,~ai,~ci,~j,~jb->*~ab", [adjoint, u, u, inverse, vt], n_extra, nb, -1.0)]
+    return add(*terms)
+
+
+def _svd_vt_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, u, s, vt = _factors(node)
+    nb, f, inverse = x.ndim - 2, _svd_gaps(s), apply_function("pow", s, -1.0)
+    terms = [_ein("*~jc,~ai,~i,~ij,~ic,~jb->*~ab", [adjoint, u, s, f, vt, vt], n_extra, nb),
+             _ein("*~ic,~ai,~i,~ij,~jc,~jb->*~ab", [adjoint, u, s, f, vt, vt], n_extra, nb, -1.0)]
+    if x.shape[-1] > x.shape[-2]:  # U S⁻¹ V̄ᵀ (I − VVᵀ), zero where V is square
+        terms += [_ein("*~ib,~ai,~i->*~ab", [adjoint, u, inverse], n_extra, nb),
+                  _ein("*~ic,~ai,~i,~lc,~lb->*~ab", [adjoint, u, inverse, vt, vt], n_extra, nb,
+                       -1.0)]
+    return add(*terms)
+
+
+defvjp("svd_factor", _packed("svd"))
+defvjp("svd_u", _svd_u_vjp)
+defvjp("svd_s", _svd_s_vjp)
+defvjp("svd_vt", _svd_vt_vjp)
+
+
+# ---------------------------------------------------------------------------
+# cholesky
+
+
+def _cholesky_vjp(node, k, adjoint, n_extra):
+    (x,) = node.operands
+    n = fixed_size("cholesky", x.shape[-1:])
+    phi = Const(np.tril(np.ones((n, n))) - 0.5 * np.eye(n))
+    inverse = Operation("inv", [node])
+    return _symmetrized("*~cd", "*~aj,~ai,ij,~ic,~jd", [adjoint, node, phi, inverse, inverse],
+                        n_extra, x.ndim - 2)
+
+
+defvjp("cholesky", _cholesky_vjp)
+
+
+# ---------------------------------------------------------------------------
+# pinv (full rank; Golub & Pereyra 1973, Giles 2008):
+# dP = −P dA P + P Pᵀ dAᵀ (I − A P) + (I − P A) dAᵀ Pᵀ P, so
+# Ā = −Pᵀ G Pᵀ + (I − A P) Gᵀ P Pᵀ + Pᵀ P Gᵀ (I − P A)
+
+
+def _pinv_vjp(node, k, adjoint, n_extra):
+    (a,) = node.operands
+    p, nb = node, a.ndim - 2
+    return add(_ein("*~ij,~ia,~bj->*~ab", [adjoint, p, p], n_extra, nb, -1.0),
+               _ein("*~ja,~jc,~bc->*~ab", [adjoint, p, p], n_extra, nb),
+               _ein("*~jd,~ae,~ed,~jc,~bc->*~ab", [adjoint, a, p, p, p], n_extra, nb, -1.0),
+               _ein("*~bd,~ca,~cd->*~ab", [adjoint, p, p], n_extra, nb),
+               _ein("*~ed,~ca,~cd,~ef,~fb->*~ab", [adjoint, p, p, p, a], n_extra, nb, -1.0))
+
+
+defvjp("pinv", _pinv_vjp)
+
+
+# ---------------------------------------------------------------------------
+# expm: d e^X = L(X, dX), and ⟨G, L(X, E)⟩ = ⟨L(Xᵀ, G), E⟩ (Higham 2008, §3.2), so X̄ = L(Xᵀ, G);
+# L(X, E) is linear in E with the same adjoint.  Its derivative in X (a second derivative of
+# expm) is refused by name.
+
+
+def _expm_vjp(node, k, adjoint, n_extra):
+    (x,) = node.operands
+    return Operation("expm_frechet", [_transpose_last(x), adjoint])
+
+
+def _frechet_vjp(node, k, adjoint, n_extra):
+    x, e = node.operands
+    if k == 1:
+        return Operation("expm_frechet", [_transpose_last(x), adjoint])
+    raise DifferentiationError("expm: the second derivative with respect to X (the derivative of "
+                               "the Fréchet derivative L(X, E) in X) is not available")
+
+
+defvjp("expm", _expm_vjp)
+defvjp("expm_frechet", _frechet_vjp)
