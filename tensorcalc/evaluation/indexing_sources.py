@@ -11,24 +11,18 @@ numpy only, so the array backends refuse it by name (:data:`NUMPY_ONLY`).
 
 from __future__ import annotations
 
-from ..expression.indexing import indexed_count, named_axes, selected_shape
+from ..expression.indexing import indexed_count, key_parts, named_axes, selected_shape
 from .operation_sources import register_source
 
 NUMPY_ONLY = frozenset({"scatter"})
 
 
 def _key_source(entries) -> str:
-    parts = ["..."]
-    for e in entries:
-        if e[0] == "n":
-            parts.append("None")
-        elif e[0] == "i":
-            parts.append(str(e[1]))
-        elif e[0] == "a":
-            parts.append(str(list(e[1])))
-        else:
-            parts.append(f"{e[1]}:{'' if e[2] is None else e[2]}:{e[3]}")
-    return ", ".join(parts)
+    return ", ".join(["...", *key_parts(entries, _slice_source)])
+
+
+def _slice_source(start, stop, step) -> str:
+    return f"{start}:{'' if stop is None else stop}:{step}"
 
 
 def _take_source(codes, entries):

@@ -157,6 +157,23 @@ def numpy_key(entries, skip_new: bool = False) -> tuple:
     return tuple(key)
 
 
+def key_parts(entries, slice_text) -> list:
+    """Each entry of a normalized key as numpy writes it (``None``, ``2``, ``[0, 2]``), the
+    slices as ``slice_text(start, stop, step)`` says: the printers and the generated source
+    spell slices differently."""
+    parts = []
+    for e in entries:
+        if e[0] == "n":
+            parts.append("None")
+        elif e[0] == "i":
+            parts.append(str(e[1]))
+        elif e[0] == "a":
+            parts.append(str(list(e[1])))
+        else:
+            parts.append(slice_text(*e[1:]))
+    return parts
+
+
 def _take_shape(shapes, entries):
     (shape,) = shapes
     n = indexed_count(entries)

@@ -11,27 +11,21 @@ X[1:, ::2]_ij | X\\left[0\\right]
 
 from __future__ import annotations
 
-from ..expression.indexing import selected_shape  # noqa: F401 - the rows spelled here
+from ..expression.indexing import key_parts, selected_shape  # noqa: F401 - the rows spelled here
 from .operation_spellings import _matrix_text, _no_text, register_spellings
 from .printers.spell import ADD, ATOM
 from .printing import _subscript
 
 
+def _slice_text(start, stop, step) -> str:
+    first = "" if (step > 0 and start == 0) else str(start)
+    last = "" if stop is None else str(stop)
+    return f"{first}:{last}" + ("" if step == 1 else f":{step}")
+
+
 def key_text(entries) -> str:
     """The numpy key of ``entries``: ``1:3, ::-1, None, [0, 2]``."""
-    parts = []
-    for e in entries:
-        if e[0] == "n":
-            parts.append("None")
-        elif e[0] == "i":
-            parts.append(str(e[1]))
-        elif e[0] == "a":
-            parts.append(str(list(e[1])))
-        else:
-            _, start, stop, step = e
-            first = "" if (step > 0 and start == 0) else str(start)
-            last = "" if stop is None else str(stop)
-            parts.append(f"{first}:{last}" + ("" if step == 1 else f":{step}"))
+    parts = key_parts(entries, _slice_text)
     while parts and parts[-1] == ":":
         parts.pop()
     return ", ".join(parts) if parts else "..."
