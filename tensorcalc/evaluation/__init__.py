@@ -11,7 +11,8 @@ registers ``.evaluate()`` into the operator mixin and the naive method's memory 
 
 from ..calculus.differentiate import NAIVE_MEMORY_CHECKS
 from ..expression.algebra import register_view
-from .evaluate import check_naive_memory, evaluate
+from .evaluate import evaluate
+from .program import check_naive_memory
 
 register_view("evaluate", evaluate)  # expr.evaluate(): see expression/algebra.py
 NAIVE_MEMORY_CHECKS.append(check_naive_memory)  # grad(..., method="naive") refuses early

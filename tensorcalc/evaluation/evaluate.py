@@ -25,10 +25,9 @@ from ..calculus.simplify import simplify as simplify_exprs
 from ..expression.construct import as_expr
 from ..expression.nodes import Var, postorder
 from .backends import compile_for
-from .program import Program, check_naive_memory, lineage_variables
+from .program import Program
 
-__all__ = ["Program", "check_naive_memory", "clear_cache", "compile", "evaluate",
-           "lineage_variables"]
+__all__ = ["Program", "clear_cache", "compile", "evaluate"]
 
 # ---------------------------------------------------------------------------
 # Public entry points
