@@ -10,30 +10,18 @@ X
 log(det X) is *not* rewritten to logdet X: logdet is log|det X|, which differs wherever
 det X < 0, and nothing here knows the sign.
 
-simplify imports this module, so this module cannot import simplify; the contraction rule the
-rewrites rebuild their results with is registered into :data:`CONTRACTION_SIMPLIFIER` by
-simplify when it is imported.
+simplify imports this module, so this module cannot import simplify; it rebuilds its results
+with the simplifier's contraction rule through :mod:`identities <tensorcalc.calculus.identities>`,
+into which simplify registers its entry points.
 """
 
 from __future__ import annotations
-
-from typing import Callable
 
 from ..expression.construct import transpose
 from ..expression.linalg import solve
 from ..expression.nodes import Contraction, Delta, Operation
 from ..expression.structured import canonical
-
-CONTRACTION_SIMPLIFIER: dict = {}  # "simplify_contraction": simplify's contraction rule
-
-
-def register_contraction_simplifier(function: Callable) -> None:
-    """Use ``function(operands, indices, output, sizes)`` to rebuild rewritten contractions."""
-    CONTRACTION_SIMPLIFIER["simplify_contraction"] = function
-
-
-def _simplify_contraction(operands, indices, output, sizes):
-    return CONTRACTION_SIMPLIFIER["simplify_contraction"](operands, indices, output, sizes)
+from .identities import simplify_contraction as _simplify_contraction
 
 
 def rewrite(node):

@@ -28,7 +28,7 @@ import opt_einsum
 
 from ..expression.canonical import reading_key, signature
 from ..expression.construct import as_expr
-from . import identities, operation_rewrites
+from . import identities
 from .identities import _expanding
 from .identities import elementwise as rewrite_elementwise
 from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
@@ -408,4 +408,3 @@ def simplify_elementwise(fn: str, arg: Expr, param) -> Expr:
 identities.SIMPLIFIER.update(contraction=simplify_contraction, sum=simplify_sum,
                              elementwise=simplify_elementwise, like_term_key=_like_term_key,
                              split_coefficient=_split_coefficient)
-operation_rewrites.register_contraction_simplifier(simplify_contraction)
