@@ -121,10 +121,11 @@ def lineage_variables(items) -> list:
 
 def substitute(expr, replace: dict) -> Expr:
     """``expr`` with each node whose ``id`` is a key of ``replace`` replaced by its value."""
-    return transform([expr], lambda n, k: replace.get(id(n)) or _rebuilt(n, k))[0]
+    return transform([expr], lambda n, k: replace.get(id(n)) or rebuilt(n, k))[0]
 
 
-def _rebuilt(node, children):
+def rebuilt(node, children):
+    """``node`` over ``children``: itself when they are its own (a rewriting pass's default rule)."""
     return node if all(a is b for a, b in zip(children, node.children)) else node.rebuild(children)
 
 

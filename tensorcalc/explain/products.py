@@ -72,10 +72,6 @@ def _matrix(expr) -> Optional[str]:
     return None if isinstance(matrix_form(expr), IndexForm) else matrix_notation(expr)
 
 
-def _rebuilt(node, children):
-    return node if all(a is b for a, b in zip(children, node.children)) else node.rebuild(children)
-
-
 def _sum(terms) -> Expr:
     return simplify(terms[0] if len(terms) == 1 else Sum(terms))
 

@@ -15,8 +15,9 @@ from ..evaluation.evaluate import evaluate
 from ..expression.nodes import Const, Contraction, Delta, Sum, Var, transform
 from ..notation.printing import index_notation
 from ..calculus.differentiate import grad_wrt_intermediate
+from ..calculus.differentiate import rebuilt
 from ..calculus.differentiate import substitute as _substitute
-from .products import _matrix, _Product, _rebuilt, _sub, _text
+from .products import _matrix, _Product, _sub, _text
 from .records import Step, _count, _shape
 
 COUNT_LIMIT = 1 << 20  # entries: local Jacobians up to this size are evaluated to count non-zeros
@@ -177,7 +178,7 @@ def _evaluate(expr, values, bound):
         if isinstance(node, Contraction):
             return Contraction(children, node.indices, node.output,
                                {l: bound.get(d, d) for l, d in enumerate(node.sizes)})
-        return _rebuilt(node, children)
+        return rebuilt(node, children)
 
     return evaluate(transform([expr], concrete)[0] if bound else expr, values)
 

@@ -11,11 +11,11 @@ import numpy as np
 from ..calculus.differentiate import DEFAULT_MEMORY_LIMIT, _variable_named, grad, jacobian
 from ..errors import DifferentiationError, ShapeError
 from ..expression.construct import as_expr
-from ..expression.nodes import Const, Contraction, Delta, Var, postorder, transform
+from ..expression.nodes import Const, Contraction, Delta, Var, postorder
 from ..notation.printing import index_notation
 from ..calculus.differentiate import grad_wrt_intermediate
 from ..calculus.differentiate import substitute as _substitute
-from .products import LETTERS, _auto_stages, _matrix, _Namer, _names_for, _rebuilt, _sub, _sum, _text, _zeros
+from .products import LETTERS, _auto_stages, _matrix, _Namer, _names_for, _sub, _sum, _text, _zeros
 from .records import Explanation, Step, _shape
 from .steps import _chain_steps, _cost_steps, _Example, _incoming_step, _jacobian_step, _local_step
 
@@ -167,7 +167,7 @@ def explain(f, wrt, names: Optional[dict] = None, sizes: Optional[dict] = None,
             x_names = [namer.fresh() for _ in extra]
             axis_names.setdefault(c_id, (c_names, x_names, namer))
             local = jacobian(definition[id(m)], symbol[c_id]).expr
-            local = transform([local], lambda n, k: prettify.get(id(n)) or _rebuilt(n, k))[0]
+            local = _substitute(local, prettify)
             steps.append(_local_step(m, c, local, m_names, c_names, namer, name_of, dims, bound,
                                      example, expansions))
             shared = sum(c_id in below.get(id(e), ()) for e in stages) > 1
