@@ -150,17 +150,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         for name, value in {**HEADERS, "Content-Type": content_type,
                             "Content-Length": str(len(body)), **(headers or {})}.items():
             self.send_header(name, value)
+        self._write_log()  # before the client can read the answer: the log never lags it
         self.end_headers()
         self.wfile.write(body)
 
-    # One line per request: written when the request is done, with its status and time.
+    # One line per request, with its status and the time it took to answer.
     def handle_one_request(self):
         self._status, self._start = None, time.monotonic()
         super().handle_one_request()
+        self._write_log()  # answers the base class sent itself (send_error)
+
+    def _write_log(self):
         if self._status is not None:
             request = self.requestline.encode("ascii", "backslashreplace").decode("ascii")
             self.server.write_log(f"{self.address_string()} \"{request[:300]}\" {self._status} "
                                   f"{time.monotonic() - self._start:.3f}s")
+            self._status = None
 
     def send_response(self, code, message=None):
         self._status = code
