@@ -30,6 +30,10 @@ from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, 
                                   take, vstack)
 from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
 from .expression.selection import clip, where
+from .expression.numpy_names import (append, array_split, atleast_1d, atleast_2d, atleast_3d,
+                                     column_stack, cross, dot, dsplit, fliplr, flipud, fmax, fmin,
+                                     hsplit, inner, linspace, outer, ravel, rollaxis, rot90,
+                                     row_stack, tensordot, true_divide, vsplit)
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source

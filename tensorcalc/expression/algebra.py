@@ -40,8 +40,21 @@ def construction():
     return construct
 
 
+def _numpy_method(name: str):
+    """A numpy array method (``x.reshape(2, 3)``, ``x.mean(axis=0)``) as the function the
+    expression layer registered under its name (expression/numpy_names.py)."""
+
+    def method(self, *args, **kwargs):
+        return view(name)(self, *args, **kwargs)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"numpy's ``ndarray.{name}``, as an expression."
+    return method
+
+
 class Algebra:
-    """``+ - * / ** @``, unary ``-``, ``.T``, ``.sum()``, ``.evaluate()``, ``str`` and ``repr``."""
+    """``+ - * / ** @``, unary ``-``, ``.T``, ``.sum()``, numpy's array methods (``.reshape``,
+    ``.mean``, ``.max``, …), ``.evaluate()``, ``str`` and ``repr``."""
 
     __slots__ = ()
     __array_ufunc__ = None  # numpy arrays on the left defer to our reflected operators
@@ -104,6 +117,11 @@ class Algebra:
 
     def sum(self, axis=None, keepdims=False):
         return construction().sum(self, axis, keepdims)
+
+    reshape, ravel, flatten, squeeze = (_numpy_method(n) for n in ("reshape", "ravel", "flatten", "squeeze"))
+    transpose, swapaxes, repeat, clip = (_numpy_method(n) for n in ("transpose", "swapaxes", "repeat", "clip"))
+    mean, max, min, var, std = (_numpy_method(n) for n in ("mean", "max", "min", "var", "std"))  # noqa: A003
+    dot, trace, diagonal = (_numpy_method(n) for n in ("dot", "trace", "diagonal"))
 
     def evaluate(self, values=None, /, **kwargs):
         """Evaluate with numpy: ``expr.evaluate(W=..., a=...)``; see :func:`tensorcalc.evaluate`."""
