@@ -30,16 +30,17 @@ from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, 
                                   take, vstack)
 from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
 from .expression.selection import clip, where
-from .expression.numpy_names import (append, array_split, atleast_1d, atleast_2d, atleast_3d,
+from .expression.numpy_names import (add, append, array_split, atleast_1d, atleast_2d, atleast_3d,
                                      column_stack, cross, dot, dsplit, fliplr, flipud, fmax, fmin,
                                      hsplit, inner, linspace, outer, ravel, rollaxis, rot90,
-                                     row_stack, tensordot, true_divide, vsplit)
+                                     row_stack, tensordot, true_divide, vsplit, diag, subtract,
+                                     multiply, negative, divide)
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
 from .expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, slogdet, svd, svdvals
 from .calculus import decomposition_rules  # noqa: F401 - the decompositions' VJPs
-from .expression.linalg import det, diag, eye, inv, logdet, matrix_power, solve
+from .expression.linalg import det, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
 from .expression.pairwise import maximum, minimum
 from .expression.reductions import logsumexp, norm, norm1, norm2, softmax

@@ -4,7 +4,8 @@ products ``dot``, ``tensordot``, ``inner``, ``outer`` and ``cross`` (einsum cont
 cross product with the constant Levi-Civita tensor), the rearrangements ``ravel``,
 ``atleast_1d/2d/3d``, ``rot90``, ``fliplr``/``flipud``, ``rollaxis``, the joins and cuts
 ``append``, ``column_stack``, ``row_stack``, ``array_split``, ``vsplit``/``hsplit``/``dsplit``,
-and ``true_divide``, ``fmax``/``fmin`` (NaN-free inputs: ``maximum``/``minimum``) and
+and ``add``, ``subtract``, ``multiply``, ``negative``, ``true_divide``, ``divide``, ``diag``
+(numpy's: a vector's offset diagonal matrix, or a matrix's diagonal), ``fmax``/``fmin`` (NaN-free inputs: ``maximum``/``minimum``) and
 ``linspace`` with expression end points.
 
 >>> import numpy as np, tensorcalc as tc
@@ -28,11 +29,12 @@ import numpy as np
 
 from ..errors import ShapeError
 from .algebra import register_view
-from .arrangement import moveaxis, repeat, squeeze, swapaxes
+from .arrangement import moveaxis, pad, repeat, squeeze, swapaxes
 from .construct import as_expr, const, einsum, mean, transpose
 from .diagonals import diagonal, trace
 from .indexing import _axis, _is_int, concatenate, expand_dims, flip, split
 from .layout import reshape
+from .linalg import diag as diagonal_matrix
 from .pairwise import maximum, minimum
 from .reductions import max as maximum_of
 from .reductions import min as minimum_of
@@ -238,6 +240,51 @@ def _split_at_least(x, indices_or_sections, axis, ndim, what):
     return split(x, indices_or_sections, axis)
 
 
+def diag(v, k=0):
+    """numpy's ``diag``: for a vector, the square matrix with ``v`` on its ``k``-th diagonal
+    (``δ_ij v_j`` for ``k = 0``); for a matrix, its ``k``-th diagonal (``tc.diagonal``).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> v = tc.var("v", (2,))
+    >>> tc.evaluate(tc.diag(v, 1), v=np.array([1.0, 2.0]))
+    array([[0., 1., 0.],
+           [0., 0., 2.],
+           [0., 0., 0.]])
+    """
+    v = as_expr(v)
+    if not _is_int(k):
+        raise ShapeError(f"diag: the offset k must be an integer, got {k!r}")
+    if v.ndim == 2:
+        return diagonal(v, offset=int(k))
+    if v.ndim != 1:
+        raise ShapeError(f"diag: needs a vector or a matrix, got shape {v.shape} (for stacked "
+                         "matrices use tc.diagonal, or tc.einsum('...i->...ii', v))")
+    matrix, k = diagonal_matrix(v), int(k)
+    if k == 0:
+        return matrix
+    return pad(matrix, ((0, k), (k, 0)) if k > 0 else ((-k, 0), (0, -k)))
+
+
+def add(a, b):
+    """numpy's ``add``: ``a + b``."""
+    return as_expr(a) + b
+
+
+def subtract(a, b):
+    """numpy's ``subtract``: ``a − b``."""
+    return as_expr(a) - b
+
+
+def multiply(a, b):
+    """numpy's ``multiply``: ``a * b``, entrywise."""
+    return as_expr(a) * b
+
+
+def negative(x):
+    """numpy's ``negative``: ``−x``."""
+    return -as_expr(x)
+
+
 def true_divide(a, b):
     """numpy's ``true_divide``: ``a / b``."""
     return as_expr(a) / b
@@ -293,3 +340,6 @@ for _name, _function in {
         "mean": mean, "max": maximum_of, "min": minimum_of, "var": _var_method, "std": _std_method,
         "dot": dot, "trace": trace, "diagonal": diagonal}.items():
     register_view(_name, _function)
+
+
+divide = true_divide
