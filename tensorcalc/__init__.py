@@ -30,7 +30,7 @@ from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, 
                                   take, vstack)
 from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
 from .expression.selection import clip, where
-from .expression.numpy_names import (add, append, array_split, atleast_1d, atleast_2d, atleast_3d,
+from .expression.numpy_names import (add, append, gradient, array_split, atleast_1d, atleast_2d, atleast_3d,
                                      column_stack, cross, dot, dsplit, fliplr, flipud, fmax, fmin,
                                      hsplit, inner, linspace, outer, ravel, rollaxis, rot90,
                                      row_stack, tensordot, true_divide, vsplit, diag, subtract,

@@ -285,6 +285,44 @@ def negative(x):
     return -as_expr(x)
 
 
+def gradient(f, axis=None):
+    """numpy's ``gradient`` with unit spacing: central differences ``(f[i+1] − f[i−1]) / 2``
+    inside, one-sided differences at the two ends (numpy's ``edge_order=1``); a list with one
+    array per axis when ``axis`` names several (or is ``None`` for a matrix or more).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> f = tc.var("f", (4,))
+    >>> tc.evaluate(tc.gradient(f), f=np.array([1.0, 2.0, 4.0, 7.0]))
+    array([1. , 1.5, 2.5, 3. ])
+    """
+    f = as_expr(f)
+    axes = range(f.ndim) if axis is None else axis if isinstance(axis, (tuple, list)) else [axis]
+    result = [_gradient_along(f, _axis(f, a, "gradient")) for a in axes]
+    return result[0] if len(result) == 1 else result
+
+
+def _gradient_along(f, a):
+    size = f.shape[a]
+    if not isinstance(size, int) or size < 2:
+        raise ShapeError(f"gradient: axis {a} of shape {f.shape} needs a fixed size of at least 2 "
+                         "(numpy's edge_order=1)")
+
+    def part(item):
+        return take_along(f, a, item)
+
+    first = part(slice(1, 2)) - part(slice(0, 1))
+    last = part(slice(size - 1, size)) - part(slice(size - 2, size - 1))
+    if size == 2:
+        return concatenate([first, last], a)
+    inside = (part(slice(2, None)) - part(slice(None, -2))) * 0.5
+    return concatenate([first, inside, last], a)
+
+
+def take_along(x, axis, item):
+    """``x`` indexed by ``item`` along ``axis`` (full slices elsewhere)."""
+    return x[(slice(None),) * axis + (item,)]
+
+
 def true_divide(a, b):
     """numpy's ``true_divide``: ``a / b``."""
     return as_expr(a) / b
