@@ -48,6 +48,7 @@ class Case:
     scope: str | None = None
     missing: str | None = None
     tolerance: float = 1e-5
+    order: int = 2  # 1: the gradient only (the suite checks only first derivatives there)
     extra: dict = field(default_factory=dict)
 
     @property
