@@ -71,7 +71,7 @@ def check_case(case):
         return np.asarray(tc.evaluate(tc.grad(loss, x), {**bound, x.name: point}))
 
     numeric = (grad_at(value + EPS * v) - grad_at(value - EPS * v)) / (2 * EPS)
-    scale = max(1.0, float(np.max(np.abs(numeric))))
+    scale = max(1.0, float(np.max(np.abs(numeric), initial=0.0)))
     np.testing.assert_allclose(hv, numeric, rtol=0, atol=case.tolerance * scale)
 
 
