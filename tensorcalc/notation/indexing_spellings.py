@@ -17,15 +17,32 @@ from .printers.spell import ADD, ATOM
 from .printing import _subscript
 
 
-def _slice_text(start, stop, step) -> str:
-    first = "" if (step > 0 and start == 0) else str(start)
+def _slice_text(start, stop, step, size=None) -> str:
+    """``start:stop:step`` as numpy users write it: a start at the end it begins from left out
+    (``::-1`` rather than ``4::-1``, which reads the same only at size 5)."""
+    from_the_end = step < 0 and size is not None and start == size - 1
+    first = "" if (step > 0 and start == 0) or from_the_end else str(start)
     last = "" if stop is None else str(stop)
     return f"{first}:{last}" + ("" if step == 1 else f":{step}")
 
 
-def key_text(entries) -> str:
-    """The numpy key of ``entries``: ``1:3, ::-1, None, [0, 2]``."""
-    parts = key_parts(entries, _slice_text)
+def _sliced_sizes(entries, shape) -> list:
+    """The size of the axis each slice entry slices (``None`` where ``shape`` is unknown)."""
+    if shape is None:
+        return [None] * len(entries)
+    indexed = [e for e in entries if e[0] != "n"]
+    sizes = list(shape)[len(shape) - len(indexed):]
+    return [size for e, size in zip(indexed, sizes) if e[0] == "s"]
+
+
+def key_text(entries, shape=None) -> str:
+    """The numpy key of ``entries`` on an operand of ``shape``: ``1:3, ::-1, None, [0, 2]``.
+
+    >>> key_text((("s", 4, None, -1), ("i", 2)), (3, 5, 4))
+    '::-1, 2'
+    """
+    sizes = iter(_sliced_sizes(entries, shape))
+    parts = key_parts(entries, lambda start, stop, step: _slice_text(start, stop, step, next(sizes)))
     while parts and parts[-1] == ":":
         parts.pop()
     return ", ".join(parts) if parts else "..."
@@ -33,7 +50,7 @@ def key_text(entries) -> str:
 
 def _take_index(node, names, namer, fmt):
     inner = _matrix_text(node.operands[0], namer, fmt)
-    return f"{inner}[{key_text(node.param)}]" + _subscript(names), "atom"
+    return f"{inner}[{key_text(node.param, node.operands[0].shape)}]" + _subscript(names), "atom"
 
 
 def _take_spell(notation, wrap, record, transposed=False):
@@ -41,14 +58,14 @@ def _take_spell(notation, wrap, record, transposed=False):
         return None
     if notation == "text":
         _no_text("x[…] (indexing)")
-    inner = wrap(record.args[0], ATOM)
+    inner, key = wrap(record.args[0], ATOM), key_text(record.param, record.args[0].shape)
     if notation == "latex":
-        return f"{inner}\\left[{key_text(record.param)}\\right]", ATOM
-    return f"{inner}[{key_text(record.param)}]", ATOM
+        return f"{inner}\\left[{key}\\right]", ATOM
+    return f"{inner}[{key}]", ATOM
 
 
 def _scatter_words(entries, target):
-    return f"[{key_text(entries)}] of {tuple(target)}"
+    return f"[{key_text(entries, target)}] of {tuple(target)}"
 
 
 def _scatter_index(node, names, namer, fmt):
