@@ -131,7 +131,7 @@ def test_printed_forms_say_what_is_selected():
     grad = tc.grad(tc.sum(X[0, 1:3]), X).expr
     assert tc.matrix_notation(grad) == "scatter(𝟙 → [0, 1:3] of (3, 4))"
     np.testing.assert_array_equal(tc.evaluate(grad), [[0, 1, 1, 0], [0] * 4, [0] * 4])
-    for expr in (X[0], grad, tc.concatenate([X, X])):
+    for expr in (X[None, 0], grad, tc.concatenate([X, X])):
         with pytest.raises(NoTextForm, match="no form in the text language"):
             tc.to_text(expr)
 
