@@ -179,7 +179,7 @@ class _Parser:
             powers = _INFIX.get(token.text) if token.kind == "op" else None
             if powers is None or powers[0] < min_power:
                 return left
-            if self.in_bracket and token.text in "+-" and self.spaced_before_only(token):
+            if self.in_bracket and token.text in ("+", "-") and self.spaced_before_only(token):
                 raise self.error(f"ambiguous sign in [ ]: write [a, {token.text}b] for two entries "
                                  f"or [a {token.text} b] for one", token)
             self.advance()
