@@ -252,3 +252,31 @@ def test_a_parsed_index_has_the_gradient_jax_gives():
     want_X, want_x = jax.grad(jax_f, argnums=(0, 1))(X0, x0)
     np.testing.assert_allclose(tc.evaluate(tc.grad(f, "X"), X=X0, x=x0), want_X, rtol=1e-10)
     np.testing.assert_allclose(tc.evaluate(tc.grad(f, "x"), X=X0, x=x0), want_x, rtol=1e-10)
+
+
+# ---------------------------------------------------------------------------
+# Size-1 axes (keepdims) in to_text: read back with their value, or refused
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (4, 1), (1, 4), (1, 1)])
+@pytest.mark.parametrize("axis", [0, 1, None])
+@pytest.mark.parametrize("combine", [lambda a, b, exp: a * b, lambda a, b, exp: a - 2 * b,
+                                     lambda a, b, exp: exp(a + b)])
+def test_keepdims_reductions_read_back_with_their_value_or_are_refused(shape, axis, combine):
+    X, Y = tc.var("X", shape), tc.var("Y", shape)
+    V, W = RNG.normal(size=shape), RNG.normal(size=shape)
+    cases = [(combine(tc.mean(X, axis=axis, keepdims=True), Y, tc.exp),
+              combine(V.mean(axis, keepdims=True), W, np.exp)),
+             (combine(tc.sum(X, axis=axis, keepdims=True), tc.mean(Y, axis=axis, keepdims=True), tc.exp),
+              combine(V.sum(axis, keepdims=True), W.mean(axis, keepdims=True), np.exp)),
+             (combine(tc.sum(X, axis=axis, keepdims=True), X, tc.exp) * Y,
+              combine(V.sum(axis, keepdims=True), V, np.exp) * W)]
+    for expr, want in cases:
+        try:
+            text = tc.to_text(expr)
+        except tc.NoTextForm as error:
+            assert "size-1 axis" in str(error)
+            continue
+        back = tc.parse(text, **{n: v.shape for n, v in tc.variables(expr).items()})
+        values = {n: {"X": V, "Y": W}[n] for n in tc.variables(back)}
+        np.testing.assert_allclose(tc.evaluate(back, **values), want, rtol=1e-12, err_msg=text)
