@@ -17,8 +17,8 @@ from .expression.construct import (apply_function, as_expr, broadcast_to, const,
 from .expression.construct import sum  # noqa: A004 - numpy's name, on purpose
 from .evaluation.codegen import codegen
 from .calculus.differentiate import Derivative, grad, jacobian, vjp
-from .errors import (BindingError, DifferentiationError, MemoryLimitError, ParseError, ShapeError,
-                     TensorCalcError)
+from .errors import (BindingError, DifferentiationError, MemoryLimitError, NoTextForm, ParseError,
+                     ShapeError, TensorCalcError)
 from .evaluation.evaluate import Program, clear_cache, compile, evaluate  # noqa: A004
 from .explain import Explanation, explain
 from .expression.functions import FUNCTIONS, Function, FunctionTableError, register_function
@@ -112,7 +112,7 @@ __all__ = [
     "register_function", "Expr", "Var", "Const", "Delta", "Contraction", "Elementwise", "Sum",
     "variables", "clear_cache", "FunctionTableError",
     "TensorCalcError", "ShapeError", "BindingError", "DifferentiationError", "MemoryLimitError",
-    "parse", "ParseError", "explain", "Explanation",
+    "parse", "ParseError", "NoTextForm", "explain", "Explanation",
     "inv", "det", "logdet", "solve", "matrix_power", "diag", "eye", "logsumexp", "softmax", "max",
     "min", "maximum", "minimum", "Operation", "OPERATIONS", "SingularMatrixError",
     "variance", "std", "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",

@@ -124,14 +124,14 @@ def test_backends_agree_on_selections_and_refuse_the_scatter(backend):
 def test_printed_forms_say_what_is_selected():
     X = tc.var("X", (3, 4))
     assert str(X[:, 1:3]) == "X[:, 1:3]_ij"
-    assert tc.matrix_notation(X[::-1, [0, 2]]) == "X[2::-1, [0, 2]]"
+    assert tc.matrix_notation(X[::-1, [0, 2]]) == "X[::-1, [0, 2]]"
     assert tc.matrix_notation(X[None, 0]) == "X[None, 0]"
     assert tc.latex(X[1, ::2]) == "X\\left[1, ::2\\right]"
     assert tc.matrix_notation(tc.concatenate([X, X], axis=1)) == "concatenate([X, X], axis=-1)"
     grad = tc.grad(tc.sum(X[0, 1:3]), X).expr
     assert tc.matrix_notation(grad) == "scatter(𝟙 → [0, 1:3] of (3, 4))"
     np.testing.assert_array_equal(tc.evaluate(grad), [[0, 1, 1, 0], [0] * 4, [0] * 4])
-    for expr in (X[0], grad, tc.concatenate([X, X])):
+    for expr in (X[None, 0], grad, tc.concatenate([X, X])):
         with pytest.raises(NoTextForm, match="no form in the text language"):
             tc.to_text(expr)
 

@@ -49,7 +49,7 @@ def normalize_key(shape: tuple, key) -> tuple:
     if used > len(shape):
         raise ShapeError(f"index: the key {key!r} indexes {used} axes, but the operand has shape "
                          f"{shape} ({len(shape)} axes)")
-    if Ellipsis not in items:
+    if not any(item is Ellipsis for item in items):  # `in` would compare an array entrywise
         items = items + (Ellipsis,)
     entries, axis = [], 0
     for item in items:

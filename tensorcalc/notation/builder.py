@@ -8,8 +8,9 @@ from ..errors import ParseError, TensorCalcError
 from ..expression import construct as c
 from ..expression.nodes import Delta
 from ..expression.linalg import inv
-from .grammar import Binary, Call, Name, Transpose, Unary, _postorder, parse_tree
-from .typer import _MATRIX_FUNCTIONS, _MORE_FUNCTIONS, _NOT_FINITE, _fold, _Type, _Typer
+from .grammar import Binary, Call, Index, Name, Transpose, Unary, _postorder, parse_tree
+from .text_indexing import build_index
+from .typer import _MATRIX_FUNCTIONS, _MORE_FUNCTIONS, _NOT_FINITE, _fold, _Type, _Typer, is_function
 
 
 # ---------------------------------------------------------------------------
@@ -17,7 +18,7 @@ from .typer import _MATRIX_FUNCTIONS, _MORE_FUNCTIONS, _NOT_FINITE, _fold, _Type
 
 
 def _parse_matrix(text: str, types: dict):
-    tree = parse_tree(text)
+    tree = parse_tree(text, lambda name: name not in types and is_function(name))
     order = _postorder(tree)
     typer = _Typer(text, order, types)
     sizes = typer.dims.resolve(typer.names)
@@ -40,8 +41,9 @@ def _parse_matrix(text: str, types: dict):
             continue
         args = [_Terms.total(values[child]) for child in node.children]
         try:
-            values[node] = _build(node, args, [typer.types[child] for child in node.children],
-                                  shape(t), variables)
+            values[node] = build_index(args[0], typer.index_keys[node]) if isinstance(node, Index) \
+                else _build(node, args, [typer.types[child] for child in node.children], shape(t),
+                            variables)
         except ParseError:
             raise
         except TensorCalcError as error:

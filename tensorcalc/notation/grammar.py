@@ -81,6 +81,43 @@ class Call:
         return self.args
 
 
+@dataclass(frozen=True, eq=False)
+class Index:
+    """``X(2, 1:end)``: a variable (or a parenthesized group, or a call) indexed, MATLAB's way.
+    ``keys`` are :class:`Colon`, :class:`Range`, :class:`Bracket` or an expression of numbers
+    and ``end``; they are not children (their values are found from the operand's sizes)."""
+    operand: object
+    keys: tuple
+    span: tuple
+    open_span: tuple
+
+    @property
+    def children(self):
+        return (self.operand,)
+
+
+@dataclass(frozen=True, eq=False)
+class Colon:
+    """``:`` alone in an index: the whole axis."""
+    span: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Range:
+    """``start:stop`` or ``start:step:stop`` in an index (``step`` None: 1)."""
+    start: object
+    step: object
+    stop: object
+    span: tuple
+
+
+@dataclass(frozen=True, eq=False)
+class Bracket:
+    """``[1 3]`` or ``[1, 3]`` in an index: the entries listed."""
+    items: tuple
+    span: tuple
+
+
 # Binding powers (left, right), loosest first: + -, then * / .* ./, then unary - +, then
 # ^ .^ and the postfix ' on one level, left to right as in MATLAB (x.^2' is (x.^2)', a^b^c is
 # (a^b)^c).  A sign right after ^ or .^ belongs to the exponent alone: 2^-1*x is (2^-1)*x.
@@ -93,8 +130,11 @@ _PREFIX_POWER = 30
 class _Parser:
     """A Pratt parser; ``depth`` counts nesting, bounded by :data:`MAX_DEPTH`."""
 
-    def __init__(self, text: str, tokens):
+    def __init__(self, text: str, tokens, is_function=None):
         self.text, self.stream, self.tokens, self.at = text, tokens, [], 0
+        self.is_function = is_function or (lambda name: True)
+        self.in_index = 0  # how many indices enclose the current token: `end` stands only there
+        self.in_bracket = False  # directly inside [ ]: `[3 -1]` is ambiguous there
 
     def peek(self) -> Token:
         if self.at == len(self.tokens):
@@ -139,6 +179,9 @@ class _Parser:
             powers = _INFIX.get(token.text) if token.kind == "op" else None
             if powers is None or powers[0] < min_power:
                 return left
+            if self.in_bracket and token.text in ("+", "-") and self.spaced_before_only(token):
+                raise self.error(f"ambiguous sign in [ ]: write [a, {token.text}b] for two entries "
+                                 f"or [a {token.text} b] for one", token)
             self.advance()
             if self.peek().kind == "end":
                 raise self.error(f"unexpected end of input: {token.text!r} needs a right operand",
@@ -156,13 +199,18 @@ class _Parser:
                                  "(the largest is about 1.8e308)", token)
             return Number(value, (token.start, token.end))
         if token.kind == "name":
-            if self.peek().text == "(":
-                return self.call(token, depth)
-            return Name(token.text, (token.start, token.end))
+            if token.text == "end" and not self.in_index:
+                raise self.error("'end' stands only inside an index, for the size of the axis it "
+                                 "indexes, as in x(2:end)", token)
+            if self.peek().text == "(" and self.is_function(token.text):
+                return self.indexed(self.call(token, depth), depth)
+            return self.indexed(Name(token.text, (token.start, token.end)), depth)
         if token.text == "(":
+            bracket, self.in_bracket = self.in_bracket, False  # a spaced sign is an operator here
             inner = self.expression(0, depth + 1)
+            self.in_bracket = bracket
             closing = self.closing(token)
-            return replace(inner, span=(token.start, closing.end))  # the span holds the parentheses
+            return self.indexed(replace(inner, span=(token.start, closing.end)), depth)
         if token.text in ("-", "+"):
             previous = self.tokens[self.at - 2] if self.at >= 2 else None
             after_power = previous is not None and previous.text in ("^", ".^")
@@ -180,6 +228,70 @@ class _Parser:
         raise self.error(f"unexpected {_describe_token(token)}: expected a number, a name or '('",
                          token)
 
+    def spaced_before_only(self, token: Token) -> bool:
+        before = token.start > 0 and self.text[token.start - 1].isspace()
+        after = token.end < len(self.text) and self.text[token.end].isspace()
+        return before and not after
+
+    def indexed(self, operand, depth: int):
+        """``operand(keys)(keys)…``: a variable, a group or a call followed by ``(``."""
+        while self.peek().text == "(":
+            if depth > MAX_DEPTH:
+                raise self.too_deep(self.peek())
+            opening = self.advance()
+            self.in_index, bracket, self.in_bracket = self.in_index + 1, self.in_bracket, False
+            keys = self.index_keys(opening, depth)
+            self.in_index, self.in_bracket = self.in_index - 1, bracket
+            closing = self.tokens[self.at - 1]
+            operand = Index(operand, keys, (operand.span[0], closing.end), (opening.start, opening.end))
+            depth += 1
+        return operand
+
+    def index_keys(self, opening: Token, depth: int) -> tuple:
+        keys = []
+        while True:
+            keys.append(self.index_key(depth))
+            if self.peek().text == ",":
+                self.advance()
+                continue
+            self.closing(opening)
+            return tuple(keys)
+
+    def index_key(self, depth: int):
+        token = self.peek()
+        if token.text == ":":
+            self.advance()
+            if self.peek().text not in (",", ")"):
+                raise self.error("a range needs its start: write 1:k (':' alone is the whole axis)",
+                                 token)
+            return Colon((token.start, token.end))
+        if token.text == "[":
+            return self.bracket(depth)
+        parts = [self.expression(0, depth + 2)]  # an index costs more frames a level: counts 2
+        while self.peek().text == ":" and len(parts) < 3:
+            self.advance()
+            parts.append(self.expression(0, depth + 2))
+        if len(parts) == 1:
+            return parts[0]
+        span = (parts[0].span[0], parts[-1].span[1])
+        return Range(parts[0], parts[1] if len(parts) == 3 else None, parts[-1], span)
+
+    def bracket(self, depth: int):
+        opening = self.advance()
+        items = []
+        self.in_bracket = True
+        while self.peek().text != "]":
+            if self.peek().kind == "end":
+                raise self.error("unbalanced brackets: this '[' is never closed", opening)
+            items.append(self.expression(0, depth + 2))
+            if self.peek().text == ",":
+                self.advance()
+        self.in_bracket = False
+        closing = self.advance()
+        if not items:
+            raise self.error("an index list needs at least one entry: [1, 3]", closing)
+        return Bracket(tuple(items), (opening.start, closing.end))
+
     def call(self, name: Token, depth: int):
         opening = self.advance()
         args = []
@@ -187,7 +299,9 @@ class _Parser:
             closing = self.advance()
         else:
             while True:
+                bracket, self.in_bracket = self.in_bracket, False
                 args.append(self.expression(0, depth + 1))
+                self.in_bracket = bracket
                 if self.peek().text == ",":
                     self.advance()
                     continue
@@ -209,14 +323,17 @@ def _describe_token(token: Token) -> str:
     return f"{kind} {token.text!r}"
 
 
-def parse_tree(text: str):
-    """The syntax tree of a matrix-dialect expression.
+def parse_tree(text: str, is_function=None):
+    """The syntax tree of a matrix-dialect expression; a name followed by ``(`` is a call where
+    ``is_function(name)``, else an index (``x(2:end)``).
 
     >>> parse_tree("-x^2").op, parse_tree("-x^2").operand.op
     ('-', '^')
+    >>> type(parse_tree("x(2:end)", lambda name: False)).__name__
+    'Index'
     """
     try:
-        return _Parser(text, tokenize(text)).parse()
+        return _Parser(text, tokenize(text), is_function).parse()
     except RecursionError:  # only if the caller is itself deep in the stack
         raise ParseError("the expression is nested too deeply", text, 0) from None
 

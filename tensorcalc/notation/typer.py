@@ -16,7 +16,8 @@ from ..expression.nodes import Contraction, Delta, check_dim
 from ..expression.linalg import det, inv, logdet
 from .decomposition_names import DECOMPOSITION_FUNCTIONS
 from ..expression.reductions import norm2
-from .grammar import Binary, Call, Name, Number, Transpose, Unary
+from .grammar import Binary, Call, Index, Name, Number, Transpose, Unary
+from .text_indexing import index_type, key_names, resolve_indices
 from .vocabulary import FUNCTIONS as _MORE_FUNCTIONS
 
 
@@ -90,14 +91,16 @@ class _Typer:
     def __init__(self, text: str, order: list, types: dict):
         self.text, self.dims, self.types = text, _Dims(), {}
         self.overrides = types
-        self.names = {node.name for node in order if isinstance(node, Name)}
+        self.names = {node.name for node in order if isinstance(node, Name)} | key_names(order)
         unused = sorted(set(types) - self.names)
         if unused:
             raise ParseError(f"a type was given for {', '.join(map(repr, unused))}, which "
                              f"{'is' if len(unused) == 1 else 'are'} not in the text", text)
         self.variables: dict = {}
+        self.pending_indices, self.index_keys = [], {}  # x(2:end): read once the sizes are known
         for node in order:
             self.types[node] = self.infer(node, [self.types[child] for child in node.children])
+        resolve_indices(self)
 
     def typed(self, kind: str, dims: tuple) -> _Type:
         return _Type(kind, tuple(dims))
@@ -147,6 +150,8 @@ class _Typer:
             return _Type(flipped, tuple(reversed(a.dims)), a.value)
         if isinstance(node, Binary):
             return self.binary(node, *args)
+        if isinstance(node, Index):
+            return index_type(self, node, args[0])
         return self.call(node, args)
 
     def name(self, node: Name) -> _Type:
@@ -277,6 +282,12 @@ class _Typer:
         self.square(node, a, what, node.left)
         return _Type("matrix", a.dims)
 
+    def unknown_function(self, name: str, span: tuple) -> ParseError:
+        known = [*_MATRIX_FUNCTIONS, *_MORE_FUNCTIONS, *(n for n in FUNCTIONS if _elementwise_row(n)), *_NOT_YET]
+        close = closest(name, known)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return self.error(f"unknown function {name!r}{hint}", span)
+
     def square(self, node, a: _Type, what: str, operand) -> None:
         self.unify_all([a.dims], lambda *_: self.error(
             f"{what}: needs a square matrix, got {self.show(operand, a)}", node.span
@@ -296,10 +307,7 @@ class _Typer:
         if rule is None and _elementwise_row(name):
             rule = _ELEMENTWISE
         if rule is None:
-            known = [*_MATRIX_FUNCTIONS, *_MORE_FUNCTIONS, *(n for n in FUNCTIONS if _elementwise_row(n)), *_NOT_YET]
-            close = closest(name, known)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise self.error(f"unknown function {name!r}{hint}", node.name_span)
+            raise self.unknown_function(name, node.name_span)
         if len(args) != 1:
             raise self.error(f"{name!r} takes 1 argument, got {len(args)}", node.span)
         (a,) = args
@@ -319,7 +327,7 @@ def _short(text: str, node) -> str:
     """The node's text, parenthesized unless it is one name, number, call or group, so that a
     hint can quote it as an operand (``(x+y)'*z``, never ``x+y'*z``)."""
     snippet = text[node.span[0]:node.span[1]].strip()
-    if isinstance(node, (Name, Number, Call)) or _one_group(snippet):
+    if isinstance(node, (Name, Number, Call, Index)) or _one_group(snippet):
         return snippet
     return f"({snippet})"
 
@@ -410,6 +418,12 @@ _NOT_YET = ("det", "logdet", "inv", "tan", "arcsin", "arccos", "arctan", "sinh",
 def _elementwise_row(name: str) -> bool:
     row = FUNCTIONS.get(name)
     return row is not None and not row.has_param
+
+
+def is_function(name: str) -> bool:
+    """A name the matrix dialect calls when ``(`` follows it (any other name is indexed)."""
+    return name in _MATRIX_FUNCTIONS or name in _MORE_FUNCTIONS or _elementwise_row(name) \
+        or name in _NOT_YET
 
 
 def _available(name: str) -> bool:

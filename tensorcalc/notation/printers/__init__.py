@@ -18,14 +18,16 @@ says so.
 
 from __future__ import annotations
 
-from ...errors import TensorCalcError
+from ...errors import ParseError, TensorCalcError
 from ...expression.algebra import register_view
-from ...expression.construct import as_expr
+from ...expression.construct import as_expr, variables
+from ...expression.nodes import postorder
+from ..parser import parse
 from ..printing import _deep_enough as deep_enough
 from ..printing import _Namer, index_notation
 from .kronecker import CONVENTION, kronecker_form
 from .matrix_form import matrix_form, tree_size
-from .records import IndexForm
+from .records import IndexForm, Ones, walk
 from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
 
 TEXT_LIMIT = 100_000  # records: to_text refuses a DAG that would print as a longer tree
@@ -119,7 +121,40 @@ def to_text(expr) -> str:
             raise NoTextForm(f"to_text: written out without shared names the expression would be "
                              f"{tree_size(tree)} terms long (the text language cannot name a "
                              f"subexpression); use tc.matrix_notation, which names them once")
-        return TEXT(tree)
+        text = TEXT(tree)
+        _check_sized(_value(expr), tree, text)
+        return text
+
+
+def _check_sized(expr, tree, text: str) -> None:
+    """Refuse ``text`` where a size-1 ones vector ``𝟙₁`` in it (an axis ``keepdims`` leaves),
+    written ``vector(1)``, would read back with a size the text cannot infer: the text is read
+    back with the variables' shapes, and every dimension it then has must be one of ``expr``'s."""
+    if not any(isinstance(r, Ones) and r.dim == 1 for r in walk(tree)):
+        return
+    try:
+        back = parse(text, **{name: v.shape for name, v in variables(expr).items()})
+    except ParseError:
+        back = None
+    known = _dimensions(expr)
+    if back is not None and back.shape == expr.shape and _dimensions(back) <= known:
+        return
+    ones = [str(n) for n, size in enumerate(expr.shape) if size == 1]
+    where = (f"axis {' and '.join(ones)} of the {expr.shape} result" if ones
+             else f"the 1 × 1 ones inside {UNICODE(tree)}")
+    raise NoTextForm(f"to_text: a size-1 axis ({where}) has no form in the text language: its "
+                     "vector(1) would read back with a size the text cannot infer; drop the axis "
+                     "(keepdims=False, tc.squeeze) or print with tc.matrix_notation")
+
+
+def _dimensions(expr) -> set:
+    """Every dimension the nodes of ``expr`` range over."""
+    dims = set()
+    for node in postorder([expr]):
+        dims.update(node.shape)
+        sizes = getattr(node, "sizes", ())
+        dims.update(sizes.values() if isinstance(sizes, dict) else sizes)
+    return dims
 
 
 def repr_latex(value) -> str:

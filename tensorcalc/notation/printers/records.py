@@ -160,12 +160,46 @@ def matmul(*factors: Record) -> Record:
         kept = [f for f in chain if not isinstance(f, Identity)]
         junctions = range(len(kept)) if kept else []
         chain = kept or chain[:1]
+    if len(chain) > 1 and any(_is_ones_of_one(f) for f in chain):
+        kept = _without_unit_ones(chain)
+        if kept != chain:
+            junctions, chain = range(len(kept)), kept
+        if not chain:
+            return _wrap(coefficient, scalars, Number(1.0))
     for n in junctions:
         merged = _with_diagonal(chain[n - 1], chain[n]) if 0 < n < len(chain) else None
         if merged is not None:
             return _wrap(coefficient, scalars, matmul(*chain[:n - 1], merged, *chain[n + 1:]))
     body = chain[0] if len(chain) == 1 else MatMul(tuple(chain))
     return _wrap(coefficient, scalars, body)
+
+
+def _is_ones_of_one(x: Record) -> bool:
+    """``𝟙₁`` or ``𝟙₁ᵀ``: the ones vector of size 1 (the axis ``keepdims`` leaves)."""
+    x = x.arg if isinstance(x, Transpose) else x
+    return isinstance(x, Ones) and not isinstance(x.dim, str) and x.dim == 1
+
+
+def _without_unit_ones(chain: list) -> list:
+    """``chain`` without its ``𝟙₁ᵀ𝟙₁`` pairs (each is the 1 × 1 number 1), and with ``M𝟙₁𝟙₁ᵀ = M``
+    for a matrix ``M`` of one column and ``𝟙₁𝟙₁ᵀM = M`` for one of one row."""
+    kept: list = []
+    for factor in chain:
+        kept.append(factor)
+        if len(kept) >= 2 and _is_ones_of_one(kept[-1]) and _is_ones_of_one(kept[-2]) \
+                and isinstance(kept[-2], Transpose) and not isinstance(kept[-1], Transpose):
+            del kept[-2:]
+        elif len(kept) >= 3 and _is_ones_of_one(kept[-1]) and isinstance(kept[-1], Transpose) \
+                and kept[-2] is kept[-1].arg and _one_column_matrix(kept[-3]):
+            del kept[-2:]
+    while len(kept) >= 3 and _is_ones_of_one(kept[0]) and not isinstance(kept[0], Transpose) \
+            and kept[1] is transpose(kept[0]) and _one_column_matrix(transpose(kept[2])):
+        del kept[:2]
+    return kept
+
+
+def _one_column_matrix(x: Record) -> bool:
+    return len(x.shape) == 2 and x.shape[1] == 1
 
 
 def _ends_in_ones_row(x: Record) -> bool:
