@@ -236,3 +236,21 @@ def test_clip_matches_numpy_and_its_derivative_is_half_at_the_bounds():
     np.testing.assert_array_equal(grad, np.asarray(theirs))
     inner = np.array([-1.5, 0.2, 0.7, 1.5, 3.0])
     check_grads(tc.sum(tc.clip(x, -1.0, 2.0) ** 3), [x], {"x": inner})
+
+
+@pytest.mark.parametrize("build, expected", [
+    (lambda x: x[::-1], [1, 1, 1]), (lambda x: x[[0, 0, 1]], [2, 1, 0]),
+    (lambda x: tc.concatenate([x[1:], x[:1]]), [1, 1, 1]),
+    (lambda x: tc.stack([x[0], 2 * x[1]]), [1, 2, 0])])
+def test_a_float32_gradient_through_a_selection_stays_float32(build, expected):
+    """The scatter of a gradient that is a constant (here 𝟙) wrote into float64 zeros, so a
+    float32 program returned a float64 gradient (found by the property tests' new nodes)."""
+    x = tc.var("x", (3,))
+    loss = tc.sum(build(x))
+    values = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    namespace = {}
+    exec(tc.codegen([loss, tc.grad(loss, x)], sizes={}), namespace)  # our own generated code
+    for function in (tc.compile([loss, tc.grad(loss, x)]), namespace["f_and_grad"]):
+        value, gradient = function(x=values)
+        assert np.asarray(value).dtype == np.float32 and gradient.dtype == np.float32
+        np.testing.assert_array_equal(gradient, np.array(expected, dtype=np.float32))

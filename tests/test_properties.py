@@ -169,6 +169,50 @@ OPERATIONS = {
 }
 
 
+def _slice_of(draw, shape, depth):
+    """issue 18's indexing nodes, drawn: a slice with a step, a gather with repeats, or a
+    vector cut and joined again (take and concatenate), keeping the shape."""
+    x = build(draw, shape, depth)
+    if shape == S:
+        return tc.stack([x, 2 * x])[draw(st.sampled_from([0, 1, -1]))]
+    gather = draw(st.lists(st.integers(0, N - 1), min_size=N, max_size=N))
+    cut = draw(st.integers(1, N - 1))
+    pick = draw(st.sampled_from(["reverse", "gather", "joined", "roll", "flip"]))
+    if pick == "reverse":
+        return x[::-1]
+    if pick == "gather":
+        return x[gather]
+    if pick == "joined":
+        return tc.concatenate([x[cut:], x[:cut]], axis=0)
+    if pick == "roll":
+        return tc.roll(x, cut, axis=x.ndim - 1)
+    return tc.flip(x)
+
+
+def _statistic(draw, shape, depth):
+    """A statistic or an extreme along an axis (with keepdims, broadcast back) or over all."""
+    name = draw(st.sampled_from(["variance", "std", "max", "min", "mean"]))
+    function = {"variance": tc.variance, "std": lambda a, **k: tc.std(a, **k) if "axis" in k
+                else tc.std(a, **k), "max": tc.max, "min": tc.min, "mean": tc.mean}[name]
+    if shape == S:
+        return function(build(draw, V, depth))
+    if shape == V:
+        return function(build(draw, M, depth), axis=draw(st.sampled_from([0, 1])))
+    a = build(draw, M, depth)
+    return a - function(a, axis=draw(st.sampled_from([0, 1])), keepdims=True)
+
+
+def _triangle(draw, shape, depth):
+    a = build(draw, M, depth)
+    return (tc.triu if draw(st.booleans()) else tc.tril)(a, draw(st.integers(-1, 1)))
+
+
+for _shape in SHAPES:
+    OPERATIONS[_shape].append(_slice_of)
+    OPERATIONS[_shape].append(_statistic)
+OPERATIONS[M].append(_triangle)
+
+
 def build(draw, shape, depth):
     """An expression of ``shape`` whose operations nest at most ``depth`` deep."""
     if depth == 0 or draw(st.integers(0, 7)) == 0:  # now and then a leaf early

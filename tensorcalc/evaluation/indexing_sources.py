@@ -67,4 +67,10 @@ def _scatter_source(codes, entries, target):
              for d, a in zip(target, named_axes(entries, target))]
     lead = f"{g}.shape[:{g}.ndim - {len(selected_shape(target, entries))}]"
     return (f"(lambda g, z: (np.add.at(z, np.s_[{kept}], g[{_squeeze_source(entries)}]), z)[1])"
-            f"({g}, np.zeros({lead} + ({', '.join(sizes)},)))")
+            f"({g}, np.zeros({lead} + {_tuple_source(sizes)}, dtype=np.result_type({g}, "
+            "np.float32)))")
+
+
+def _tuple_source(items) -> str:
+    """A tuple's source: ``()``, ``(a,)``, ``(a, b)`` (a scalar target is ``()``)."""
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"

@@ -201,7 +201,7 @@ def _scatter_numpy(arrays, param):
     shape = g.shape[:lead] + tuple(d if isinstance(d, int) else g.shape[a]
                                    for d, a in zip(target, named_axes(entries, target)))
     g = g[squeeze]
-    out = np.zeros(shape, dtype=np.result_type(g, np.float64))
+    out = np.zeros(shape, dtype=g.dtype if g.dtype.kind in "fc" else np.float64)  # float32 stays
     key = numpy_key(entries, skip_new=True)
     if any(e[0] == "a" for e in entries):
         np.add.at(out, key, g)
