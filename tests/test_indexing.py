@@ -241,7 +241,8 @@ def test_clip_matches_numpy_and_its_derivative_is_half_at_the_bounds():
 @pytest.mark.parametrize("build, expected", [
     (lambda x: x[::-1], [1, 1, 1]), (lambda x: x[[0, 0, 1]], [2, 1, 0]),
     (lambda x: tc.concatenate([x[1:], x[:1]]), [1, 1, 1]),
-    (lambda x: tc.stack([x[0], 2 * x[1]]), [1, 2, 0])])
+    (lambda x: tc.stack([x[0], 2 * x[1]]), [1, 2, 0]),
+    (lambda x: x[1], [0, 1, 0])])  # codegen once crashed: scatter(1 → [1]) of a literal 1.0
 def test_a_float32_gradient_through_a_selection_stays_float32(build, expected):
     """The scatter of a gradient that is a constant (here 𝟙) wrote into float64 zeros, so a
     float32 program returned a float64 gradient (found by the property tests' new nodes)."""

@@ -22,6 +22,7 @@ from ..expression.linalg import solve
 from ..expression.nodes import Contraction, Delta, Operation
 from ..expression.structured import canonical
 from .identities import simplify_contraction as _simplify_contraction
+from .indexing_rewrites import rewrite_indexing
 
 
 def rewrite(node):
@@ -114,8 +115,11 @@ def _reshaped_identity(node):
 
 
 def _rewrite_operation(node):
+    if node.name in ("take", "scatter"):
+        return rewrite_indexing(node)
     if node.name == "reshape":
-        return _reshaped_identity(node)
+        node = _reshaped_identity(node)
+        return rewrite_indexing(node) if isinstance(node, Operation) else node
     if node.name in ("inv", "det", "logdet") and node.ndim <= 2 and node.operands[0].ndim == 2:
         (x,) = node.operands
         inner = _transposed_matrix(x)

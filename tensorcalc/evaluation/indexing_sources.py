@@ -1,8 +1,10 @@
 """numpy source of the indexing rows (registered into
 :data:`~tensorcalc.evaluation.operation_sources.OPERATION_SOURCES`).  ``take`` is written as
 indexing; a negative step flips the axis first (``np.flip(x, -1)[..., 0:3:2]``) so backends
-without negative strides (torch) read it too.  ``scatter`` writes into zeros with ``np.add.at``:
-numpy only, so the array backends refuse it by name (:data:`NUMPY_ONLY`).
+without negative strides (torch) read it too.  ``scatter`` writes into zeros with ``np.add.at``
+(numpy only, :data:`NUMPY_ONLY`); for the array backends, which write nothing in place, it is
+a gather instead (:data:`FUNCTIONAL_SOURCES`): the selected values with a zero appended, read by
+constant indices, one read per copy when the key repeats an index.
 
 >>> from tensorcalc.evaluation.operation_sources import OPERATION_SOURCES
 >>> OPERATION_SOURCES["take"](["x"], (("s", 4, None, -2),))
@@ -11,10 +13,13 @@ numpy only, so the array backends refuse it by name (:data:`NUMPY_ONLY`).
 
 from __future__ import annotations
 
-from ..expression.indexing import indexed_count, key_parts, named_axes, selected_shape
+import numpy as np
+
+from ..errors import CodegenError
+from ..expression.indexing import indexed_count, key_parts, named_axes, numpy_key, selected_shape
 from .operation_sources import register_source
 
-NUMPY_ONLY = frozenset({"scatter"})
+NUMPY_ONLY = frozenset({"scatter"})  # in place with np.add.at; FUNCTIONAL_SOURCES gathers instead
 
 
 def _key_source(entries) -> str:
@@ -74,3 +79,31 @@ def _scatter_source(codes, entries, target):
 def _tuple_source(items) -> str:
     """A tuple's source: ``()``, ``(a,)``, ``(a, b)`` (a scalar target is ``()``)."""
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+
+
+def _functional_scatter_source(codes, param) -> str:
+    """``scatter`` without writing in place: each entry of the target reads the value written
+    there (or the appended zero), one gather per copy of a repeated index, added. Needs the
+    target's sizes as numbers (a named size, sliced whole, is refused by name)."""
+    entries, target = param
+    if not all(isinstance(d, int) for d in target):
+        raise CodegenError(f"backend: scatter onto shape {target} needs numeric sizes for the "
+                           "array backends (evaluate it with tc.compile or tc.codegen)")
+    kept = tuple(e for e in entries if e[0] != "n")
+    squeezed = selected_shape(target, kept)  # the values' trailing shape without new axes
+    n, size = int(np.prod(squeezed, dtype=np.int64)), int(np.prod(target, dtype=np.int64))
+    written_at = np.arange(size).reshape(target)[numpy_key(kept)].reshape(-1)
+    sources: list = [[] for _ in range(size)]
+    for source, place in enumerate(written_at.tolist()):
+        sources[place].append(source)
+    copies = max((len(s) for s in sources), default=0)
+    reads = [[s[j] if j < len(s) else n for s in sources] for j in range(copies)]
+    padded = "np.concatenate([np.reshape(x, L + (-1,)), np.zeros(L + (1,), dtype=x.dtype)], axis=-1)"
+    total = " + ".join(f"p[..., {r}]" for r in reads) if reads else \
+        f"np.zeros(L + ({size},), dtype=x.dtype)"
+    shape = "(" + "".join(f"{d}, " for d in target) + ")"
+    return (f"(lambda x: (lambda L: (lambda p: np.reshape({total}, L + {shape}))({padded}))"
+            f"(tuple(x.shape[:x.ndim - {len(squeezed)}])))({codes[0]}[{_squeeze_source(entries)}])")
+
+
+FUNCTIONAL_SOURCES = {"scatter": _functional_scatter_source}

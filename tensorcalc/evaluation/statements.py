@@ -27,7 +27,11 @@ from ..errors import CodegenError
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from ..notation.printing import index_notation
 from .contraction_source import _ContractionWriter
-from .indexing_sources import NUMPY_ONLY
+from .indexing_sources import FUNCTIONAL_SOURCES, NUMPY_ONLY
+
+# the function rows whose numpy source an array backend cannot run (np.vectorize of math.erf):
+# they call the namespace's own function (backends.base.Namespace.erf)
+FUNCTIONAL_FUNCTION_SOURCES = {"erf": lambda x, p: f"np.erf({x})"}
 from .operation_sources import OPERATION_SOURCES
 from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM, HELPERS,
                            MAX_CONSTANT_SIZE, PRODUCT, SOURCES, SUM, _Code, _default_output_names,
@@ -254,7 +258,8 @@ class _Function(_ContractionWriter):
         name = self._name_for(node)
         self._comment(name, node)
         if isinstance(node, Elementwise):
-            source = SOURCES.get(node.fn)
+            source = (FUNCTIONAL_FUNCTION_SOURCES.get(node.fn) if self.functional else None) \
+                or SOURCES.get(node.fn)
             if source is None:
                 raise CodegenError(f"codegen: function {node.fn!r} has no numpy source form "
                                    f"(rows with one: {', '.join(sorted(SOURCES))}); generated code "
@@ -277,10 +282,14 @@ class _Function(_ContractionWriter):
                 raise CodegenError(f"codegen: the operation {node.name!r} (shape {node.shape}) "
                                    "has no numpy source form yet; evaluate it with tc.compile")
             if self.functional and node.name in NUMPY_ONLY:
-                raise CodegenError(f"backend: the operation {node.name!r} (shape {node.shape}) "
-                                   "writes in place and runs on numpy only; evaluate it with "
-                                   "tc.evaluate, tc.compile or tc.codegen")
-            codes = [self.code[id(op)].atom() for op in node.operands]
+                source = FUNCTIONAL_SOURCES.get(node.name)
+                if source is None:
+                    raise CodegenError(f"backend: the operation {node.name!r} (shape "
+                                       f"{node.shape}) writes in place and runs on numpy only; "
+                                       "evaluate it with tc.evaluate, tc.compile or tc.codegen")
+            codes = [f"np.asarray({self.code[id(op)].atom()}, dtype={self._dtype()})"
+                     if isinstance(op, Const) and op.value.ndim == 0 else self.code[id(op)].atom()
+                     for op in node.operands]  # a row's source reads arrays, not literals
             self.lines.append(f"{name} = {source(codes, node.param)}")
             self._set(node, _Code(name), name)
             self.zero_d_arrays.add(name)  # a row's source may make a 0-d array

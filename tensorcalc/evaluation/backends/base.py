@@ -34,9 +34,17 @@ argument checks), constants, how the generated function is run
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..common import _as_array
+
+
+def _numpy_erf(x):
+    """erf entrywise with numpy (``math.erf`` vectorized), in the argument's dtype."""
+    x = np.asarray(x)
+    return np.vectorize(math.erf, otypes=[np.result_type(x, 0.0)])(x)[()]
 
 
 class Namespace:
@@ -55,6 +63,8 @@ class Namespace:
                 place_diagonal(self, value, roots, unique, shape)
         if "transpose_for_entrywise" not in overrides:
             self.transpose_for_entrywise = lambda x: self.transpose(x, (1, 0))
+        if "erf" not in overrides and not hasattr(module, "erf"):  # numpy has none
+            self.erf = _numpy_erf
 
     def __getattr__(self, name):
         return getattr(self._module, name)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Backend, Namespace
+from .base import Backend, Namespace, _numpy_erf
 
 
 class DaskBackend(Backend):
@@ -37,6 +37,7 @@ class DaskBackend(Backend):
 
     def make_namespace(self):
         return Namespace(self.da, heaviside=np.heaviside,  # a ufunc: dask dispatches it itself
+                         erf=lambda x: x.map_blocks(_numpy_erf, dtype=x.dtype),
                          einsum=self.einsum, linalg=self._linalg(), kron=self.kron)
 
     def kron(self, a, b):

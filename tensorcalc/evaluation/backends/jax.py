@@ -46,7 +46,10 @@ class JaxBackend(Backend):
         return bool(self.jax.config.jax_enable_x64)
 
     def make_namespace(self):
-        return Namespace(self.jnp, transpose_for_entrywise=self.transpose_for_entrywise)
+        import jax.scipy.special  # here: the module is importable without jax
+
+        return Namespace(self.jnp, transpose_for_entrywise=self.transpose_for_entrywise,
+                         erf=jax.scipy.special.erf)
 
     def transpose_for_entrywise(self, x):
         """``x.T`` for a sum or an elementwise function: as tiles when its sizes allow.
