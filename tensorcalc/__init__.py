@@ -95,6 +95,8 @@ arctanh = _make_function("arctanh")
 floor = _make_function("floor")
 ceil = _make_function("ceil")
 round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
+trunc = _make_function("trunc")
+sinc = _make_function("sinc")  # numpy's normalized sin(πx)/(πx)
 
 __all__ = [
     "cholesky", "eigh", "eigvalsh", "expm", "pinv", "slogdet", "svd", "svdvals",
@@ -113,6 +115,7 @@ __all__ = [
     "variance", "std", "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "erf", "log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round",
+    "trunc", "sinc",
     "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
     "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",

@@ -12,7 +12,10 @@ Subgradients at kinks (documented choices; peers differ, so they are stated here
 * ``abs'(0) = 0`` (``sign(0) = 0``), as PyTorch gives; ``jax.grad(jnp.abs)(0.)``
   is 1.0 instead;
 * ``step`` and ``sign`` are piecewise constant; their derivative is taken as 0
-  everywhere, including at the jump.
+  everywhere, including at the jump (as are ``floor``, ``ceil``, ``round`` and ``trunc``);
+* ``sinc`` (numpy's, ``sin(πx)/(πx)``) is smooth: its derivatives are the row
+  ``sinc_derivative`` (param: the order k, printed ``sinc⁽ᵏ⁾``), finite at 0
+  (``sinc'(0) = 0``, ``sinc''(0) = −π²/3``; :mod:`tensorcalc.expression.sinc`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 
 from ..errors import FunctionTableError, closest
 from .algebra import construction
+from .sinc import derivative as _sinc_derivative
 
 
 @dataclass(frozen=True)
@@ -191,6 +195,12 @@ _ROWS = [
     Function("floor", lambda x, p: np.floor(x), lambda x, p: None, "⌊{}⌋"),
     Function("ceil", lambda x, p: np.ceil(x), lambda x, p: None, "⌈{}⌉"),
     Function("round", lambda x, p: np.round(x), lambda x, p: None, "round({})"),
+    Function("trunc", lambda x, p: np.trunc(x), lambda x, p: None, "trunc({})"),
+    # numpy's normalized sinc; its k-th derivative is a row with the order as its param
+    Function("sinc", lambda x, p: np.sinc(x), lambda x, p: _f("sinc_derivative")(x, 1),
+             "sinc({})"),
+    Function("sinc_derivative", lambda x, p: _sinc_derivative(x, p),
+             lambda x, p: _f("sinc_derivative")(x, p + 1), "sinc⁽{order}⁾({})", has_param=True),
     Function("pow", lambda x, p: x ** p,
              lambda x, p: None if p == 0 else p * _f("pow")(x, p - 1.0), "{}^{}",
              (0.2, 3.0), has_param=True),
@@ -208,4 +218,6 @@ def format_call(fn: str, argument: str, param: Optional[float], atomic: bool) ->
         if float(param).is_integer():
             return base + str(int(param)).translate(_SUPERSCRIPT)
         return f"{base}^{param:g}"
+    if param is not None:  # a row whose param is an order: sinc⁽²⁾(x)
+        return FUNCTIONS[fn].template.format(argument, order=str(int(param)).translate(_SUPERSCRIPT))
     return FUNCTIONS[fn].template.format(argument)

@@ -125,6 +125,15 @@ SINGULAR_POINTS: dict = {
         "x a half-integer", "the even neighbour (numpy's round: 2.5 → 2)",
         "0 (0 everywhere, the jump included)", (_a(2.5),), _a(2.0), _a(0.0),
         peers="JAX, PyTorch: 0, same halves to even"),)),
+    "trunc": Convention((SingularPoint("x a non-zero integer", "x",
+                                      "0 (0 everywhere, the jump included)", (_a(-2.0, 3.0),),
+                                      _a(-2.0, 3.0), _a(0.0, 0.0), peers="JAX, PyTorch: 0"),)),
+    "sinc": Convention((SingularPoint(
+        "x = 0 (sin(πx)/(πx) is 0/0)", "1", "0 (sinc''(0) = −π²/3: a series near 0, never NaN)",
+        (_a(0.0),), _a(1.0), _a(0.0), peers="JAX: same; PyTorch: 0"),)),
+    "sinc_derivative": Convention((SingularPoint(
+        "x = 0, k = 2 (sinc''(0); Leibniz's rule is 0/0 there)", "−π²/3", "0 (sinc'''(0))",
+        (_a(0.0),), _a(-np.pi ** 2 / 3), _a(0.0), param=2, peers="JAX: same"),)),
     "pow": Convention((
         SingularPoint("x = 0, 0 < p < 1 (x^0.5)", "0", "+∞", (_a(0.0),), _a(0.0), _a(INF),
                       param=0.5),
