@@ -414,3 +414,16 @@ def test_the_conventions_hold_on_every_backend(backend):
     program = tc.compile(outputs, backend=backend)
     for got, want in zip(program(**_given(backend, values)), expected):
         np.testing.assert_allclose(_to_numpy(got), want, rtol=1e-13, atol=1e-15)
+
+
+def test_sincs_derivative_row_refuses_an_order_that_is_not_a_whole_number():
+    x = tc.var("x", (2,))
+    for order in (0.5, 0, -1.0):
+        with pytest.raises(tc.FunctionTableError, match=r"sinc_derivative: the parameter is the "
+                                                        r"derivative's order, a whole number ≥ 1"):
+            tc.evaluate(tc.apply_function("sinc_derivative", x, order), x=np.ones(2))
+    third = tc.apply_function("sinc_derivative", x, 3.0)  # a whole float is an order
+    np.testing.assert_allclose(tc.evaluate(third, x=np.array([0.0, 0.5])),
+                               [0.0, tc.evaluate(tc.grad(tc.sum(tc.apply_function(
+                                   "sinc_derivative", x, 2)), x), x=np.array([0.0, 0.5]))[1]],
+                               rtol=1e-15)

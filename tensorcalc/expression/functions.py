@@ -114,6 +114,15 @@ def _f(name):
     return lambda x, param=None: construction().apply_function(name, x, param)
 
 
+def _order(name: str, param) -> int:
+    """A derivative's order: a whole number ≥ 1 (a clear error for anything else)."""
+    if isinstance(param, bool) or not isinstance(param, (int, float, np.integer, np.floating)) \
+            or param != int(param) or param < 1:
+        raise FunctionTableError(f"{name}: the parameter is the derivative's order, a whole "
+                                 f"number ≥ 1; got {param!r}")
+    return int(param)
+
+
 def _sigmoid(x):
     # never overflows, keeps full relative precision in the tail (where 0.5 (1 + tanh(x/2))
     # cancels), and is about 1.7x faster than exp(-logaddexp(0, -x))
@@ -199,8 +208,9 @@ _ROWS = [
     # numpy's normalized sinc; its k-th derivative is a row with the order as its param
     Function("sinc", lambda x, p: np.sinc(x), lambda x, p: _f("sinc_derivative")(x, 1),
              "sinc({})"),
-    Function("sinc_derivative", lambda x, p: _sinc_derivative(x, p),
-             lambda x, p: _f("sinc_derivative")(x, p + 1), "sinc⁽{order}⁾({})", has_param=True),
+    Function("sinc_derivative", lambda x, p: _sinc_derivative(x, _order("sinc_derivative", p)),
+             lambda x, p: _f("sinc_derivative")(x, _order("sinc_derivative", p) + 1),
+             "sinc⁽{order}⁾({})", has_param=True),
     Function("pow", lambda x, p: x ** p,
              lambda x, p: None if p == 0 else p * _f("pow")(x, p - 1.0), "{}^{}",
              (0.2, 3.0), has_param=True),
