@@ -427,3 +427,14 @@ def test_sincs_derivative_row_refuses_an_order_that_is_not_a_whole_number():
                                [0.0, tc.evaluate(tc.grad(tc.sum(tc.apply_function(
                                    "sinc_derivative", x, 2)), x), x=np.array([0.0, 0.5]))[1]],
                                rtol=1e-15)
+
+
+def test_mod_reads_the_floating_point_quotient_within_an_ulp_of_a_jump_as_stated():
+    # the README's caveat: mod(1, 0.1) = 0.0999… (numpy's value, slope −9 in y), ∂/∂y = −10
+    x, y = tc.var("x", ()), tc.var("y", ())
+    assert np.mod(1.0, 0.1) == pytest.approx(0.1) and np.floor_divide(1.0, 0.1) == 9.0
+    h = 1e-9  # the real jump is 5.5e-18 below the double 0.1: only the right side is smooth
+    assert (np.mod(1.0, 0.1 + h) - np.mod(1.0, 0.1)) / h == pytest.approx(-9.0, rel=1e-6)
+    for name in ("mod", "fmod"):
+        gradient = tc.evaluate(tc.grad(getattr(tc, name)(x, y), y), x=1.0, y=0.1)
+        assert float(gradient) == -10.0, name
