@@ -42,7 +42,9 @@ from .expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, slo
 from .calculus import decomposition_rules  # noqa: F401 - the decompositions' VJPs
 from .expression.linalg import det, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
-from .expression.pairwise import maximum, minimum
+from .expression.pairwise import (arctan2, fmod, hypot, logaddexp, logaddexp2, maximum, minimum, mod,
+                                  remainder)
+from .expression.elementwise_names import deg2rad, rad2deg, reciprocal, square
 from .expression.reductions import logsumexp, norm, norm1, norm2, softmax
 from .expression.reductions import max, min  # noqa: A004 - numpy's names, on purpose
 from .notation import operation_spellings  # noqa: F401 - registers how the operations print
@@ -100,6 +102,9 @@ arctanh = _make_function("arctanh")
 floor = _make_function("floor")
 ceil = _make_function("ceil")
 round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
+trunc = _make_function("trunc")
+sinc = _make_function("sinc")  # numpy's normalized sin(πx)/(πx)
+absolute = fabs = abs  # numpy's other names for abs (real arguments)
 
 __all__ = [
     "cholesky", "eigh", "eigvalsh", "expm", "pinv", "slogdet", "svd", "svdvals",
@@ -118,6 +123,8 @@ __all__ = [
     "variance", "std", "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "erf", "log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round",
+    "trunc", "sinc", "absolute", "fabs", "square", "reciprocal", "deg2rad", "rad2deg",
+    "arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "remainder", "fmod",
     "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
     "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",

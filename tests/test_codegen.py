@@ -100,11 +100,15 @@ def _into_domain(name, x):
     return 1.0 + x if row.domain[0] >= 1.0 else x  # arccosh: defined from 1 on
 
 
+PARAMETERS = {"pow": 2.5, "sinc_derivative": 2}  # sinc_derivative's is a derivative's order
+
+
 def every_function():
     """Every built-in row of the table, on positive data (log, sqrt and powers stay real)."""
     x = tc.var("x", (4,))
     total = sum(tc.sum(tc.apply_function(name, _into_domain(name, x),
-                                         2.5 if tc.FUNCTIONS[name].has_param else None))
+                                         PARAMETERS.get(name) if tc.FUNCTIONS[name].has_param
+                                         else None))
                 for name in sorted(SOURCES))  # bounded rows (arcsin) see data in [0.25, 0.75]
     return [total, tc.grad(total, x)], {}
 

@@ -17,7 +17,7 @@ from fd import check_derivative, check_projection, check_vjp, evaluate
 from tensorcalc.expression.construct import apply_function
 from tensorcalc.expression.functions import format_call
 
-PARAMETERS = {"pow": (2.0, 3.0, 0.5, -1.0, -1.5, 1.0)}
+PARAMETERS = {"pow": (2.0, 3.0, 0.5, -1.0, -1.5, 1.0), "sinc_derivative": (1, 2, 3)}
 DEFAULT_PARAMETERS = (2.0, 0.5, -1.0)  # for a future row with a parameter
 
 

@@ -1,5 +1,5 @@
 """numpy's elementwise names (issue 18): the rows log2, log10, exp2, arcsinh, arccosh, arctanh,
-floor, ceil and round, and the numpy dialect's compositions (fabs, square, reciprocal,
+floor, ceil and round, and the numpy dialect's compositions and rows (fabs, square, reciprocal,
 deg2rad, rad2deg, logaddexp, logaddexp2).
 
 Each row: first and second derivatives against central differences along random directions at

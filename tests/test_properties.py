@@ -100,6 +100,8 @@ def apply_row(name, arg, param):
         arg = low + (high - low) * tc.sigmoid(arg)
     elif low >= 0:
         arg = low + tc.softplus(arg)
+    if name == "sinc_derivative":  # its parameter is a derivative's order: 2 or 3
+        param = 2 if param < 2.5 else 3
     return tc.apply_function(name, arg, param if row.has_param else None)
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Callable
 
+import numpy as np
+
 from ..expression import layout, linalg, pairwise, reductions  # noqa: F401 - the rows ruled here
 from ..expression.construct import add, apply_function, scale, transpose
 from ..expression.nodes import Const, Contraction, Delta, Expr, Operation
@@ -236,7 +238,8 @@ defvjp("norm_grad", _norm_grad_vjp)
 
 
 # ---------------------------------------------------------------------------
-# maximum, minimum, power (entrywise, two operands of one shape)
+# maximum, minimum, power, arctan2, hypot, logaddexp(2), mod, fmod (entrywise, two operands of
+# one shape)
 
 
 def _pairwise_vjp(kind):
@@ -262,9 +265,53 @@ def _power_vjp(node, k, adjoint, n_extra):
     return _entrywise(adjoint, weight, node, n_extra)
 
 
+def _arctan2_vjp(node, k, adjoint, n_extra):  # ∂/∂y = x/(x² + y²), ∂/∂x = −y/(x² + y²)
+    y, x = node.operands
+    inverse = apply_function("pow", x * x + y * y, -1.0)  # NaN at (0, 0), as jax
+    return _entrywise(adjoint, x * inverse if k == 0 else -y * inverse, node, n_extra)
+
+
+def _hypot_vjp(node, k, adjoint, n_extra):  # ∂hypot/∂x = x/hypot (0 at the origin)
+    return _entrywise(adjoint, Operation("hypot_unit", node.operands, k), node, n_extra)
+
+
+def _hypot_unit_vjp(node, k, adjoint, n_extra):
+    # u_j = x_j/r: ∂u_j/∂x_k = (δ_jk − u_j u_k)/r (not finite at the origin, as ‖x‖'s Hessian)
+    units = [Operation("hypot_unit", node.operands, j) for j in (0, 1)]
+    cross = units[node.param] * units[k]
+    weight = (1.0 - cross if k == node.param else -cross) \
+        * apply_function("pow", Operation("hypot", node.operands), -1.0)
+    return _entrywise(adjoint, weight, node, n_extra)
+
+
+def _logaddexp_vjp(scale_):  # ∂/∂a = σ((a − b) s), s = 1 (base e) or log 2 (base 2)
+    def vjp(node, k, adjoint, n_extra):
+        a, b = node.operands if k == 0 else reversed(node.operands)
+        return _entrywise(adjoint, apply_function("sigmoid", (a - b) * scale_ if scale_ != 1.0
+                                                  else a - b), node, n_extra)
+    return vjp
+
+
+def _remainder_vjp(quotient):  # x − y q(x/y): ∂/∂x = 1, ∂/∂y = −q(x/y) (q piecewise constant)
+    def vjp(node, k, adjoint, n_extra):
+        if k == 0:
+            return adjoint
+        x, y = node.operands
+        ratio = x * apply_function("pow", y, -1.0)
+        return _entrywise(adjoint, -apply_function(quotient, ratio), node, n_extra)
+    return vjp
+
+
 defvjp("maximum", _pairwise_vjp("maximum"))
 defvjp("minimum", _pairwise_vjp("minimum"))
 defvjp("power", _power_vjp)
+defvjp("arctan2", _arctan2_vjp)
+defvjp("hypot", _hypot_vjp)
+defvjp("hypot_unit", _hypot_unit_vjp)
+defvjp("logaddexp", _logaddexp_vjp(1.0))
+defvjp("logaddexp2", _logaddexp_vjp(float(np.log(2.0))))
+defvjp("mod", _remainder_vjp("floor"))
+defvjp("fmod", _remainder_vjp("trunc"))
 
 
 # ---------------------------------------------------------------------------

@@ -113,6 +113,10 @@ def _power_source(codes, k):
 for _kind in ("maximum", "minimum"):
     register_source(_kind, (lambda kind: lambda codes, p: f"np.{kind}({codes[0]}, {codes[1]})")(_kind))
 register_source("power", _power_source)
+for _kind in ("arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "fmod"):
+    register_source(_kind, (lambda kind: lambda codes, p: f"np.{kind}({codes[0]}, {codes[1]})")(_kind))
+register_source("hypot_unit", lambda codes, k: f"(lambda x, y: {'xy'[k]} / np.where(np.hypot(x, y) "
+                f"== 0, 1.0, np.hypot(x, y)))({codes[0]}, {codes[1]})")
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ..errors import CodegenError
+from ..expression import sinc
 from ..expression.construct import as_expr
 from ..expression.nodes import Elementwise, Sum
 
@@ -23,6 +24,23 @@ from ..expression.nodes import Elementwise, Sum
 
 def _power(x: str, p) -> str:
     return f"{x} ** {_number(int(p) if float(p).is_integer() else p)}"
+
+
+def _sinc_derivative(x: str, k: int) -> str:
+    """sinc's k-th derivative as numpy calls every backend has (where, sin, cos, abs): the series
+    near 0 and Leibniz's rule elsewhere, with :mod:`tensorcalc.expression.sinc`'s coefficients."""
+    odd, coefficients = sinc.series_coefficients(k)
+    series = _number(coefficients[-1])
+    for c in reversed(coefficients[:-1]):
+        series = f"{_number(c)} + v * ({series})"
+    series = f"u * ({series})" if odd else series
+    trig = ("np.sin(w)", "np.cos(w)", "-np.sin(w)", "-np.cos(w)")
+    far = " + ".join(f"{_number(float(c))} * {trig[quarter]} / w ** {power}"
+                     for c, quarter, power in sinc.leibniz_terms(k))
+    near = f"np.abs(u) < {_number(sinc.threshold(k))}"
+    body = (f"(lambda w: {_number(np.pi ** k)} * np.where(near, (lambda v: {series})(u * u), {far}))"
+            f"(np.where(near, 1.0, u))")
+    return f"(lambda u: (lambda near: {body})({near}))({_number(np.pi)} * {x})"
 
 
 SOURCES = {
@@ -59,6 +77,9 @@ SOURCES = {
     "floor": lambda x, p: f"np.floor({x})",
     "ceil": lambda x, p: f"np.ceil({x})",
     "round": lambda x, p: f"np.round({x})",
+    "trunc": lambda x, p: f"np.trunc({x})",
+    "sinc": lambda x, p: f"np.sinc({x})",
+    "sinc_derivative": lambda x, p: _sinc_derivative(x, int(p)),
     "pow": _power,
 }
 

@@ -12,7 +12,10 @@ Subgradients at kinks (documented choices; peers differ, so they are stated here
 * ``abs'(0) = 0`` (``sign(0) = 0``), as PyTorch gives; ``jax.grad(jnp.abs)(0.)``
   is 1.0 instead;
 * ``step`` and ``sign`` are piecewise constant; their derivative is taken as 0
-  everywhere, including at the jump.
+  everywhere, including at the jump (as are ``floor``, ``ceil``, ``round`` and ``trunc``);
+* ``sinc`` (numpy's, ``sin(πx)/(πx)``) is smooth: its derivatives are the row
+  ``sinc_derivative`` (param: the order k, printed ``sinc⁽ᵏ⁾``), finite at 0
+  (``sinc'(0) = 0``, ``sinc''(0) = −π²/3``; :mod:`tensorcalc.expression.sinc`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 
 from ..errors import FunctionTableError, closest
 from .algebra import construction
+from .sinc import derivative as _sinc_derivative
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,15 @@ def _f(name):
     return lambda x, param=None: construction().apply_function(name, x, param)
 
 
+def _order(name: str, param) -> int:
+    """A derivative's order: a whole number ≥ 1 (a clear error for anything else)."""
+    if isinstance(param, bool) or not isinstance(param, (int, float, np.integer, np.floating)) \
+            or param != int(param) or param < 1:
+        raise FunctionTableError(f"{name}: the parameter is the derivative's order, a whole "
+                                 f"number ≥ 1; got {param!r}")
+    return int(param)
+
+
 def _sigmoid(x):
     # never overflows, keeps full relative precision in the tail (where 0.5 (1 + tanh(x/2))
     # cancels), and is about 1.7x faster than exp(-logaddexp(0, -x))
@@ -191,6 +204,13 @@ _ROWS = [
     Function("floor", lambda x, p: np.floor(x), lambda x, p: None, "⌊{}⌋"),
     Function("ceil", lambda x, p: np.ceil(x), lambda x, p: None, "⌈{}⌉"),
     Function("round", lambda x, p: np.round(x), lambda x, p: None, "round({})"),
+    Function("trunc", lambda x, p: np.trunc(x), lambda x, p: None, "trunc({})"),
+    # numpy's normalized sinc; its k-th derivative is a row with the order as its param
+    Function("sinc", lambda x, p: np.sinc(x), lambda x, p: _f("sinc_derivative")(x, 1),
+             "sinc({})"),
+    Function("sinc_derivative", lambda x, p: _sinc_derivative(x, _order("sinc_derivative", p)),
+             lambda x, p: _f("sinc_derivative")(x, _order("sinc_derivative", p) + 1),
+             "sinc⁽{order}⁾({})", has_param=True),
     Function("pow", lambda x, p: x ** p,
              lambda x, p: None if p == 0 else p * _f("pow")(x, p - 1.0), "{}^{}",
              (0.2, 3.0), has_param=True),
@@ -208,4 +228,6 @@ def format_call(fn: str, argument: str, param: Optional[float], atomic: bool) ->
         if float(param).is_integer():
             return base + str(int(param)).translate(_SUPERSCRIPT)
         return f"{base}^{param:g}"
+    if param is not None:  # a row whose param is an order: sinc⁽²⁾(x)
+        return FUNCTIONS[fn].template.format(argument, order=str(int(param)).translate(_SUPERSCRIPT))
     return FUNCTIONS[fn].template.format(argument)

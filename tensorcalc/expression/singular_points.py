@@ -125,6 +125,15 @@ SINGULAR_POINTS: dict = {
         "x a half-integer", "the even neighbour (numpy's round: 2.5 → 2)",
         "0 (0 everywhere, the jump included)", (_a(2.5),), _a(2.0), _a(0.0),
         peers="JAX, PyTorch: 0, same halves to even"),)),
+    "trunc": Convention((SingularPoint("x a non-zero integer", "x",
+                                      "0 (0 everywhere, the jump included)", (_a(-2.0, 3.0),),
+                                      _a(-2.0, 3.0), _a(0.0, 0.0), peers="JAX, PyTorch: 0"),)),
+    "sinc": Convention((SingularPoint(
+        "x = 0 (sin(πx)/(πx) is 0/0)", "1", "0 (sinc''(0) = −π²/3: a series near 0, never NaN)",
+        (_a(0.0),), _a(1.0), _a(0.0), peers="JAX: same; PyTorch: 0"),)),
+    "sinc_derivative": Convention((SingularPoint(
+        "x = 0, k = 2 (sinc''(0); Leibniz's rule is 0/0 there)", "−π²/3", "0 (sinc'''(0))",
+        (_a(0.0),), _a(-np.pi ** 2 / 3), _a(0.0), param=2, peers="JAX: same"),)),
     "pow": Convention((
         SingularPoint("x = 0, 0 < p < 1 (x^0.5)", "0", "+∞", (_a(0.0),), _a(0.0), _a(INF),
                       param=0.5),
@@ -181,6 +190,43 @@ SINGULAR_POINTS: dict = {
                                          _a(1.0), _a(0.5), lambda tc, a, b: tc.maximum(a, b)),)),
     "minimum": Convention((SingularPoint("a = b", "a", "½ to each operand", (_a(1.0), _a(1.0)),
                                          _a(1.0), _a(0.5), lambda tc, a, b: tc.minimum(a, b)),)),
+    "arctan2": Convention((
+        SingularPoint("y = 0, x < 0 (the cut: y = +0 gives π, y = −0 gives −π)", "π",
+                      "∂/∂y = x/(x² + y²) = 1/x (the formula)", (_a(0.0), _a(-2.0)), _a(np.pi),
+                      _a(-0.5), lambda tc, y, x: tc.arctan2(y, x), peers="JAX, PyTorch: same"),
+        SingularPoint("(0, 0) (the angle jumps)", "0", "NaN (0/0), ∂/∂y and ∂/∂x",
+                      (_a(0.0), _a(0.0)), _a(0.0), _a(NAN), lambda tc, y, x: tc.arctan2(y, x),
+                      peers="JAX: NaN; PyTorch: 0"),
+    )),
+    "hypot": Convention((SingularPoint(
+        "(0, 0)", "0", "0 (a subgradient, as ‖x‖'s at 0)", (_a(0.0), _a(0.0)), _a(0.0), _a(0.0),
+        lambda tc, x, y: tc.hypot(x, y), peers="JAX: ½ each; PyTorch: NaN"),)),
+    "hypot_unit": Convention((SingularPoint(
+        "(0, 0) (the gradient of hypot)", "0", "not finite (+∞ on the diagonal, NaN off it): "
+        "hypot has no second derivative at 0", (_a(0.0), _a(0.0)), _a(0.0), _a(INF),
+        lambda tc, x, y: tc.grad(tc.sum(tc.hypot(x, y)), x).expr, peers="JAX: 0"),)),
+    "logaddexp": Convention((SingularPoint(
+        "none (never overflows); a = b = 1000", "1000 + log 2", "σ(a − b) = ½ each",
+        (_a(1000.0), _a(1000.0)), _a(1000.0 + np.log(2.0)), _a(0.5),
+        lambda tc, a, b: tc.logaddexp(a, b), peers="JAX: same"),)),
+    "logaddexp2": Convention((SingularPoint(
+        "none (never overflows); a = b = 1000", "1001", "σ((a − b) log 2) = ½ each",
+        (_a(1000.0), _a(1000.0)), _a(1001.0), _a(0.5),
+        lambda tc, a, b: tc.logaddexp2(a, b), peers="JAX: same"),)),
+    "mod": Convention((
+        SingularPoint("x/y = n an integer (x = 6, y = 2)", "0", "∂/∂y = −n = −3 (∂/∂x = 1)",
+                      (_a(6.0), _a(2.0)), _a(0.0), _a(-3.0), lambda tc, x, y: tc.mod(x, y),
+                      wrt=1, peers="JAX: same"),
+        SingularPoint("y = 0", "NaN (numpy's)", "∂/∂x = 1", (_a(1.0), _a(0.0)), _a(NAN), _a(1.0),
+                      lambda tc, x, y: tc.mod(x, y), peers="JAX: same"),
+    )),
+    "fmod": Convention((
+        SingularPoint("x/y = n an integer (x = −6, y = 2)", "−0", "∂/∂y = −n = 3 (∂/∂x = 1)",
+                      (_a(-6.0), _a(2.0)), _a(0.0), _a(3.0), lambda tc, x, y: tc.fmod(x, y),
+                      wrt=1, peers="JAX: same"),
+        SingularPoint("y = 0", "NaN (numpy's)", "∂/∂x = 1", (_a(1.0), _a(0.0)), _a(NAN), _a(1.0),
+                      lambda tc, x, y: tc.fmod(x, y), peers="JAX: same"),
+    )),
     "reshape": _smooth("linear"), "vec": _smooth("linear"), "kron": _smooth("bilinear"),
     "take": _smooth("linear"), "scatter": _smooth("linear"), "concatenate": _smooth("linear"),
     "norm": Convention((

@@ -12,7 +12,9 @@ from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
 from ..expression.functions import FUNCTIONS
 from ..expression.layout import kron
-from ..expression.pairwise import maximum, minimum
+from ..expression.pairwise import (arctan2, fmod, hypot, logaddexp, logaddexp2, maximum, minimum,
+                                   mod)
+from ..expression.elementwise_names import deg2rad, rad2deg, reciprocal, square
 from ..expression.reductions import norm
 from ..expression.arrangement import squeeze, tril, triu
 from ..expression.indexing import concatenate, diff, expand_dims, flip, hstack, stack, vstack
@@ -63,25 +65,20 @@ def _outer(a, b):
     return c.einsum("i,j->ij", a, b)
 
 
-def _logaddexp(a, b):
-    # log(e^a + e^b) = a + softplus(b − a): exact and smooth everywhere, never overflows;
-    # ∂/∂a = σ(a − b), ∂/∂b = σ(b − a) (½ each at a = b)
-    return a + c.apply_function("softplus", b - a)
-
-
-def _logaddexp2(a, b):
-    # log₂(2^a + 2^b) = a + softplus((b − a) log 2) / log 2
-    return a + c.apply_function("softplus", (b - a) * np.log(2.0)) * (1.0 / np.log(2.0))
-
-
-# numpy names read as compositions of the engine's own nodes (printed as those nodes)
+# numpy names read as compositions of the engine's own nodes (printed as those nodes), and numpy's
+# binary functions (rows of expression/pairwise.py)
 _COMPOSED = {
-    "square": (1, (), lambda x: c.apply_function("pow", x, 2.0)),
-    "reciprocal": (1, (), lambda x: c.apply_function("pow", x, -1.0)),
-    "deg2rad": (1, (), lambda x: x * (np.pi / 180.0)),
-    "rad2deg": (1, (), lambda x: x * (180.0 / np.pi)),
-    "logaddexp": (2, (), _logaddexp),
-    "logaddexp2": (2, (), _logaddexp2),
+    "square": (1, (), square),
+    "reciprocal": (1, (), reciprocal),
+    "deg2rad": (1, (), deg2rad),
+    "rad2deg": (1, (), rad2deg),
+    "logaddexp": (2, (), logaddexp),
+    "logaddexp2": (2, (), logaddexp2),
+    "arctan2": (2, (), arctan2),
+    "hypot": (2, (), hypot),
+    "mod": (2, (), mod),
+    "remainder": (2, (), mod),
+    "fmod": (2, (), fmod),
     "var": (1, ("axis", "ddof", "keepdims"), variance),
     "std": (1, ("axis", "ddof", "keepdims"), std),
     "max": (1, ("axis", "keepdims"), _max), "amax": (1, ("axis", "keepdims"), _max),

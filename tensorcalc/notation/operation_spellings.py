@@ -263,7 +263,7 @@ register_spellings("norm_grad", _norm_grad_index, _norm_grad_spell)
 
 
 # ---------------------------------------------------------------------------
-# maximum, minimum, power (entrywise)
+# maximum, minimum, power, numpy's binary functions (entrywise)
 
 
 def _pairwise_index(kind):
@@ -273,13 +273,33 @@ def _pairwise_index(kind):
     return index
 
 
-def _pairwise_spell(kind):
+def _pairwise_spell(kind, latex=None):
     def spell(notation, wrap, record, transposed=False):
         if transposed:
             return None
         texts = [wrap(arg, ADD) for arg in record.args]
-        return _spell_call(notation, f"\\{kind}", kind, texts), ATOM
+        return _spell_call(notation, latex or f"\\{kind}", kind, texts), ATOM
     return spell
+
+
+def _hypot_unit_index(node, names, namer, fmt):  # x/hypot(x, y), 0 at the origin
+    x, y = (fmt(op, list(names), namer)[0] for op in node.operands)
+    top = (x, y)[node.param]
+    return f"{top if _is_atom(top) else f'({top})'}/hypot({x}, {y})", "product"
+
+
+def _is_atom(text):
+    return text.replace("_", "").isalnum()
+
+
+def _hypot_unit_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    top = wrap(record.args[record.param], POSTFIX)
+    hypot = _spell_call(notation, "\\operatorname{hypot}", "hypot",
+                        [wrap(arg, ADD) for arg in record.args])
+    mark = {"text": "./" if record.shape else "/", "latex": " / "}.get(notation, "/")
+    return f"{top}{mark}{hypot}", PRODUCT
 
 
 _LOG_POWER = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -318,6 +338,10 @@ def _power_spell(notation, wrap, record, transposed=False):
 for _kind, _short in (("maximum", "max"), ("minimum", "min")):
     register_spellings(_kind, _pairwise_index(_short), _pairwise_spell(_short))
 register_spellings("power", _power_index, _power_spell)
+for _kind in ("arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "fmod"):
+    register_spellings(_kind, _pairwise_index(_kind),
+                       _pairwise_spell(_kind, f"\\operatorname{{{_kind}}}"))
+register_spellings("hypot_unit", _hypot_unit_index, _hypot_unit_spell)
 
 
 # ---------------------------------------------------------------------------

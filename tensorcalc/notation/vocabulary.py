@@ -1,6 +1,8 @@
 """The matrix language's names for the Python API's operations (one vocabulary in both):
 ``softmax``, ``logsumexp``, ``max``, ``min``, ``solve``, ``norm(x, p)``, ``kron``, ``vec``,
-``trace``, and ``eye(n)`` (an identity of a size given as a number).
+``trace``, ``eye(n)`` (an identity of a size given as a number), and numpy's elementwise names
+``arctan2(y, x)``, ``hypot``, ``logaddexp``, ``logaddexp2``, ``mod`` (= ``remainder``), ``fmod``,
+``square``, ``reciprocal``, ``deg2rad``, ``rad2deg``, ``absolute`` and ``fabs`` (= ``abs``).
 
 >>> import numpy as np, tensorcalc as tc
 >>> e = tc.parse("logsumexp(x) + norm(x, 1) + trace(kron(A, B))", x=(3,), A=(2, 2), B=(2, 2))
@@ -18,7 +20,7 @@ not fit; ``build(args, arg_types)`` builds the expression.  Reductions here redu
 from __future__ import annotations
 
 from ..expression import construct as c
-from ..expression import layout, linalg, pairwise, reductions
+from ..expression import elementwise_names, layout, linalg, pairwise, reductions
 from ..expression.nodes import Delta
 
 
@@ -41,6 +43,17 @@ def _extreme(kind):
             return (reductions.max if kind == "max" else reductions.min)(c.as_expr(args[0]))
         return (pairwise.maximum if kind == "max" else pairwise.minimum)(*args)
     return check, build
+
+
+def _binary(kind, build):
+    """numpy's binary elementwise functions: two operands of one shape (a scalar broadcasts)."""
+    def check(typer, node, args):
+        return typer.same_shapes(node, args, f"{kind}(a, b)")
+    return (2,), check, lambda args, types: build(*args)
+
+
+def _unary(build):
+    return (1,), _same, lambda args, types: build(args[0])
 
 
 def _solve_check(typer, node, args):
@@ -124,4 +137,13 @@ FUNCTIONS = {
     "eye": ((1,), _eye_check, lambda args, types: Delta(int(args[0]))),
     "vec": ((1,), _vec_check, _vec_build),
     "trace": ((1,), _trace_check, lambda args, types: c.trace(args[0])),
+    # numpy's elementwise names (their rows print under these names, but mod for remainder)
+    **{kind: _binary(kind, getattr(pairwise, kind)) for kind in
+       ("arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "remainder", "fmod")},
+    "square": _unary(elementwise_names.square),
+    "reciprocal": _unary(elementwise_names.reciprocal),
+    "deg2rad": _unary(elementwise_names.deg2rad),
+    "rad2deg": _unary(elementwise_names.rad2deg),
+    "absolute": _unary(lambda x: c.apply_function("abs", x)),
+    "fabs": _unary(lambda x: c.apply_function("abs", x)),
 }

@@ -9,7 +9,7 @@ tensor([1., 2.], dtype=torch.float64)
 
 torch spells a few of numpy's names differently (``permute`` for a
 transpose, ``dim=`` for ``axis=``, ``dims=`` in ``tensordot``, a tensor for
-``heaviside``'s second argument): the namespace maps them.  torch tensors are
+``heaviside``'s second argument, ``remainder`` for ``mod``): the namespace maps them.  torch tensors are
 mutable, so an output that shares memory with an input or another output (or
 is a broadcast view) is cloned.  Numpy inputs become tensors on the CPU; tensors on
 another device (CUDA) are refused with a clear error, since constants and filled arrays are
@@ -64,6 +64,7 @@ def _namespace(torch) -> Namespace:
                          tuple(reversed(range(x.ndim))) if axes is None else axes),
                      minimum=extreme(torch.minimum, "max"), maximum=extreme(torch.maximum, "min"),
                      heaviside=heaviside, result_type=result_type, full=full,
+                     mod=torch.remainder,  # numpy's mod (the divisor's sign); torch.fmod is fmod
                      max=reduction(torch.amax), min=reduction(torch.amin),
                      squeeze=lambda x, axis=None: torch.squeeze(x) if axis is None else
                      torch.squeeze(x, dim=axis),

@@ -20,7 +20,7 @@ import re
 import numpy as np
 
 from ...errors import NoTextForm
-from ...expression.functions import FUNCTIONS
+from ...expression.functions import FUNCTIONS, format_call
 from . import records as r
 
 ADD, HADAMARD, NEG, PRODUCT, POSTFIX, ATOM = range(6)
@@ -83,6 +83,10 @@ class Speller:
     def call(self, fn: str, argument: str) -> str:
         row = FUNCTIONS.get(fn)
         return row.template.format(argument) if row else f"{fn}({argument})"
+
+    def derivative_call(self, fn: str, order: int, argument: str) -> str:
+        """A row whose param is a derivative's order (``sinc_derivative``): ``sinc⁽²⁾(x)``."""
+        return format_call(fn, argument, order, True)
 
     def power(self, base: str, exponent: float, rank: int) -> str:
         if rank == 2:  # a plain superscript on a matrix would read as a matrix power
@@ -219,6 +223,8 @@ class Speller:
         if record.fn == "pow":
             base = self.wrap(record.arg, ATOM)
             return self.power(base, record.param, len(record.arg.shape)), POSTFIX
+        if record.param is not None:  # a derivative's order: sinc⁽²⁾(x)
+            return self.derivative_call(record.fn, int(record.param), self.spell(record.arg)[0]), ATOM
         return self.call(record.fn, self.spell(record.arg)[0]), ATOM
 
     def _Trace(self, record):
@@ -322,6 +328,10 @@ class LatexSpeller(Speller):
         command = self._CALLS.get(fn, f"\\operatorname{{{fn}}}")
         return f"{command}{self.paren(argument)}"
 
+    def derivative_call(self, fn, order, argument):
+        name = fn.removesuffix("_derivative")
+        return f"\\operatorname{{{name}}}^{{({order})}}{self.paren(argument)}"
+
     def power(self, base, exponent, rank):
         if rank == 2:
             return f"{base}^{{\\odot {number_text(exponent)}}}"
@@ -361,6 +371,10 @@ class TextSpeller(Speller):
 
     def call(self, fn, argument):
         return f"{fn}({argument})"
+
+    def derivative_call(self, fn, order, argument):
+        raise NoTextForm(f"to_text: the derivative {fn}({argument}, {order}) has no form in the "
+                         "text language")
 
     def power(self, base, exponent, rank):
         return f"{base}{'^' if rank == 0 else '.^'}{self.exponent(exponent)}"
