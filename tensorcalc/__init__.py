@@ -30,6 +30,10 @@ from .expression.indexing import (concatenate, diff, expand_dims, flip, hstack, 
                                   take, vstack)
 from .expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
 from .expression.selection import clip, where
+from .expression.scans import cumprod, cumsum, partition, prod, sort
+from .calculus import scan_rules  # noqa: F401 - registers the products', scans' and sorts' VJPs
+from .notation import scan_spellings  # noqa: F401 - and their spellings
+from .evaluation import scan_sources  # noqa: F401 - and their numpy source
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
@@ -116,5 +120,5 @@ __all__ = [
     "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
     "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",
-    "where", "clip",
+    "where", "clip", "prod", "cumsum", "cumprod", "sort", "partition",
 ]

@@ -14,7 +14,8 @@ from __future__ import annotations
 from ..expression.indexing import indexed_count, key_parts, named_axes, selected_shape
 from .operation_sources import register_source
 
-NUMPY_ONLY = frozenset({"scatter"})
+# rows the array backends refuse: name → why (filled by the families too)
+NUMPY_ONLY = {"scatter": "writes in place"}
 
 
 def _key_source(entries) -> str:

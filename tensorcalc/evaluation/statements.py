@@ -278,8 +278,8 @@ class _Function(_ContractionWriter):
                                    "has no numpy source form yet; evaluate it with tc.compile")
             if self.functional and node.name in NUMPY_ONLY:
                 raise CodegenError(f"backend: the operation {node.name!r} (shape {node.shape}) "
-                                   "writes in place and runs on numpy only; evaluate it with "
-                                   "tc.evaluate, tc.compile or tc.codegen")
+                                   f"{NUMPY_ONLY[node.name]} and runs on numpy only; evaluate it "
+                                   "with tc.evaluate, tc.compile or tc.codegen")
             codes = [self.code[id(op)].atom() for op in node.operands]
             self.lines.append(f"{name} = {source(codes, node.param)}")
             self._set(node, _Code(name), name)

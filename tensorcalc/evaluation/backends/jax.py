@@ -46,7 +46,9 @@ class JaxBackend(Backend):
         return bool(self.jax.config.jax_enable_x64)
 
     def make_namespace(self):
-        return Namespace(self.jnp, transpose_for_entrywise=self.transpose_for_entrywise)
+        jnp = self.jnp
+        return Namespace(jnp, transpose_for_entrywise=self.transpose_for_entrywise,
+                         argsort=lambda x, axis=-1, kind=None: jnp.argsort(x, axis=axis, stable=True))
 
     def transpose_for_entrywise(self, x):
         """``x.T`` for a sum or an elementwise function: as tiles when its sizes allow.
