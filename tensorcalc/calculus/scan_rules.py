@@ -7,7 +7,9 @@
   is symmetric, so one row is the VJP of the gradient and, in ``G``, its own transpose; the
   derivative of ``prod_others_jvp`` in ``x`` (a third derivative of ``prod``) is refused;
 * ``cumsum``: the cumulative sum in the other direction;
-* ``cumprod``: ``cumprod_vjp(x, G)``; its own derivatives are refused by name;
+* ``cumprod``: ``cumprod_vjp(x, G)``, whose own derivatives are written with ``scan`` (a linear
+  recurrence; its transpose is the scan the other way) and ``shift``, closed under
+  differentiation, so every order is exact at zeros;
 * ``sort``/``partition``: the adjoint scattered back by the evaluated permutation
   (``sort_scatter``); gathering and scattering by it are each other's transposes, and both are
   constant in ``x`` (piecewise: the permutation only changes at ties).
@@ -24,7 +26,8 @@ from __future__ import annotations
 
 from ..errors import DifferentiationError
 from ..expression import scans
-from ..expression.nodes import Operation
+from ..expression.construct import add
+from ..expression.nodes import Contraction, Operation
 from .operation_rules import _spread, defvjp
 
 
@@ -53,10 +56,57 @@ def _cumprod_vjp(node, k, adjoint, n_extra):
     return Operation("cumprod_vjp", [node.operands[0], adjoint], node.param)
 
 
+# cumprod's higher derivatives, with d the direction (reverse or not) and, for x of axes A under
+# leading axes X1 in G and E2 in an adjoint (labels below),
+#   cumprod_vjp(x, G) = E ⊙ S,  E = shift(cumprod(x), d, fill 1),  S = scan(shift(x, −d), G, −d)
+
+
+def _shift(x, reverse, axis, fill=0.0):
+    return Operation("shift", [x], (axis, reverse, fill))
+
+
+def _product(a, b, a_labels, b_labels, out):
+    """``a ⊙ b`` over their shared labels, summed over what ``out`` leaves out."""
+    sizes = {**dict(zip(a_labels, a.shape)), **dict(zip(b_labels, b.shape))}
+    return Contraction([a, b], [a_labels, b_labels], out, sizes)
+
+
+def _axes_labels(n_extra, n_lead, n_axes):
+    extra = tuple(("e", a) for a in range(n_extra))
+    lead = tuple(("l", a) for a in range(n_lead))
+    return extra, lead, tuple(("x", a) for a in range(n_axes))
+
+
 def _cumprod_vjp_vjp(node, k, adjoint, n_extra):
-    raise DifferentiationError("cumprod: second derivatives (and tc.jvp, which transposes the "
-                               "gradient) are not available; the first derivative is, exact at "
-                               "zeros; for a product use tc.prod, whose second derivative exists")
+    x, g = node.operands
+    axis, reverse = node.param
+    e2, x1, a = _axes_labels(n_extra, g.ndim - x.ndim, x.ndim)
+    before = _shift(Operation("cumprod", [x], node.param), reverse, axis, 1.0)  # E
+    weighted = _product(before, adjoint, a, e2 + x1 + a, e2 + x1 + a)  # E ⊙ Ḡ
+    if k == 1:  # linear in G: the transpose of the scan from the end is the scan from the start
+        return Operation("scan", [x, weighted], node.param)
+    tail = Operation("scan", [_shift(x, not reverse, axis), g], (axis, not reverse))  # S
+    through_before = Operation("cumprod_vjp", [x, _shift(
+        _product(adjoint, tail, e2 + x1 + a, x1 + a, e2 + a), not reverse, axis)], node.param)
+    back = Operation("scan", [x, weighted], node.param)  # the scan's transpose, applied to E ⊙ Ḡ
+    links = _product(back, _shift(tail, not reverse, axis), e2 + x1 + a, x1 + a, e2 + a)
+    return add(through_before, _shift(links, reverse, axis))
+
+
+def _scan_vjp(node, k, adjoint, n_extra):
+    # h = scan(a, b, d): b̄ = λ = scan(shift(a, −d), Ḡ, −d); ā = Σ λ ⊙ shift(h, d)
+    a, b = node.operands
+    axis, reverse = node.param
+    back = Operation("scan", [_shift(a, not reverse, axis), adjoint], (axis, not reverse))
+    if k == 1:
+        return back
+    e2, x1, labels = _axes_labels(n_extra, b.ndim - a.ndim, a.ndim)
+    return _product(back, _shift(node, reverse, axis), e2 + x1 + labels, x1 + labels, e2 + labels)
+
+
+def _shift_vjp(node, k, adjoint, n_extra):
+    axis, reverse, _ = node.param
+    return _shift(adjoint, not reverse, axis)
 
 
 def _sort_vjp(node, k, adjoint, n_extra):
@@ -77,6 +127,8 @@ defvjp("prod_others_jvp", _prod_others_jvp_vjp)
 defvjp("cumsum", _cumsum_vjp)
 defvjp("cumprod", _cumprod_vjp)
 defvjp("cumprod_vjp", _cumprod_vjp_vjp)
+defvjp("scan", _scan_vjp)
+defvjp("shift", _shift_vjp)
 defvjp("sort", _sort_vjp)
 defvjp("partition", _sort_vjp)
 for _kind in ("sort", "partition"):

@@ -2,9 +2,9 @@
 :data:`~tensorcalc.evaluation.operation_sources.OPERATION_SOURCES`), in names that jax, torch
 and dask read too (their namespaces map the few that differ).  The exclusive products are
 cumulative products of the entries shifted by one (no division, so exact at zeros); the
-second-order helper ``prod_others_jvp`` and ``cumprod_vjp``, which :func:`tensorcalc.evaluate`
-runs as an O(n) loop, are written as the same sums over an (n, n) table per slice, built from
-cumulative products again (exact, but O(n²) memory).  ``partition`` and its adjoints run on numpy
+helpers ``prod_others_jvp``, ``cumprod_vjp`` and ``scan``, which :func:`tensorcalc.evaluate` runs
+as an O(n) loop, are written as sums over an (n, n) table per slice, built from cumulative
+products again (exact, but O(n²) memory).  ``partition`` and its adjoints run on numpy
 only (:data:`NUMPY_ONLY`): the order of the other entries is numpy's ``argpartition``'s own.
 
 >>> from tensorcalc.evaluation.operation_sources import OPERATION_SOURCES
@@ -66,6 +66,31 @@ def _cumulative_source(name):
     return source
 
 
+def _scan_source(codes, param):
+    # h_i = Σ_{j≤i} b_j Π_{j<k≤i} a_k; row j of the table is the cumulative product of a with
+    # the entries up to j set to 1
+    axis, reverse = param
+    a = _moved(f"np.broadcast_to({codes[0]}, {codes[1]}.shape)", axis)
+    b = _moved(codes[1], axis)
+    if reverse:
+        a, b = _flip(a), _flip(b)
+    table = "np.cumprod(np.where(after, a[..., None, :], 1.0), axis=-1)"
+    body = (f"(lambda a, b: (lambda n: (lambda after, upto: np.sum(np.where(upto, {table}, 0.0) "
+            f"* b[..., :, None], axis=-2))(np.arange(n)[None, :] > np.arange(n)[:, None], "
+            f"np.arange(n)[None, :] >= np.arange(n)[:, None]))(a.shape[-1]))({a}, {b})")
+    return _back(_flip(body) if reverse else body, axis)
+
+
+def _shift_source(codes, param):
+    axis, reverse, fill = param
+    x = _moved(codes[0], axis)
+    if reverse:
+        x = _flip(x)
+    body = (f"(lambda x: np.concatenate([np.full_like(x[..., :1], {fill!r}), x[..., :-1]], "
+            f"axis=-1))({x})")
+    return _back(_flip(body) if reverse else body, axis)
+
+
 def _cumprod_vjp_source(codes, param):
     # x̄_j = Π_{k<j} x_k · Σ_{i≥j} G_i Π_{j<k≤i} x_k; row j of the table is the cumulative product
     # of x with the entries up to j set to 1
@@ -110,6 +135,8 @@ register_source("prod_others_jvp", _prod_others_jvp_source)
 register_source("cumsum", _cumulative_source("cumsum"))
 register_source("cumprod", _cumulative_source("cumprod"))
 register_source("cumprod_vjp", _cumprod_vjp_source)
+register_source("scan", _scan_source)
+register_source("shift", _shift_source)
 register_source("sort", _sort_source)
 register_source("partition", _sort_source)
 for _kind in ("sort", "partition"):

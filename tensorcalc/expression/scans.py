@@ -19,7 +19,11 @@ array([1., 3., 6.])
 * ``cumsum`` (param: ``(axis, reverse)``, the axis counted from the end) is linear: its VJP is the
   cumulative sum in the other direction.
 * ``cumprod`` (same param): its VJP is the row ``cumprod_vjp(x, G)``, x̄_j = Π_{k<j} x_k ·
-  Σ_{i≥j} G_i Π_{j<k≤i} x_k, exact at zeros; its second derivative is refused by name.
+  Σ_{i≥j} G_i Π_{j<k≤i} x_k, exact at zeros.  Its derivatives are written with two more rows:
+  ``scan(a, b)``, the linear recurrence h_i = a_i h_{i−1} + b_i (so ``cumprod_vjp(x, G)`` is
+  ``shift(cumprod(x), fill=1) ⊙ scan(shift(x, reverse), G, reverse)``), and ``shift(x)``,
+  x_{i−1} with a fill value first; both are closed under differentiation (a scan's transpose is
+  the scan the other way), so every order exists and is exact at zeros.
 * ``sort`` and ``partition``: the value is the operand gathered by its stable argsort (or
   argpartition) *at evaluation time*; the VJP scatters the adjoint back by the same permutation
   (``sort_scatter``; ``partition_scatter``) and gathering again (``sort_gather``;
@@ -91,21 +95,41 @@ def _cumulative(function):
     return run
 
 
-def _cumprod_vjp_numpy(arrays, param):
-    # x̄_j = Π_{k<j} x_k · S_j with S_j = G_j + x_{j+1} S_{j+1} (reverse: the mirror image)
-    axis, reverse = param
-    x, g = arrays
-    x, g = _last(np.broadcast_to(x, g.shape), axis), _last(g, axis)
-    if reverse:
-        x, g = np.flip(x, -1), np.flip(g, -1)
+def _directed(function):
+    """``function`` of arrays moved to the last axis (and flipped for ``reverse``), moved back."""
+    def run(arrays, param):
+        axis, reverse = param[:2]
+        target = arrays[-1].shape
+        moved = [_last(np.broadcast_to(a, target), axis) for a in arrays]
+        if reverse:
+            moved = [np.flip(a, -1) for a in moved]
+        result = function(*moved, *param[2:])
+        return np.moveaxis(np.flip(result, -1) if reverse else result, -1, axis)
+    return run
+
+
+def _scan_last(a, b):
+    """h_i = a_i h_{i−1} + b_i along the last axis (h_0 = b_0): a first-order linear recurrence,
+    one entry at a time (no division, so exact at zeros)."""
+    h = np.empty(b.shape, dtype=np.result_type(a, b))
+    running = b[..., 0]
+    h[..., 0] = running
+    for i in range(1, b.shape[-1]):
+        running = a[..., i] * running + b[..., i]
+        h[..., i] = running
+    return h
+
+
+def _shift_last(x, fill):
+    """x_{i−1} along the last axis, ``fill`` first."""
+    return np.concatenate([np.full_like(x[..., :1], fill), x[..., :-1]], axis=-1)
+
+
+def _cumprod_vjp_last(x, g):
+    # x̄_j = Π_{k<j} x_k · S_j with S_j = G_j + x_{j+1} S_{j+1}: a scan from the end
     left, _ = _exclusive_products(x)
-    tail = np.empty(g.shape)
-    running = np.zeros(g.shape[:-1])
-    for j in reversed(range(g.shape[-1])):
-        running = g[..., j] + (x[..., j + 1] * running if j + 1 < g.shape[-1] else 0.0)
-        tail[..., j] = running
-    result = left * tail
-    return np.moveaxis(np.flip(result, -1) if reverse else result, -1, axis)
+    tail = np.flip(_scan_last(_shift_last(np.flip(x, -1), 0.0), np.flip(g, -1)), -1)
+    return left * tail
 
 
 def permutation(x, axis, kth):
@@ -155,7 +179,10 @@ register_operation("prod_others", _same_shape, _prod_others_numpy)
 register_operation("prod_others_jvp", _adjoint_shape("prod_others_jvp"), _prod_others_jvp_numpy)
 register_operation("cumsum", _same_shape, _cumulative(np.cumsum))
 register_operation("cumprod", _same_shape, _cumulative(np.cumprod))
-register_operation("cumprod_vjp", _adjoint_shape("cumprod_vjp"), _cumprod_vjp_numpy)
+register_operation("cumprod_vjp", _adjoint_shape("cumprod_vjp"), _directed(_cumprod_vjp_last))
+# the pieces of cumprod's higher derivatives (param (axis, reverse), shift's also the fill value)
+register_operation("scan", _adjoint_shape("scan"), _directed(_scan_last))
+register_operation("shift", _same_shape, _directed(_shift_last))
 register_operation("sort", _same_shape, _sort_numpy)
 register_operation("partition", _same_shape, _sort_numpy)
 for _kind in ("sort", "partition"):  # the partition's helpers: numpy's argpartition order
@@ -228,7 +255,7 @@ def cumsum(x, axis=None):
 
 def cumprod(x, axis=None):
     """The cumulative product along ``axis`` (``None``: of the flattened entries), as
-    ``numpy.cumprod``; its gradient is exact at zeros, its second derivative is refused.
+    ``numpy.cumprod``; its derivatives (every order) are exact at zeros.
 
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", (3,))

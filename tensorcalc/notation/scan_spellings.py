@@ -2,7 +2,8 @@
 :mod:`tensorcalc.notation.operation_spellings`): ``prod(X)``, ``prod_j(X_ij)`` in index notation,
 ``cumsum(x)``, ``cumprod(X, axis=0)``, ``sort(x)``, ``partition(x, 2)``; the derivatives' helpers
 read ``prod_others(x)`` (Π of the other entries), ``prod_others_jvp(x, t)``,
-``cumprod_vjp(x, G)``, ``G[argsort(x)]`` and ``scatter(G → argsort(x))``.  An axis is named when
+``cumprod_vjp(x, G)``, ``scan(a, b)`` (h_i = a_i h_{i−1} + b_i), ``shift(x, fill=1)``,
+``G[argsort(x)]`` and ``scatter(G → argsort(x))``.  An axis is named when
 the operand has more than one; the text language reads ``prod``, ``cumsum``, ``cumprod`` and
 ``sort`` of a vector (and ``prod`` of anything), so ``to_text`` refuses the rest by name.
 
@@ -32,9 +33,10 @@ def _axis_words(axis, ndim):
 
 def _details(name, param, ndim):
     """The words after the operand: the axis, ``reverse=True``, partition's ``kth``."""
-    if name in ("cumsum", "cumprod", "cumprod_vjp"):
-        axis, reverse = param
-        return _axis_words(axis, ndim) + (["reverse=True"] if reverse else [])
+    if name in ("cumsum", "cumprod", "cumprod_vjp", "scan", "shift"):
+        axis, reverse = param[:2]
+        fill = [f"fill={param[2]:g}"] if name == "shift" and param[2] != 0 else []
+        return _axis_words(axis, ndim) + (["reverse=True"] if reverse else []) + fill
     if name in ("sort", "partition"):
         axis, kth = param
         return ([] if kth is None else [str(kth)]) + _axis_words(axis, ndim)
@@ -92,8 +94,8 @@ def _moved_spell(scatter):
 
 
 register_spellings("prod", _reduction_index("prod"), _reduction_spell("prod", "\\prod", "prod"))
-for _name in ("prod_others", "prod_others_jvp", "cumsum", "cumprod", "cumprod_vjp", "sort",
-              "partition"):
+for _name in ("prod_others", "prod_others_jvp", "cumsum", "cumprod", "cumprod_vjp", "scan",
+              "shift", "sort", "partition"):
     register_spellings(_name, *_call_form(_name))
 for _kind in ("sort", "partition"):
     register_spellings(f"{_kind}_gather", _moved_index(False), _moved_spell(False))
