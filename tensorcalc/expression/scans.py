@@ -54,6 +54,8 @@ def _last(x, axis):
 
 def _exclusive_products(x):
     """``(Π_{k<j} x_k, Π_{k>j} x_k)`` along the last axis, by cumulative products (no division)."""
+    if not x.shape[-1]:
+        return x, x
     ones = np.ones_like(x[..., :1])
     left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
     right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x[..., 1:], -1)], axis=-1), axis=-1), -1)
@@ -112,6 +114,8 @@ def _scan_last(a, b):
     """h_i = a_i h_{i−1} + b_i along the last axis (h_0 = b_0): a first-order linear recurrence,
     one entry at a time (no division, so exact at zeros)."""
     h = np.empty(b.shape, dtype=np.result_type(a, b))
+    if not b.shape[-1]:
+        return h
     running = b[..., 0]
     h[..., 0] = running
     for i in range(1, b.shape[-1]):
