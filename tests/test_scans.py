@@ -214,6 +214,12 @@ def test_sort_at_ties_follows_numpys_stable_order():
         expected = np.zeros(4)
         expected[order[k]] = 1.0
         np.testing.assert_array_equal(tc.evaluate(tc.grad(tc.sort(x)[k], x), x=x0), expected)
+    jax = _jax()  # jax's sort is stable too, so its subgradient at ties is the same one
+    X0 = np.array([[1.0, 1.0, 0.0], [2.0, 2.0, 2.0]])
+    X, w = tc.var("X", (2, 3)), np.arange(3.0)
+    np.testing.assert_array_equal(
+        tc.evaluate(tc.grad(tc.sum(tc.const(w) * tc.sort(X, axis=1)), X), X=X0),
+        jax.grad(lambda a: jax.numpy.sum(w * jax.numpy.sort(a, axis=1)))(X0))
 
 
 @pytest.mark.parametrize("kth", [0, 2, -1, (1, 3)])
