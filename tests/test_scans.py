@@ -10,7 +10,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_grads
-from tensorcalc.errors import CodegenError, DifferentiationError, NoTextForm, ShapeError
+from tensorcalc.errors import CodegenError, NoTextForm, ShapeError
 
 CASES = [((5,), None), ((5,), 0), ((3, 4), 0), ((3, 4), 1), ((3, 4), None), ((2, 3, 4), (0, 2)),
          ((2, 3, 4), -1), ((2, 3, 4), None)]
@@ -91,10 +91,25 @@ def test_prod_of_a_matrix_matches_jax_at_zeros(axis, count):
                                rtol=1e-11, atol=1e-14)
 
 
-def test_prod_third_derivative_is_refused_by_name():
-    x = tc.var("x", (3,))
-    with pytest.raises(DifferentiationError, match="prod: the third derivative"):
-        tc.jacobian(tc.hessian(tc.prod(x), x), x)
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_prod_third_and_fourth_derivatives_match_jax_at_zeros(count):
+    jax = _jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(30 + count)
+    x = tc.var("x", (5,))
+    x0 = _zeros((5,), count, rng)
+    third = tc.evaluate(tc.jacobian(tc.hessian(tc.prod(x), x), x), x=x0)
+    np.testing.assert_allclose(third, jax.jacfwd(jax.hessian(jnp.prod))(x0), rtol=1e-13, atol=0)
+    X0, v = _zeros((3, 4), count, rng), rng.standard_normal((3, 4))
+    X = tc.var("X", (3, 4))
+    f = tc.sum(tc.prod(X, axis=1))
+    along = lambda A: jnp.tensordot(jax.hessian(lambda B: jnp.sum(jnp.prod(B, axis=1)))(A), v,  # noqa: E731
+                                    axes=2)
+    fourth = tc.hessian(tc.sum(tc.hvp(f, X, tc.const(v)) * tc.const(v)), X)
+    np.testing.assert_allclose(tc.evaluate(fourth, X=X0),
+                               jax.hessian(lambda A: jnp.sum(along(A) * v))(X0), rtol=1e-12,
+                               atol=1e-14)
+    check_grads(tc.hvp(f, X, tc.const(v)), [X], {"X": X0}, rng=rng)
 
 
 def test_prod_of_a_scalar_and_bad_axes():

@@ -4,8 +4,8 @@
 * ``prod``: the adjoint spread over the reduced axes times the product of the *other* entries
   (``prod_others``, one axis at a time), never ``prod / x``;
 * ``prod_others``: ``prod_others_jvp(x, G)``, Σ_{i≠j} G_i Π_{k≠i,j} x_k: the Hessian of a product
-  is symmetric, so one row is the VJP of the gradient and, in ``G``, its own transpose; the
-  derivative of ``prod_others_jvp`` in ``x`` (a third derivative of ``prod``) is refused;
+  is symmetric, so one row is the VJP of the gradient and, in ``G``, its own transpose; its
+  derivative in ``x`` (a third derivative of ``prod``) is written with cumprod, scan and shift;
 * ``cumsum``: the cumulative sum in the other direction;
 * ``cumprod``: ``cumprod_vjp(x, G)``, whose own derivatives are written with ``scan`` (a linear
   recurrence; its transpose is the scan the other way) and ``shift``, closed under
@@ -24,7 +24,6 @@ array([[0., 5., 0.],
 
 from __future__ import annotations
 
-from ..errors import DifferentiationError
 from ..expression import scans
 from ..expression.construct import add
 from ..expression.nodes import Contraction, Operation
@@ -41,10 +40,10 @@ def _prod_others_vjp(node, k, adjoint, n_extra):
 
 
 def _prod_others_jvp_vjp(node, k, adjoint, n_extra):
+    x, t = node.operands
     if k == 1:  # linear in t, and symmetric: its transpose is itself
-        return Operation("prod_others_jvp", [node.operands[0], adjoint], node.param)
-    raise DifferentiationError("prod: the third derivative (the derivative of prod_others_jvp(x, t) "
-                               "in x) is not available; first and second derivatives are")
+        return Operation("prod_others_jvp", [x, adjoint], node.param)
+    return _prod_others_jvp_in_x(x, t, node.param, adjoint, n_extra)
 
 
 def _cumsum_vjp(node, k, adjoint, n_extra):
@@ -91,6 +90,35 @@ def _cumprod_vjp_vjp(node, k, adjoint, n_extra):
     back = Operation("scan", [x, weighted], node.param)  # the scan's transpose, applied to E ⊙ Ḡ
     links = _product(back, _shift(tail, not reverse, axis), e2 + x1 + a, x1 + a, e2 + a)
     return add(through_before, _shift(links, reverse, axis))
+
+
+def _prod_others_jvp_in_x(x, t, axis, adjoint, n_extra):
+    """The VJP in ``x`` of prod_others_jvp(x, t) = P ⊙ R + E ⊙ Q (a third derivative of prod),
+    with E = Π_{k<j} x_k and R = Π_{k>j} x_k (shifted cumulative products), P = shift(scan(x,
+    t ⊙ E)) and Q = shift(scan(x, t ⊙ R, reverse)) the sums Σ_{i<j} and Σ_{i>j} of
+    t_i Π_{k≠i} over the same side: each piece's adjoint by its own rule, written out."""
+    e2, x1, a = _axes_labels(n_extra, t.ndim - x.ndim, x.ndim)
+    before = _shift(Operation("cumprod", [x], (axis, False)), False, axis, 1.0)  # E
+    after = _shift(Operation("cumprod", [x], (axis, True)), True, axis, 1.0)  # R
+    lower = _shift(Operation("scan", [x, _product(t, before, x1 + a, a, x1 + a)], (axis, False)),
+                   False, axis)  # P
+    upper = _shift(Operation("scan", [x, _product(t, after, x1 + a, a, x1 + a)], (axis, True)),
+                   True, axis)  # Q
+    # through P (and Q): the shift's and the scan's adjoints; λ is the scan's transpose applied
+    from_lower = Operation("scan", [_shift(x, True, axis), _shift(
+        _product(adjoint, after, e2 + x1 + a, a, e2 + x1 + a), True, axis)], (axis, True))
+    from_upper = Operation("scan", [_shift(x, False, axis), _shift(
+        _product(adjoint, before, e2 + x1 + a, a, e2 + x1 + a), False, axis)], (axis, False))
+    links = add(_product(from_lower, lower, e2 + x1 + a, x1 + a, e2 + a),
+                _product(from_upper, upper, e2 + x1 + a, x1 + a, e2 + a))
+    # E and R: directly (Ē = Σ Ḡ ⊙ Q, R̄ = Σ Ḡ ⊙ P) and through the scans' b = t ⊙ E, t ⊙ R
+    before_bar = add(_product(adjoint, upper, e2 + x1 + a, x1 + a, e2 + a),
+                     _product(from_lower, t, e2 + x1 + a, x1 + a, e2 + a))
+    after_bar = add(_product(adjoint, lower, e2 + x1 + a, x1 + a, e2 + a),
+                    _product(from_upper, t, e2 + x1 + a, x1 + a, e2 + a))
+    return add(links, add(
+        Operation("cumprod_vjp", [x, _shift(before_bar, True, axis)], (axis, False)),
+        Operation("cumprod_vjp", [x, _shift(after_bar, False, axis)], (axis, True))))
 
 
 def _scan_vjp(node, k, adjoint, n_extra):

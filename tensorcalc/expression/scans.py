@@ -13,9 +13,10 @@ array([1., 3., 6.])
   the *other* entries, the row ``prod_others`` (param: one axis, counted from the end), computed
   from exclusive cumulative products from both ends (no division, as JAX and autograd do).  Its
   second derivative is the row ``prod_others_jvp(x, t)``, Σ_{i≠j} t_i Π_{k≠i,j} x_k, exact too
-  (the Hessian of a product is symmetric, so that one row is both its VJP and its JVP); a third
-  derivative is refused by name.  A product over several axes is differentiated one axis at a
-  time (Π over (a, b) = Π over a of Π over b), so only one-axis helpers exist.
+  (the Hessian of a product is symmetric, so that one row is both its VJP and its JVP); higher
+  derivatives are written with the rows below (``cumprod``, ``scan``, ``shift``), exact at zeros
+  at every order.  A product over several axes is differentiated one axis at a time (Π over
+  (a, b) = Π over a of Π over b), so only one-axis helpers exist.
 * ``cumsum`` (param: ``(axis, reverse)``, the axis counted from the end) is linear: its VJP is the
   cumulative sum in the other direction.
 * ``cumprod`` (same param): its VJP is the row ``cumprod_vjp(x, G)``, x̄_j = Π_{k<j} x_k ·
