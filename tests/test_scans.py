@@ -407,3 +407,22 @@ def test_backends_refuse_partition_by_name(backend):
     program = tc.compile(tc.partition(x, 1), backend=backend)  # lowered at the first call
     with pytest.raises(CodegenError, match="'partition'.*argpartition order.*numpy only"):
         program(x=np.zeros(4))
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_long_axes_match_jax(count):
+    # the scans run in log₂ n steps: a length that is no power of two, with zeros among small
+    # and large entries (the products stay within range)
+    jax = _jax()
+    jnp = jax.numpy
+    rng = np.random.default_rng(40 + count)
+    x0 = _zeros((37,), count, rng) * 0.9
+    v, w = rng.standard_normal(37), rng.standard_normal(37)
+    x = tc.var("x", (37,))
+    for ours, theirs in ((tc.prod(x), jnp.prod),
+                         (tc.sum(tc.const(w) * tc.cumprod(x)), lambda a: jnp.sum(w * jnp.cumprod(a)))):
+        hvp = jax.jvp(jax.grad(theirs), (x0,), (v,))[1]
+        np.testing.assert_allclose(tc.evaluate(tc.grad(ours, x), x=x0), jax.grad(theirs)(x0),
+                                   rtol=1e-12, atol=1e-300)
+        np.testing.assert_allclose(tc.evaluate(tc.hvp(ours, x, tc.const(v)), x=x0), hvp,
+                                   rtol=1e-11, atol=1e-14 * np.abs(hvp).max())

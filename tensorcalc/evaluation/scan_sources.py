@@ -3,7 +3,7 @@
 and dask read too (their namespaces map the few that differ).  The exclusive products are
 cumulative products of the entries shifted by one (no division, so exact at zeros); the
 helpers ``prod_others_jvp``, ``cumprod_vjp`` and ``scan``, which :func:`tensorcalc.evaluate` runs
-as an O(n) loop, are written as sums over an (n, n) table per slice, built from cumulative
+in log₂ n vectorized steps, are written as sums over an (n, n) table per slice, built from cumulative
 products again (exact, but O(n²) memory).  ``partition`` and its adjoints run on numpy
 only (:data:`NUMPY_ONLY`): the order of the other entries is numpy's ``argpartition``'s own.
 

@@ -69,23 +69,13 @@ def _prod_others_numpy(arrays, axis):
     return np.moveaxis(left * right, -1, axis)
 
 
-def _dual_exclusive_products(x, t):
-    """``(Π_{k<j} x_k, Σ_{i<j} t_i Π_{k<j, k≠i} x_k)`` along the last axis: the exclusive
-    cumulative product of ``x + εt`` (a dual number), one entry at a time, so exact at zeros."""
-    value, tangent = np.ones(t.shape[:-1]), np.zeros(t.shape[:-1])
-    values, tangents = np.empty(t.shape), np.empty(t.shape)
-    for j in range(t.shape[-1]):
-        values[..., j], tangents[..., j] = value, tangent
-        value, tangent = value * x[..., j], tangent * x[..., j] + value * t[..., j]
-    return values, tangents
-
-
-def _prod_others_jvp_numpy(arrays, axis):
-    x, t = arrays
-    x, t = _last(np.broadcast_to(x, t.shape), axis), _last(t, axis)
-    left, left_t = _dual_exclusive_products(x, t)
-    right, right_t = (np.flip(a, -1) for a in _dual_exclusive_products(np.flip(x, -1), np.flip(t, -1)))
-    return np.moveaxis(left_t * right + left * right_t, -1, axis)
+def _prod_others_jvp_last(x, t):
+    # Σ_{i≠j} t_i Π_{k≠i,j} x_k = P_j R_j + E_j Q_j: E, R the exclusive products before and after
+    # j, P = Σ_{i<j} t_i E_i Π_{i<k<j} x_k and Q its mirror image, each a scan shifted by one
+    before, after = _exclusive_products(x)
+    lower = _shift_last(_scan_last(x, t * before), 0.0)
+    upper = np.flip(_shift_last(_scan_last(np.flip(x, -1), np.flip(t * after, -1)), 0.0), -1)
+    return lower * after + before * upper
 
 
 def _cumulative(function):
@@ -113,16 +103,17 @@ def _directed(function):
 
 def _scan_last(a, b):
     """h_i = a_i h_{i−1} + b_i along the last axis (h_0 = b_0): a first-order linear recurrence,
-    one entry at a time (no division, so exact at zeros)."""
-    h = np.empty(b.shape, dtype=np.result_type(a, b))
-    if not b.shape[-1]:
-        return h
-    running = b[..., 0]
-    h[..., 0] = running
-    for i in range(1, b.shape[-1]):
-        running = a[..., i] * running + b[..., i]
-        h[..., i] = running
-    return h
+    in log₂ n vectorized steps (Hillis & Steele): after the step of width w, (A_i, B_i) is the
+    recurrence over the w entries up to i, and joining two windows multiplies and adds only, so
+    it is exact at zeros."""
+    a, b = np.array(a, dtype=np.result_type(a, b)), np.array(b, dtype=np.result_type(a, b))
+    width = 1
+    while width < b.shape[-1]:
+        joined_b = a[..., width:] * b[..., :-width] + b[..., width:]
+        a[..., width:] = a[..., width:] * a[..., :-width]
+        b[..., width:] = joined_b
+        width *= 2
+    return b
 
 
 def _shift_last(x, fill):
@@ -181,7 +172,8 @@ def _adjoint_shape(name):
 register_operation("prod", lambda shapes, axes: kept(shapes[0], axes),
                    lambda arrays, axes: np.prod(arrays[0], axis=axes))
 register_operation("prod_others", _same_shape, _prod_others_numpy)
-register_operation("prod_others_jvp", _adjoint_shape("prod_others_jvp"), _prod_others_jvp_numpy)
+register_operation("prod_others_jvp", _adjoint_shape("prod_others_jvp"),
+                   lambda arrays, axis: _directed(_prod_others_jvp_last)(arrays, (axis, False)))
 register_operation("cumsum", _same_shape, _cumulative(np.cumsum))
 register_operation("cumprod", _same_shape, _cumulative(np.cumprod))
 register_operation("cumprod_vjp", _adjoint_shape("cumprod_vjp"), _directed(_cumprod_vjp_last))
