@@ -28,8 +28,9 @@ array([1., 3., 6.])
 * ``sort`` and ``partition``: the value is the operand gathered by its stable argsort (or
   argpartition) *at evaluation time*; the VJP scatters the adjoint back by the same permutation
   (``sort_scatter``; ``partition_scatter``) and gathering again (``sort_gather``;
-  ``partition_gather``) is its transpose, so all orders exist.  At ties the permutation is numpy's stable order, so the gradient there is one of the
-  subgradients, chosen by that order (as ``jax.grad`` of ``jnp.sort`` does).
+  ``partition_gather``) is its transpose, so all orders exist.  At ties the permutation is
+  numpy's stable order, so the gradient there is one of the subgradients, chosen by that order
+  (as ``jax.grad`` of ``jnp.sort`` does).
 """
 
 from __future__ import annotations
