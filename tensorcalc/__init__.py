@@ -34,7 +34,11 @@ from .expression.numpy_names import (add, append, gradient, array_split, atleast
                                      column_stack, cross, dot, dsplit, fliplr, flipud, fmax, fmin,
                                      hsplit, inner, linspace, outer, ravel, rollaxis, rot90,
                                      row_stack, tensordot, true_divide, vsplit, diag, subtract,
-                                     multiply, negative, divide)
+                                     multiply, negative, divide, degrees, radians)
+from .expression.scans import cumprod, cumsum, partition, prod, sort
+from .calculus import scan_rules  # noqa: F401 - registers the products', scans' and sorts' VJPs
+from .notation import scan_spellings  # noqa: F401 - and their spellings
+from .evaluation import scan_sources  # noqa: F401 - and their numpy source
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
@@ -128,5 +132,5 @@ __all__ = [
     "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",
     "take", "concatenate", "stack", "hstack", "vstack", "split", "flip", "roll", "expand_dims",
     "diff", "swapaxes", "moveaxis", "squeeze", "repeat", "tile", "pad", "triu", "tril",
-    "where", "clip",
+    "where", "clip", "prod", "cumsum", "cumprod", "sort", "partition",
 ]

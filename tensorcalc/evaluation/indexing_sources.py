@@ -19,7 +19,9 @@ from ..errors import CodegenError
 from ..expression.indexing import indexed_count, key_parts, named_axes, numpy_key, selected_shape
 from .operation_sources import register_source
 
-NUMPY_ONLY = frozenset({"scatter"})  # in place with np.add.at; FUNCTIONAL_SOURCES gathers instead
+# rows the array backends refuse: name → why (filled by the families too); a row with a
+# FUNCTIONAL_SOURCES entry (scatter: a gather instead of np.add.at) runs there after all
+NUMPY_ONLY = {"scatter": "writes in place"}
 
 
 def _key_source(entries) -> str:

@@ -285,8 +285,8 @@ class _Function(_ContractionWriter):
                 source = FUNCTIONAL_SOURCES.get(node.name)
                 if source is None:
                     raise CodegenError(f"backend: the operation {node.name!r} (shape "
-                                       f"{node.shape}) writes in place and runs on numpy only; "
-                                       "evaluate it with tc.evaluate, tc.compile or tc.codegen")
+                                       f"{node.shape}) {NUMPY_ONLY[node.name]} and runs on numpy "
+                                       "only; evaluate it with tc.evaluate, tc.compile or tc.codegen")
             codes = [f"np.asarray({self.code[id(op)].atom()}, dtype={self._dtype()})"
                      if isinstance(op, Const) and op.value.ndim == 0 else self.code[id(op)].atom()
                      for op in node.operands]  # a row's source reads arrays, not literals

@@ -4,7 +4,8 @@ products ``dot``, ``tensordot``, ``inner``, ``outer`` and ``cross`` (einsum cont
 cross product with the constant Levi-Civita tensor), the rearrangements ``ravel``,
 ``atleast_1d/2d/3d``, ``rot90``, ``fliplr``/``flipud``, ``rollaxis``, the joins and cuts
 ``append``, ``column_stack``, ``row_stack``, ``array_split``, ``vsplit``/``hsplit``/``dsplit``,
-and ``add``, ``subtract``, ``multiply``, ``negative``, ``true_divide``, ``divide``, ``diag``
+and ``add``, ``subtract``, ``multiply``, ``negative``, ``true_divide``, ``divide``, ``degrees``,
+``radians``, ``diag``
 (numpy's: a vector's offset diagonal matrix, or a matrix's diagonal), ``fmax``/``fmin`` (NaN-free inputs: ``maximum``/``minimum``) and
 ``linspace`` with expression end points.
 
@@ -32,6 +33,7 @@ from .algebra import register_view
 from .arrangement import moveaxis, pad, repeat, squeeze, swapaxes
 from .construct import as_expr, const, einsum, mean, transpose
 from .diagonals import diagonal, trace
+from .elementwise_names import deg2rad, rad2deg
 from .indexing import _axis, _is_int, concatenate, expand_dims, flip, split
 from .layout import reshape
 from .linalg import diag as diagonal_matrix
@@ -381,3 +383,5 @@ for _name, _function in {
 
 
 divide = true_divide
+degrees = rad2deg  # numpy's older names
+radians = deg2rad

@@ -227,6 +227,34 @@ SINGULAR_POINTS: dict = {
         SingularPoint("y = 0", "NaN (numpy's)", "∂/∂x = 1", (_a(1.0), _a(0.0)), _a(NAN), _a(1.0),
                       lambda tc, x, y: tc.fmod(x, y), peers="JAX: same"),
     )),
+    "prod": Convention((
+        SingularPoint("one zero entry x = (0, 2, 3)", "0", "the product of the others: (6, 0, 0) "
+                      "(never prod/x)", (_a(0.0, 2.0, 3.0),), 0.0, _a(6.0, 0.0, 0.0),
+                      lambda tc, x: tc.prod(x), peers="JAX: same"),
+        SingularPoint("two zero entries x = (0, 0, 3)", "0", "0", (_a(0.0, 0.0, 3.0),), 0.0,
+                      _a(0.0, 0.0, 0.0), lambda tc, x: tc.prod(x), peers="JAX: same"),
+    )),
+    "prod_others": _smooth("a polynomial (products of the other entries, no division)"),
+    "prod_others_jvp": _smooth("a polynomial"),
+    "cumsum": _smooth("linear"), "shift": _smooth("linear"),
+    "scan": _smooth("a polynomial (h_i = a_i h_(i-1) + b_i)"),
+    "cumprod": Convention((SingularPoint(
+        "a zero entry x = (2, 0, 3)", "(2, 0, 0)", "exact, no division: ∇ Σ cumprod = (1, 8, 0)",
+        (_a(2.0, 0.0, 3.0),), _a(2.0, 0.0, 0.0), _a(1.0, 8.0, 0.0),
+        lambda tc, x: tc.cumprod(x), peers="JAX: same"),)),
+    "cumprod_vjp": _smooth("a polynomial"),
+    "sort": Convention((SingularPoint(
+        "ties x = (2, 2, 1)", "(1, 2, 2)", "each output's gradient goes to the entry numpy's stable "
+        "argsort put there (the first tied entry first)", (_a(2.0, 2.0, 1.0),), _a(1.0, 2.0, 2.0),
+        _a(1.0, 1.0, 1.0), lambda tc, x: tc.sort(x), peers="JAX: same"),)),
+    "sort_gather": _smooth("linear in the values (the order is computed, piecewise constant)"),
+    "sort_scatter": _smooth("linear in the values (the order is computed, piecewise constant)"),
+    "partition": Convention((SingularPoint(
+        "ties x = (2, 2, 1), kth = 1", "numpy's partition", "each output's gradient goes to the "
+        "entry numpy's argpartition put there", (_a(2.0, 2.0, 1.0),), _a(1.0, 2.0, 2.0),
+        _a(1.0, 1.0, 1.0), lambda tc, x: tc.partition(x, 1)),)),
+    "partition_gather": _smooth("linear in the values (the order is computed, piecewise constant)"),
+    "partition_scatter": _smooth("linear in the values (the order is computed, piecewise constant)"),
     "reshape": _smooth("linear"), "vec": _smooth("linear"), "kron": _smooth("bilinear"),
     "take": _smooth("linear"), "scatter": _smooth("linear"), "concatenate": _smooth("linear"),
     "norm": Convention((

@@ -22,6 +22,7 @@ from ..expression.linalg import det, inv, solve
 from ..expression.diagonals import diagonal, trace
 from ..expression.reductions import max as _max, min as _min
 from ..expression.statistics import std, variance
+from ..expression.scans import cumprod, cumsum, partition, prod, sort
 from ..expression.decompositions import cholesky, eigvalsh, pinv, svd
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
@@ -41,7 +42,8 @@ _NODE_WORDS = {"Lambda": "a lambda", "ListComp": "a comprehension",
                "JoinedStr": "an f-string", "Await": "await", "Yield": "yield"}
 _ALIASES = {"absolute": "abs", "fabs": "abs"}
 _NUMPY_CONSTANTS = {"pi": np.pi, "e": np.e}
-_METHODS = ("sum", "mean", "trace", "diagonal", "dot", "transpose")
+_METHODS = ("sum", "mean", "trace", "diagonal", "dot", "transpose", "prod", "cumsum", "cumprod")
+_SECOND_LITERAL = {"transpose": "axes", "partition": "kth"}  # np.transpose(x, (1, 0)), np.partition(x, 2)
 
 
 def _numpy_diag(x):
@@ -111,6 +113,11 @@ _NUMPY_FUNCTIONS = {
     "squeeze": (1, ("axis",), squeeze),
     "triu": (1, ("k",), triu),
     "tril": (1, ("k",), tril),
+    "prod": (1, ("axis", "keepdims"), prod),
+    "cumsum": (1, ("axis",), cumsum),
+    "cumprod": (1, ("axis",), cumprod),
+    "sort": (1, ("axis",), sort),
+    "partition": (1, ("kth", "axis"), partition),
     **_COMPOSED,
     "linalg.cholesky": (1, (), cholesky),
     "linalg.eigvalsh": (1, (), eigvalsh),
@@ -304,7 +311,7 @@ class _NumpyReader:
                 raise self.error("np.einsum: the first argument must be a string literal such as "
                                  "'ij,j->i'", node)
             return name, receiver, args[1:]
-        if name in ("transpose",) and receiver is None and len(args) == 2:
+        if name in _SECOND_LITERAL and receiver is None and len(args) == 2:
             return name, receiver, args[:1]  # np.transpose(x, (1, 0)): axes read as a literal
         count = _NUMPY_FUNCTIONS[name][0] if name in _NUMPY_FUNCTIONS else 1
         if len(args) + (receiver is not None) != count:
@@ -355,8 +362,8 @@ class _NumpyReader:
                 return _finite(value, ast.unparse(node))
             return c.apply_function(name, args[0])
         keywords = {k.arg: self.literal(k.value) for k in node.keywords}
-        if name == "transpose" and receiver is None and len(node.args) == 2:
-            keywords["axes"] = self.literal(node.args[1])
+        if name in _SECOND_LITERAL and receiver is None and len(node.args) == 2:
+            keywords[_SECOND_LITERAL[name]] = self.literal(node.args[1])
         if name == "power" and all(isinstance(a, float) for a in args):
             return _finite(_fold("^", *args), ast.unparse(node))
         if name == "power":

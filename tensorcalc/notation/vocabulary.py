@@ -1,8 +1,9 @@
 """The matrix language's names for the Python API's operations (one vocabulary in both):
-``softmax``, ``logsumexp``, ``max``, ``min``, ``solve``, ``norm(x, p)``, ``kron``, ``vec``,
-``trace``, ``eye(n)`` (an identity of a size given as a number), and numpy's elementwise names
-``arctan2(y, x)``, ``hypot``, ``logaddexp``, ``logaddexp2``, ``mod`` (= ``remainder``), ``fmod``,
-``square``, ``reciprocal``, ``deg2rad``, ``rad2deg``, ``absolute`` and ``fabs`` (= ``abs``).
+``softmax``, ``logsumexp``, ``max``, ``min``, ``prod``, ``cumsum``, ``cumprod``, ``sort`` (the
+last three of a vector), ``solve``, ``norm(x, p)``, ``kron``, ``vec``, ``trace``, ``eye(n)`` (an
+identity of a size given as a number), and numpy's elementwise names ``arctan2(y, x)``,
+``hypot``, ``logaddexp``, ``logaddexp2``, ``mod`` (= ``remainder``), ``fmod``, ``square``,
+``reciprocal``, ``deg2rad``, ``rad2deg``, ``absolute`` and ``fabs`` (= ``abs``).
 
 >>> import numpy as np, tensorcalc as tc
 >>> e = tc.parse("logsumexp(x) + norm(x, 1) + trace(kron(A, B))", x=(3,), A=(2, 2), B=(2, 2))
@@ -20,7 +21,7 @@ not fit; ``build(args, arg_types)`` builds the expression.  Reductions here redu
 from __future__ import annotations
 
 from ..expression import construct as c
-from ..expression import elementwise_names, layout, linalg, pairwise, reductions
+from ..expression import elementwise_names, layout, linalg, pairwise, reductions, scans
 from ..expression.nodes import Delta
 
 
@@ -54,6 +55,15 @@ def _binary(kind, build):
 
 def _unary(build):
     return (1,), _same, lambda args, types: build(args[0])
+
+
+def _along_vector(name):
+    def check(typer, node, args):
+        if args[0].kind not in ("column", "row"):
+            raise typer.error(f"{name}(x): needs a vector, got {typer.show(node.args[0], args[0])}; "
+                              f"for a matrix use tc.{name}(X, axis=...)", node.span)
+        return _same(typer, node, args)
+    return check, lambda args, types: getattr(scans, name)(c.as_expr(args[0]))
 
 
 def _solve_check(typer, node, args):
@@ -130,6 +140,10 @@ FUNCTIONS = {
     "softmax": ((1,), _same, lambda args, types: reductions.softmax(c.as_expr(args[0]), axis=None)),
     "logsumexp": ((1,), _scalar, lambda args, types: reductions.logsumexp(c.as_expr(args[0]))),
     "max": ((1, 2), *_extreme("max")),
+    "prod": ((1,), _scalar, lambda args, types: scans.prod(c.as_expr(args[0]))),
+    "cumsum": ((1,), *_along_vector("cumsum")),
+    "cumprod": ((1,), *_along_vector("cumprod")),
+    "sort": ((1,), *_along_vector("sort")),
     "min": ((1, 2), *_extreme("min")),
     "solve": ((2,), _solve_check, lambda args, types: linalg.solve(*args)),
     "norm": ((1, 2), _norm_check, _norm_build),

@@ -38,7 +38,19 @@ class DaskBackend(Backend):
     def make_namespace(self):
         return Namespace(self.da, heaviside=np.heaviside,  # a ufunc: dask dispatches it itself
                          erf=lambda x: x.map_blocks(_numpy_erf, dtype=x.dtype),
-                         einsum=self.einsum, linalg=self._linalg(), kron=self.kron)
+                         einsum=self.einsum, linalg=self._linalg(), kron=self.kron,
+                         argsort=self.argsort, take_along_axis=self.take_along_axis)
+
+    def argsort(self, x, axis=-1, kind=None):
+        """dask has no ``argsort``: numpy's stable one on chunks that hold the whole axis."""
+        x = x.rechunk({axis % x.ndim: -1})
+        return x.map_blocks(np.argsort, axis=axis, kind="stable", dtype=np.intp)
+
+    def take_along_axis(self, x, indices, axis):
+        """numpy's ``take_along_axis`` on chunks that hold the whole axis (indices chunked alike)."""
+        x = x.rechunk({axis % x.ndim: -1})
+        return self.da.map_blocks(np.take_along_axis, x, indices.rechunk(x.chunks), axis=axis,
+                                  dtype=x.dtype)
 
     def kron(self, a, b):
         """dask has no ``kron``: ``A_ij B_kl`` broadcast to axes ``(i, k, j, l)``, reshaped."""

@@ -48,8 +48,10 @@ class JaxBackend(Backend):
     def make_namespace(self):
         import jax.scipy.special  # here: the module is importable without jax
 
-        return Namespace(self.jnp, transpose_for_entrywise=self.transpose_for_entrywise,
-                         erf=jax.scipy.special.erf)
+        jnp = self.jnp
+        return Namespace(jnp, transpose_for_entrywise=self.transpose_for_entrywise,
+                         erf=jax.scipy.special.erf,
+                         argsort=lambda x, axis=-1, kind=None: jnp.argsort(x, axis=axis, stable=True))
 
     def transpose_for_entrywise(self, x):
         """``x.T`` for a sum or an elementwise function: as tiles when its sizes allow.

@@ -59,7 +59,19 @@ def _namespace(torch) -> Namespace:
     def full(shape, value, dtype=None):
         return torch.full(shape, value, dtype=dtype)
 
-    return Namespace(torch, sum=sum_, tensordot=tensordot,
+    def prod(x, axis=None):  # torch reduces one dim at a time
+        if axis is None:
+            return torch.prod(x)
+        for a in sorted((a % x.ndim for a in ((axis,) if isinstance(axis, int) else axis)),
+                        reverse=True):
+            x = torch.prod(x, dim=a)
+        return x
+
+    def argsort(x, axis=-1, kind=None):  # numpy's stable order, as the numpy rows use
+        return torch.argsort(x, dim=axis, stable=True)
+
+    return Namespace(torch, sum=sum_, tensordot=tensordot, prod=prod, argsort=argsort,
+                     take_along_axis=lambda x, i, axis: torch.take_along_dim(x, i, dim=axis),
                      transpose=lambda x, axes=None: x.permute(
                          tuple(reversed(range(x.ndim))) if axes is None else axes),
                      minimum=extreme(torch.minimum, "max"), maximum=extreme(torch.maximum, "min"),
