@@ -5,12 +5,14 @@ central differences."""
 
 import ast
 import builtins
+import itertools
 
 import numpy as np
 import pytest
 
 import tensorcalc as tc
 from fd import check_grads
+from tensorcalc.notation.numpy_signatures import FUNCTIONS, METHODS, shown
 
 SHAPES = {"x": (4,), "y": (4,), "X": (3, 4), "S": (3, 3), "Z": (2, 3, 4)}
 
@@ -207,6 +209,16 @@ ERRORS = [
     ("np.swapaxes(X, 0, 1, 2)", "np.swapaxes takes at most 3 positional arguments (a, axis1, "
      "axis2), got 4", 0, 23),
     ("np.roll(x, y)", "expected an integer, a tuple of integers, True, False or None", 11, 12),
+    ("np.sum(x, 1.5)", "np.sum: axis must be an integer, a tuple of integers or None, got 1.5",
+     10, 13),
+    ("np.roll(x, 1.5)", "np.roll: shift must be an integer, got 1.5", 11, 14),
+    ("np.where([1, 0, 1, 0], x, y)", "np.where: condition must be True, False or a (nested) list "
+     "of them, got [1, 0, 1, 0]", 9, 21),
+    ("np.dot(x, None)", "np.dot: b must be an array, got None", 10, 14),
+    ("np.linalg.svd(x)[1]", "np.linalg.svd: needs a matrix (or a stack of them), got shape (4,)",
+     0, 16),
+    ("np.pad(x, ((1, 2), (3,)))", "pad: widths must be non-negative integers", 0, 25),
+    ("np.pad(X, ((1, 2), (3, 4), (5, 6)))", "np.pad: cannot read these arguments:", 0, 35),
 ]
 
 
@@ -229,3 +241,20 @@ def test_no_text_reaches_eval_or_exec(monkeypatch):
     for text, _, _, _ in ERRORS:
         with pytest.raises(tc.ParseError):
             _parse(text)
+
+
+def test_odd_constants_anywhere_are_parse_errors_never_another_exception():
+    odd = ["x", "0", "1.5", "'abc'", "(1, 2)", "[1.5]", "None", "True", "-1", "5",
+           "((1, 2), (3, 4))", "[[True, False]]", "np.inf", "()", "[]"]
+    texts = [f"{shown(name)}({', '.join([first, *args])})"
+             for name, signature in FUNCTIONS.items() for first in ("x", "S")
+             for count in range(len(signature.parameters))
+             for args in itertools.product(odd, repeat=min(count, 2))]
+    texts += [f"S.{method}({a})" for method in METHODS for a in odd]
+    texts += [f"np.linalg.slogdet(S).{method}({a})" for method in METHODS for a in odd[:4]]
+    texts += [f"np.split(S, 3)[{a}]" for a in odd]
+    for text in texts:
+        try:
+            _parse(text)
+        except tc.ParseError as error:
+            assert error.text == text and error.position is not None, text

@@ -13,7 +13,8 @@ from ..expression import construct as c
 from ..expression.functions import FUNCTIONS as ROWS
 from ..expression.indexing import concatenate, hstack, stack, vstack
 from .builder import _divide, _finite, _power, _Terms
-from .numpy_signatures import CONSTANT_HINTS, FUNCTIONS, METHODS, Outputs, Unavailable, shown
+from .numpy_signatures import (CONSTANT_HINTS, FUNCTIONS, METHODS, Outputs, Unavailable,
+                               constant_problem, shown)
 from .typer import _checked_shape, _elementwise_row, _fold
 
 
@@ -279,6 +280,9 @@ class _NumpyReader:
         if missing:
             raise self.error(self.count_problem(called, signature, len(positional))
                              if only_arrays else f"{called}: missing argument {missing[0]}", node)
+        for p in parameters[:signature.required]:
+            if p in signature.arrays and self.is_none(bound[p]):
+                raise self.error(f"{called}: {p} must be an array, got None", bound[p])
         arrays = [None if self.is_none(bound.get(p)) else bound.get(p) for p in signature.arrays]
         return arrays, {p: bound[p] for p in bound if p not in signature.arrays}
 
@@ -355,10 +359,22 @@ class _NumpyReader:
             return _finite(_fold("^", *values), ast.unparse(node))
         if name == "power":
             return _power(*values)
-        keywords = {p: self.literal(value, CONSTANT_HINTS.get((name, p)))
-                    for p, value in constants.items()}
-        return FUNCTIONS[name].build(*(None if a is None else c.as_expr(a) for a in values),
-                                     **keywords)
+        keywords = {p: self.constant(name, p, value) for p, value in constants.items()}
+        try:
+            return FUNCTIONS[name].build(*(None if a is None else c.as_expr(a) for a in values),
+                                         **keywords)
+        except TensorCalcError:
+            raise
+        except (TypeError, ValueError) as error:  # constants of the right kinds that do not fit
+            raise self.error(f"{shown(name)}: cannot read these arguments: {error}", node) from None
+
+    def constant(self, name: str, parameter: str, node):
+        """A constant argument, checked against the kind its parameter takes."""
+        value = self.literal(node, CONSTANT_HINTS.get((name, parameter)))
+        problem = constant_problem(name, parameter, value)
+        if problem:
+            raise self.error(problem, node)
+        return value
 
     def pick(self, outputs: Outputs, node: ast.Subscript):
         """One output of a tuple-valued function: ``np.linalg.slogdet(X)[1]``."""

@@ -140,7 +140,7 @@ def _pad(x, pad_width, mode="constant", constant_values=0):
 
 
 def _where(x, y, condition):
-    return where(condition, x if x is not None else 0.0, y if y is not None else 0.0)
+    return where(condition, x, y)
 
 
 def _reshape(x, shape=None, newshape=None, order="C"):
@@ -158,6 +158,8 @@ def _transpose(x, axes=None):
 def _svd(x, full_matrices=True, compute_uv=True, hermitian=False):
     if hermitian:
         raise ParseError("np.linalg.svd: hermitian=True is not supported")
+    if x.ndim < 2:
+        raise ParseError(f"np.linalg.svd: needs a matrix (or a stack of them), got shape {x.shape}")
     if not compute_uv:
         return svd(x, compute_uv=False)
     fields = ("U", "S", "Vh")
@@ -267,6 +269,52 @@ CONSTANT_HINTS = {
     "tc.where(mask, a, b)",
 }
 """What to say when a constant parameter gets something that is not a constant."""
+
+
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _integers(value) -> bool:
+    return _integer(value) or (isinstance(value, (tuple, list)) and all(map(_integer, value)))
+
+
+def _nested(test):
+    def check(value):
+        return test(value) or (isinstance(value, (tuple, list)) and all(map(check, value)))
+    return check
+
+
+_KINDS = {  # kind: (test, what it must be)
+    "integer": (_integer, "an integer"),
+    "axes": (lambda v: v is None or _integers(v), "an integer, a tuple of integers or None"),
+    "integers": (_integers, "an integer or a tuple of integers"),
+    "flag": (lambda v: isinstance(v, bool), "True or False"),
+    "word": (lambda v: isinstance(v, str), "a string"),
+    "number": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "a number"),
+    "order": (lambda v: v is None or v in ("fro", "nuc") or (
+        isinstance(v, (int, float)) and not isinstance(v, bool)),
+        "a number, np.inf, -np.inf, 'fro', 'nuc' or None"),
+    "widths": (_nested(_integer), "an integer, a pair of integers or one pair per axis"),
+    "mask": (_nested(lambda v: isinstance(v, bool)), "True, False or a (nested) list of them"),
+}
+_PARAMETER_KINDS = {
+    "axis": "axes", "axes": "axes", "keepdims": "flag", "ddof": "integer", "offset": "integer",
+    "axis1": "integer", "axis2": "integer", "shape": "integers", "newshape": "integers",
+    "order": "word", "k": "integer", "n": "integer", "shift": "integer", "repeats": "integer",
+    "reps": "integers", "pad_width": "widths", "mode": "word", "constant_values": "number",
+    "source": "integer", "destination": "integer", "indices_or_sections": "integers",
+    "ord": "order", "full_matrices": "flag", "compute_uv": "flag", "hermitian": "flag",
+    "condition": "mask",
+}
+
+
+def constant_problem(function: str, parameter: str, value) -> str | None:
+    """Why ``value`` cannot be the constant ``parameter`` of ``function``, or ``None``."""
+    test, what = _KINDS[_PARAMETER_KINDS[parameter]]
+    if test(value):
+        return None
+    return f"{shown(function)}: {parameter} must be {what}, got {value!r}"
 
 
 def shown(name: str) -> str:
