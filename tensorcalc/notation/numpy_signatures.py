@@ -122,10 +122,13 @@ def _diff(x, n=1, axis=-1):
 
 
 def _roll(x, shift, axis=None):
-    if axis is None and x.ndim != 1:
-        raise ParseError(f"np.roll: axis=None rolls the flattened array; give axis= for shape "
-                         f"{x.shape}")
+    if axis is None and x.ndim != 1:  # numpy rolls the flattened array, then restores the shape
+        return reshape(roll(reshape(x, (-1,)), shift, 0), x.shape)
     return roll(x, shift, 0 if axis is None else axis)
+
+
+def _repeat(x, repeats, axis=None):
+    return repeat(reshape(x, (-1,)) if axis is None and x.ndim != 1 else x, repeats, axis)
 
 
 def _pad(x, pad_width, mode="constant", constant_values=0):
@@ -180,8 +183,11 @@ def _split(x, indices_or_sections, axis=0):
     return Outputs(parts, (), "np.split")
 
 
-def _clip(x, a_min=None, a_max=None):
-    return clip(x, a_min, a_max)
+def _clip(x, a_min=None, a_max=None, lower=None, upper=None):
+    """numpy's ``clip``; numpy 2.1 also names the bounds ``min=`` and ``max=``."""
+    if (a_min is not None and lower is not None) or (a_max is not None and upper is not None):
+        raise ParseError("np.clip: give each bound once (a_min or min, a_max or max)")
+    return clip(x, a_min if lower is None else lower, a_max if upper is None else upper)
 
 
 def _one(function):
@@ -223,7 +229,8 @@ _NUMPY = {
     "kron": _pairwise(kron),
     "maximum": _pairwise(maximum),
     "minimum": _pairwise(minimum),
-    "clip": Signature(("a", "a_min", "a_max"), _clip, arrays=("a", "a_min", "a_max")),
+    "clip": Signature(("a", "a_min", "a_max"), _clip, keyword_only=("min", "max"),
+                      arrays=("a", "a_min", "a_max", "min", "max")),
     "where": Signature(("condition", "x", "y"), _where, arrays=("x", "y"), required=3),
     "flip": Signature(("m", "axis"), flip),
     "diff": Signature(("a", "n", "axis"), _diff),
@@ -232,7 +239,7 @@ _NUMPY = {
     "triu": Signature(("m", "k"), triu),
     "tril": Signature(("m", "k"), tril),
     "roll": Signature(("a", "shift", "axis"), _roll, required=2),
-    "repeat": Signature(("a", "repeats", "axis"), repeat, required=2),
+    "repeat": Signature(("a", "repeats", "axis"), _repeat, required=2),
     "tile": Signature(("A", "reps"), tile, required=2),
     "pad": Signature(("array", "pad_width", "mode"), _pad, required=2,
                      keyword_only=("constant_values",)),
