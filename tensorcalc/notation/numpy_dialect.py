@@ -184,7 +184,8 @@ class _NumpyReader:
                 raise self.error("'*' unpacking is not supported", arg)
         if name in FUNCTIONS:
             return (name, *self.bind(name, node, receiver))
-        for keyword in node.keywords:
+        if node.keywords:  # the elementwise rows and einsum take none
+            keyword = node.keywords[0]
             raise self.error(f"np.{name}: {self.keyword_word(keyword)} is not supported", keyword)
         if name == "einsum":
             args = node.args
