@@ -495,14 +495,17 @@ def test_numpy_dialect_gradient():
     ("(z := x)", "':=' is not supported in the numpy dialect", 1, 7),
     ("f'{x}'", "an f-string is not supported in the numpy dialect", 0, 6),
     ("x + __import__('os').system('ls')",
-     "method .system() is not supported; the methods are sum, mean, trace, diagonal, dot, transpose, "
-     "prod, cumsum, cumprod",
+     "method .system() is not supported; the methods are sum, mean, var, std, max, min, trace, "
+     "diagonal, transpose, reshape, dot, clip, repeat, swapaxes, squeeze, ravel, prod, cumsum, "
+     "cumprod, sort, flatten",
      4, 33),
     ("__import__('os')", "calling __import__() is not supported; the numpy dialect calls only "
-     "np.<function>(...) and the methods sum, mean, trace, diagonal, dot, transpose, prod, cumsum, "
-     "cumprod", 0, 10),
+     "np.<function>(...) and the methods sum, mean, var, std, max, min, trace, diagonal, "
+     "transpose, reshape, dot, clip, repeat, swapaxes, squeeze, ravel, prod, cumsum, cumprod, "
+     "sort, flatten", 0, 10),
     ("x.__class__", "attribute .__class__ is not supported; only .T and the methods sum, mean, "
-     "trace, diagonal, dot, transpose, prod, cumsum, cumprod are", 0, 11),
+     "var, std, max, min, trace, diagonal, transpose, reshape, dot, clip, repeat, swapaxes, "
+     "squeeze, ravel, prod, cumsum, cumprod, sort, flatten are", 0, 11),
     ("x.shape", "attribute .shape is not supported", 0, 7),
     ("np.linspace", "np.linspace is not a constant here; call numpy functions, as np.linspace(...)",
      0, 11),

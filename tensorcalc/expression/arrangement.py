@@ -76,13 +76,14 @@ def repeat(x, repeats, axis=None):
 
 
 def tile(x, reps):
-    """numpy's ``tile`` with ``reps`` no longer than ``x.ndim`` (aligned to the last axes): a
-    gather on each repeated axis."""
+    """numpy's ``tile``: ``reps`` aligned to the last axes (a longer ``reps`` first gives ``x``
+    leading axes of size 1, as numpy does); a gather on each repeated axis."""
     x = as_expr(x)
     reps = (reps,) if _is_int(reps) else tuple(reps)
-    if len(reps) > x.ndim or not all(_is_int(r) and r >= 1 for r in reps):
-        raise ShapeError(f"tile: reps {reps} must be positive integers, at most one per axis of "
-                         f"shape {x.shape}")
+    if not all(_is_int(r) and r >= 1 for r in reps):
+        raise ShapeError(f"tile: reps {reps} must be positive integers")
+    if len(reps) > x.ndim:
+        x = take(x, (None,) * (len(reps) - x.ndim))
     for a, r in zip(range(x.ndim - len(reps), x.ndim), reps):
         if r > 1:
             x = take(x, (slice(None),) * a + (list(range(_fixed(x, a, "tile"))) * int(r),))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError
-from .construct import _normalize_axes, apply_function, as_expr
+from .construct import _normalize_axes, apply_function, as_expr, transpose
 from .construct import sum as total
 from .decompositions import svdvals
 from .nodes import Operation
@@ -166,14 +166,19 @@ def min(x, axis=None, keepdims: bool = False):  # noqa: A001 - numpy's name
     return keep_axes(result, x.shape, axes) if keepdims else result
 
 
-def norm(x, ord=None):  # noqa: A002 - numpy's name
-    """A vector or matrix norm, as ``numpy.linalg.norm``.
+def norm(x, ord=None, axis=None, keepdims: bool = False):  # noqa: A002 - numpy's name
+    """A vector or matrix norm, as ``numpy.linalg.norm`` (with its ``axis`` and ``keepdims``).
 
     Vectors: ``ord`` 2 (``None``), 1, ``inf``, ``-inf`` or any ``p > 0``; ``inf`` is
     ``max |x_i|`` (a tie splits the subgradient equally, see :func:`max`).  Matrices:
-    ``"fro"`` (``None``), 1 (largest column sum), ``inf`` (largest row sum), ``"nuc"`` (the sum
-    of the singular values), 2 and −2 (the largest and smallest singular value).  At ``x = 0`` the gradient of a p-norm
-    is the subgradient 0 (as PyTorch gives; ``jax.grad`` of ``jnp.linalg.norm`` gives NaN).
+    ``"fro"`` (``None``), 1 and −1 (largest and smallest column sum), ``inf`` and ``-inf`` (row
+    sums), ``"nuc"`` (the sum of the singular values), 2 and −2 (the largest and smallest
+    singular value).  ``axis=None`` with ``ord=None`` is the 2-norm of every entry (any number
+    of axes).  At ``x = 0`` the gradient of a whole p-norm is the subgradient 0 (as PyTorch gives;
+    ``jax.grad`` of ``jnp.linalg.norm`` gives NaN).  ``axis`` (an int: vector norms along it; a
+    pair: matrix norms of those two axes, the others batch) builds the norm from sums, ``max``,
+    ``min`` and the singular values; there a zero slice's 2- or p-norm has the gradient NaN
+    (√ at 0, as JAX), except where the axes are all of ``x`` in order, which is the whole norm.
 
     >>> import numpy as np, tensorcalc as tc
     >>> x = tc.var("x", (2,))
@@ -181,10 +186,36 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
     [5.0, 7.0, 4.0]
     >>> tc.evaluate(tc.grad(tc.norm(x), x), x=np.array([3.0, -4.0]))  # x / |x|
     array([ 0.6, -0.8])
+    >>> X = tc.var("X", (2, 2))
+    >>> tc.evaluate(tc.norm(X, axis=1), X=np.array([[3.0, 4.0], [0.0, 2.0]]))
+    array([5., 2.])
     """
     x = as_expr(x)
+    axes = tuple(range(x.ndim)) if axis is None else _norm_axes(x, axis)
+    if axis is None or axes == tuple(range(x.ndim)):
+        result = _whole_norm(x, ord)
+    elif len(axes) == 2 and x.ndim == 2:  # axis=(1, 0): the matrix norm of Xᵀ
+        result = _whole_norm(transpose(x), ord)
+    elif len(axes) == 1:
+        result = _vector_norm_along(x, ord, axes[0])
+    else:
+        result = _matrix_norm_along(x, ord, axes)
+    return keep_axes(result, x.shape, set(axes)) if keepdims else result
+
+
+def _norm_axes(x, axis) -> tuple:
+    """``axis`` as one or two distinct non-negative axes, in the order given."""
+    given = (axis,) if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool) \
+        else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if given is None or len(given) not in (1, 2):
+        raise ShapeError(f"norm: axis={axis!r} must be an int or a pair of ints")
+    _normalize_axes("norm", x, given)  # checks range, type and repeats
+    return tuple(int(a) % x.ndim for a in given)
+
+
+def _whole_norm(x, ord):  # noqa: A002 - numpy's name
     magnitude = apply_function("abs", x)
-    if x.ndim == 1:
+    if x.ndim == 1 or (ord is None and x.ndim != 2):
         if ord is None or ord == 2:
             return Operation("norm", [x], 2.0)
         if ord == 1:
@@ -193,22 +224,54 @@ def norm(x, ord=None):  # noqa: A002 - numpy's name
             return max(magnitude)
         if ord == -np.inf:
             return min(magnitude)
-        if isinstance(ord, (int, float)) and not isinstance(ord, bool) and ord > 0:
+        if _positive_number(ord):
             return Operation("norm", [x], float(ord))
         raise ShapeError(f"norm: ord={ord!r} is not a vector norm (use 1, 2, inf, -inf or p > 0)")
     if x.ndim == 2:
         if ord is None or ord == "fro":
             return Operation("norm", [x], 2.0)
-        if ord == 1:
-            return max(total(magnitude, axis=0))
-        if ord == np.inf:
-            return max(total(magnitude, axis=1))
-        if ord == "nuc":  # ∂‖X‖_*/∂X = UVᵀ
-            return total(svdvals(x))
-        if ord in (2, -2):  # ∂σ_max/∂X = u₁v₁ᵀ; a repeated extreme value splits, as max does
-            return (max if ord == 2 else min)(svdvals(x))
-        raise ShapeError(f"norm: ord={ord!r} is not a matrix norm (use 'fro', 1 or inf)")
-    raise ShapeError(f"norm: needs a vector or a matrix, got shape {x.shape}")
+        return _matrix_norm_along(x, ord, (0, 1))
+    raise ShapeError(f"norm: ord={ord!r} needs a vector or a matrix (or axis=), got shape {x.shape}")
+
+
+def _positive_number(ord) -> bool:  # noqa: A002 - numpy's name
+    return isinstance(ord, (int, float, np.integer, np.floating)) and not isinstance(ord, bool) \
+        and 0 < ord < np.inf
+
+
+def _vector_norm_along(x, ord, a):  # noqa: A002 - numpy's name
+    magnitude = apply_function("abs", x)
+    if ord is None or ord == 2:
+        return apply_function("sqrt", total(x * x, axis=a))
+    if ord == 1:
+        return total(magnitude, axis=a)
+    if ord == np.inf:
+        return max(magnitude, axis=a)
+    if ord == -np.inf:
+        return min(magnitude, axis=a)
+    if _positive_number(ord):
+        p = float(ord)
+        return apply_function("pow", total(apply_function("pow", magnitude, p), axis=a), 1.0 / p)
+    raise ShapeError(f"norm: ord={ord!r} is not a vector norm (use 1, 2, inf, -inf or p > 0)")
+
+
+def _matrix_norm_along(x, ord, axes):  # noqa: A002 - numpy's name
+    """The matrix norm of rows ``axes[0]`` and columns ``axes[1]``; the other axes batch."""
+    order = [a for a in range(x.ndim) if a not in axes] + list(axes)
+    y = transpose(x, tuple(order)) if order != list(range(x.ndim)) else x
+    rows, columns = y.ndim - 2, y.ndim - 1
+    magnitude = apply_function("abs", y)
+    if ord is None or ord == "fro":
+        return apply_function("sqrt", total(y * y, axis=(rows, columns)))
+    if ord in (1, -1):  # the largest (smallest) column sum
+        return (max if ord == 1 else min)(total(magnitude, axis=rows), axis=rows)
+    if ord in (np.inf, -np.inf):  # the largest (smallest) row sum
+        return (max if ord == np.inf else min)(total(magnitude, axis=columns), axis=rows)
+    if ord == "nuc":  # ∂‖X‖_*/∂X = UVᵀ
+        return total(svdvals(y), axis=rows)
+    if ord in (2, -2):  # ∂σ_max/∂X = u₁v₁ᵀ; a repeated extreme value splits, as max does
+        return (max if ord == 2 else min)(svdvals(y), axis=rows)
+    raise ShapeError(f"norm: ord={ord!r} is not a matrix norm (use 'fro', 'nuc', ±1, ±2 or ±inf)")
 
 
 def norm1(x):

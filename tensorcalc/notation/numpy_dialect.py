@@ -10,22 +10,12 @@ import numpy as np
 
 from ..errors import ParseError, TensorCalcError, closest
 from ..expression import construct as c
-from ..expression.functions import FUNCTIONS
-from ..expression.layout import kron
-from ..expression.pairwise import (arctan2, fmod, hypot, logaddexp, logaddexp2, maximum, minimum,
-                                   mod)
-from ..expression.elementwise_names import deg2rad, rad2deg, reciprocal, square
-from ..expression.reductions import norm
-from ..expression.arrangement import squeeze, tril, triu
-from ..expression.indexing import concatenate, diff, expand_dims, flip, hstack, stack, vstack
-from ..expression.linalg import det, inv, solve
-from ..expression.diagonals import diagonal, trace
-from ..expression.reductions import max as _max, min as _min
-from ..expression.statistics import std, variance
-from ..expression.scans import cumprod, cumsum, partition, prod, sort
-from ..expression.decompositions import cholesky, eigvalsh, pinv, svd
+from ..expression.functions import FUNCTIONS as ROWS
+from ..expression.indexing import concatenate, hstack, stack, vstack
 from .builder import _divide, _finite, _power, _Terms
-from .typer import _checked_shape, _diag, _elementwise_row, _fold
+from .numpy_signatures import (CONSTANT_HINTS, FUNCTIONS, METHODS, Outputs, Unavailable,
+                               constant_problem, shown)
+from .typer import _checked_shape, _elementwise_row, _fold
 
 
 # ---------------------------------------------------------------------------
@@ -42,100 +32,13 @@ _NODE_WORDS = {"Lambda": "a lambda", "ListComp": "a comprehension",
                "JoinedStr": "an f-string", "Await": "await", "Yield": "yield"}
 _ALIASES = {"absolute": "abs", "fabs": "abs"}
 _NUMPY_CONSTANTS = {"pi": np.pi, "e": np.e}
-_METHODS = ("sum", "mean", "trace", "diagonal", "dot", "transpose", "prod", "cumsum", "cumprod")
-_SECOND_LITERAL = {"transpose": "axes", "partition": "kth"}  # np.transpose(x, (1, 0)), np.partition(x, 2)
-
-
-def _numpy_diag(x):
-    if x.ndim not in (1, 2):
-        raise ParseError(f"np.diag: needs a 1-D or 2-D array, got shape {x.shape}")
-    return _diag(x, None)
-
-
-def _dot(a, b):
-    if a.ndim == 0 or b.ndim == 0:
-        return a * b
-    if a.ndim > 2 or b.ndim > 2:
-        raise ParseError(f"np.dot: arrays of more than 2 axes (shapes {a.shape} and {b.shape}) are "
-                         "not supported; use np.einsum or @")
-    return c.matmul(a, b)
-
-
-def _outer(a, b):
-    if a.ndim != 1 or b.ndim != 1:
-        raise ParseError(f"np.outer: only 1-D arrays are supported, got shapes {a.shape} and {b.shape}")
-    return c.einsum("i,j->ij", a, b)
-
-
-# numpy names read as compositions of the engine's own nodes (printed as those nodes), and numpy's
-# binary functions (rows of expression/pairwise.py)
-_COMPOSED = {
-    "square": (1, (), square),
-    "reciprocal": (1, (), reciprocal),
-    "deg2rad": (1, (), deg2rad),
-    "rad2deg": (1, (), rad2deg),
-    "logaddexp": (2, (), logaddexp),
-    "logaddexp2": (2, (), logaddexp2),
-    "arctan2": (2, (), arctan2),
-    "hypot": (2, (), hypot),
-    "mod": (2, (), mod),
-    "remainder": (2, (), mod),
-    "fmod": (2, (), fmod),
-    "var": (1, ("axis", "ddof", "keepdims"), variance),
-    "std": (1, ("axis", "ddof", "keepdims"), std),
-    "max": (1, ("axis", "keepdims"), _max), "amax": (1, ("axis", "keepdims"), _max),
-    "min": (1, ("axis", "keepdims"), _min), "amin": (1, ("axis", "keepdims"), _min),
-}
-
-# name: (number of array arguments, keywords allowed, build(*arrays, **keywords))
-_NUMPY_FUNCTIONS = {
-    "sum": (1, ("axis", "keepdims"), c.sum),
-    "mean": (1, ("axis", "keepdims"), c.mean),
-    "trace": (1, ("offset", "axis1", "axis2"), trace),
-    "diagonal": (1, ("offset", "axis1", "axis2"), diagonal),
-    "diag": (1, (), _numpy_diag),
-    "transpose": (1, ("axes",), c.transpose),
-    "dot": (2, (), _dot),
-    "matmul": (2, (), c.matmul),
-    "outer": (2, (), _outer),
-    "power": (2, (), c.power),
-    "linalg.det": (1, (), det),
-    "linalg.inv": (1, (), inv),
-    # the Python API's names that numpy has too (tensorcalc/notation/vocabulary.py for the text)
-    "linalg.solve": (2, (), solve),
-    "linalg.norm": (1, ("ord",), norm),
-    "kron": (2, (), kron),
-    "maximum": (2, (), maximum),
-    "minimum": (2, (), minimum),
-    "flip": (1, ("axis",), flip),
-    "diff": (1, ("axis",), diff),
-    "expand_dims": (1, ("axis",), expand_dims),
-    "squeeze": (1, ("axis",), squeeze),
-    "triu": (1, ("k",), triu),
-    "tril": (1, ("k",), tril),
-    "prod": (1, ("axis", "keepdims"), prod),
-    "cumsum": (1, ("axis",), cumsum),
-    "cumprod": (1, ("axis",), cumprod),
-    "sort": (1, ("axis",), sort),
-    "partition": (1, ("kth", "axis"), partition),
-    **_COMPOSED,
-    "linalg.cholesky": (1, (), cholesky),
-    "linalg.eigvalsh": (1, (), eigvalsh),
-    "linalg.pinv": (1, (), pinv),
-    "linalg.svd": (1, ("compute_uv", "full_matrices"), lambda x, **k: _svd_values(x, **k)),
-}
-
+_LITERAL_CONSTANTS = {**_NUMPY_CONSTANTS, "inf": np.inf}  # np.inf as an argument (ord=np.inf)
+_METHOD_LIST = ", ".join(METHODS)
+_SCIPY_ROOTS = ("scipy", "sp")
 
 # functions of a list of arrays: np.concatenate([a, b], axis=0)
 _SEQUENCE_FUNCTIONS = {"concatenate": concatenate, "stack": stack, "hstack": hstack,
                        "vstack": vstack}
-
-
-def _svd_values(x, compute_uv=True, full_matrices=True):
-    if compute_uv:  # a tuple (U, S, Vh) is not one expression
-        raise ParseError("np.linalg.svd: the numpy dialect reads one expression; pass "
-                         "compute_uv=False for the singular values (tc.svd(X) gives U, s, Vt)")
-    return svd(x, compute_uv=False)
 
 
 class _NumpyReader:
@@ -194,6 +97,9 @@ class _NumpyReader:
                 stack.append((node, True))
                 stack.extend((child, False) for child in reversed(operands))
                 continue
+            for child in operands:
+                if isinstance(values[child], Outputs) and not self.picks(node):
+                    raise self.several(values[child], child)
             try:
                 if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
                         and not all(isinstance(values[child], float) for child in operands):
@@ -208,7 +114,20 @@ class _NumpyReader:
                 start, end = self.operator_span(node) if isinstance(node, ast.BinOp) else self.span(node)
                 raise ParseError(reason, self.text, start, end) from None
         result = _Terms.total(values[self.tree.body])
+        if isinstance(result, Outputs):
+            raise self.several(result, self.tree.body)
         return c.const(result) if isinstance(result, float) else result
+
+    @staticmethod
+    def picks(node) -> bool:
+        """Whether ``node`` picks one output of a tuple: ``[1]`` or a field, ``.logabsdet``."""
+        return isinstance(node, ast.Subscript) or (isinstance(node, ast.Attribute) and node.attr != "T")
+
+    def several(self, outputs: Outputs, node) -> ParseError:
+        what = f"a tuple ({', '.join(outputs.fields)})" if outputs.fields else \
+            f"a list of {len(outputs)} arrays"
+        return self.error(f"{outputs.function} returns {what}; the numpy dialect reads one "
+                          f"expression: pick one, as {outputs.function}(...)[0]{outputs.hint}", node)
 
     def operands(self, node) -> list:
         """The sub-nodes that are values; anything off the whitelist is an error here."""
@@ -229,26 +148,61 @@ class _NumpyReader:
                     return []
                 raise self.error(f"np.{node.attr} is not a constant here; call numpy functions, "
                                  f"as np.{node.attr}(...)", node)
-            if node.attr != "T":
-                raise self.error(f"attribute .{node.attr} is not supported; only .T and the "
-                                 f"methods {', '.join(_METHODS)} are", node)
+            if node.attr != "T" and not isinstance(node.value, ast.Call):  # a call: a field?
+                raise self.unknown_attribute(node)
             return [node.value]
         if isinstance(node, ast.Call):
-            name, receiver, args = self.call_parts(node)
-            if name in _SEQUENCE_FUNCTIONS:  # np.concatenate([a, b], axis=1): the list's items
-                return list(args[0].elts)
-            return ([receiver] if receiver is not None else []) + args
+            return [array for array in self.call_parts(node)[1] if array is not None]
         if isinstance(node, ast.Subscript):  # x[1:3, ::-1, None, [0, 2]]: the key is a literal
             return [node.value]
         word = _NODE_WORDS.get(type(node).__name__, type(node).__name__)
         raise self.error(f"{word} is not supported in the numpy dialect, which reads arithmetic "
                          "(+ - * / ** @), .T, numbers, variables and calls of np.<function>", node)
 
+    def unknown_attribute(self, node) -> ParseError:
+        return self.error(f"attribute .{node.attr} is not supported; only .T and the methods "
+                          f"{_METHOD_LIST} are", node)
+
     def numpy_name(self, node) -> bool:
         return isinstance(node, ast.Name) and node.id in ("np", "numpy") and node.id not in self.types
 
     def call_parts(self, node: ast.Call) -> tuple:
-        """(function name, receiver of a method call or None, value arguments)."""
+        """(function name, the array arguments' nodes (``None`` where not given), the constant
+        arguments' nodes by numpy's parameter names)."""
+        name, receiver = self.function_name(node)
+        if name in _SEQUENCE_FUNCTIONS:
+            allowed = ("axis",) if name in ("concatenate", "stack") else ()
+            for keyword in node.keywords:
+                if keyword.arg not in allowed:
+                    raise self.error(f"np.{name}: keyword {keyword.arg}= is not supported", keyword)
+            if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)) \
+                    or not node.args[0].elts:
+                raise self.error(f"np.{name} takes one list of arrays, as np.{name}([a, b])", node)
+            return name, list(node.args[0].elts), {k.arg: k.value for k in node.keywords}
+        for arg in node.args:
+            if isinstance(arg, ast.Starred):
+                raise self.error("'*' unpacking is not supported", arg)
+        if name in FUNCTIONS:
+            return (name, *self.bind(name, node, receiver))
+        if node.keywords:  # the elementwise rows and einsum take none
+            keyword = node.keywords[0]
+            raise self.error(f"np.{name}: {self.keyword_word(keyword)} is not supported", keyword)
+        if name == "einsum":
+            args = node.args
+            if not args or not (isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
+                raise self.error("np.einsum: the first argument must be a string literal such as "
+                                 "'ij,j->i'", node)
+            return name, list(args[1:]), {}
+        if len(node.args) != 1:
+            raise self.error(f"np.{name} takes 1 array argument, got {len(node.args)}", node)
+        return name, list(node.args), {}
+
+    @staticmethod
+    def keyword_word(keyword) -> str:
+        return f"keyword {keyword.arg}=" if keyword.arg else "'**' unpacking"
+
+    def function_name(self, node: ast.Call) -> tuple:
+        """(the table's name of the function called, the receiver of a method call or None)."""
         func = node.func
         path, root = [], func
         while isinstance(root, ast.Attribute):
@@ -256,7 +210,13 @@ class _NumpyReader:
             root = root.value
         if isinstance(root, ast.Name) and path and root.id not in self.types:
             dotted = ".".join([root.id, *path])
-            if not self.numpy_name(root):  # jnp.sum(x), torch.exp(x), scipy.special.expit(x)
+            if root.id in _SCIPY_ROOTS:  # scipy.linalg.expm(X), sp.linalg.expm(X)
+                name = ".".join(["scipy", *path])
+                if name not in FUNCTIONS:
+                    raise self.error(f"{dotted} is not supported; of scipy the numpy dialect reads "
+                                     "scipy.linalg.expm", func)
+                return name, None
+            if not self.numpy_name(root):  # jnp.sum(x), torch.exp(x)
                 raise self.error(f"unknown name {root.id!r} in {dotted}(...): the numpy dialect "
                                  "calls numpy's functions as np.<function>(...) (or "
                                  f"numpy.<function>); if {root.id} is a variable, pass "
@@ -269,55 +229,75 @@ class _NumpyReader:
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute) \
                 and func.value.attr == "linalg" and self.numpy_name(func.value.value):
             name, receiver = f"linalg.{func.attr}", None
-        elif isinstance(func, ast.Attribute) and func.attr in _METHODS:
-            name, receiver = func.attr, func.value
+        elif isinstance(func, ast.Attribute) and func.attr in METHODS:
+            return METHODS[func.attr], func.value
         elif isinstance(func, ast.Attribute):
+            close = closest(func.attr, METHODS)
+            hint = f"; did you mean .{close[0]}()?" if close else ""
             raise self.error(f"method .{func.attr}() is not supported; the methods are "
-                             f"{', '.join(_METHODS)}", node)
-        elif isinstance(func, ast.Name) and (func.id in _NUMPY_FUNCTIONS or _elementwise_row(func.id)):
+                             f"{_METHOD_LIST}{hint}", node)
+        elif isinstance(func, ast.Name) and (func.id in FUNCTIONS or _elementwise_row(func.id)):
             raise self.error(f"call numpy functions through np, as np.{func.id}(...)", func)
         elif isinstance(func, ast.Name):
             raise self.error(f"calling {func.id}() is not supported; the numpy dialect calls only "
-                             "np.<function>(...) and the methods " + ", ".join(_METHODS), func)
+                             f"np.<function>(...) and the methods {_METHOD_LIST}", func)
         else:
             raise self.error("only np.<function>(...) and method calls are supported", func)
         name = _ALIASES.get(name, name)
-        if name in _SEQUENCE_FUNCTIONS:
-            allowed = ("axis",) if name in ("concatenate", "stack") else ()
-            for keyword in node.keywords:
-                if keyword.arg not in allowed:
-                    raise self.error(f"np.{name}: keyword {keyword.arg}= is not supported", keyword)
-            if len(node.args) != 1 or not isinstance(node.args[0], (ast.List, ast.Tuple)) \
-                    or not node.args[0].elts:
-                raise self.error(f"np.{name} takes one list of arrays, as np.{name}([a, b])", node)
-            return name, None, list(node.args)
-        if name not in _NUMPY_FUNCTIONS and name != "einsum" and not _elementwise_row(name):
-            known = [*_NUMPY_FUNCTIONS, "einsum", *(n for n in FUNCTIONS if _elementwise_row(n))]
+        if name not in FUNCTIONS and name not in _SEQUENCE_FUNCTIONS and name != "einsum" \
+                and not _elementwise_row(name):
+            known = [*FUNCTIONS, *_SEQUENCE_FUNCTIONS, "einsum",
+                     *(n for n in ROWS if _elementwise_row(n))]
             close = closest(name, known)
-            hint = f"; did you mean np.{close[0]}?" if close else ""
+            hint = f"; did you mean {shown(close[0])}?" if close else ""
             raise self.error(f"unknown or unsupported function np.{name}{hint}", func)
-        for arg in node.args:
-            if isinstance(arg, ast.Starred):
-                raise self.error("'*' unpacking is not supported", arg)
-        allowed = _NUMPY_FUNCTIONS[name][1] if name in _NUMPY_FUNCTIONS else ()
+        return name, receiver
+
+    def bind(self, name: str, node: ast.Call, receiver) -> tuple:
+        """numpy's parameters bound to the call's arguments, as Python binds them: (the array
+        arguments in parameter order, ``None`` where not given; the constants by name)."""
+        signature = FUNCTIONS[name]
+        called = shown(name) if receiver is None else f"the method .{node.func.attr}"
+        positional = list(node.args)
+        if signature.collects and receiver is not None and len(positional) > 1:
+            collected = ast.Tuple(elts=positional, ctx=ast.Load())  # x.reshape(2, 3)
+            positional = [ast.copy_location(collected, positional[0])]
+            collected.end_lineno, collected.end_col_offset = \
+                node.args[-1].end_lineno, node.args[-1].end_col_offset
+        positional = ([receiver] if receiver is not None else []) + positional
+        parameters, only_arrays = signature.parameters, signature.arrays == signature.parameters
+        if len(positional) > len(parameters):
+            raise self.error(self.count_problem(called, signature, len(positional)), node)
+        bound = dict(zip(parameters, positional))
+        allowed = signature.names[1:]
         for keyword in node.keywords:
             if keyword.arg not in allowed:
-                word = f"keyword {keyword.arg}=" if keyword.arg else "'**' unpacking"
-                raise self.error(f"np.{name}: {word} is not supported"
+                raise self.error(f"{called}: {self.keyword_word(keyword)} is not supported"
                                  + (f" (it takes {', '.join(allowed)})" if allowed else ""), keyword)
-        args = list(node.args)
-        if name == "einsum":
-            if not args or not (isinstance(args[0], ast.Constant) and isinstance(args[0].value, str)):
-                raise self.error("np.einsum: the first argument must be a string literal such as "
-                                 "'ij,j->i'", node)
-            return name, receiver, args[1:]
-        if name in _SECOND_LITERAL and receiver is None and len(args) == 2:
-            return name, receiver, args[:1]  # np.transpose(x, (1, 0)): axes read as a literal
-        count = _NUMPY_FUNCTIONS[name][0] if name in _NUMPY_FUNCTIONS else 1
-        if len(args) + (receiver is not None) != count:
-            raise self.error(f"np.{name} takes {count} array argument{'s' * (count > 1)}, got "
-                             f"{len(args) + (receiver is not None)}", node)
-        return name, receiver, args
+            if keyword.arg in bound:
+                raise self.error(f"{called}: {keyword.arg} is given twice", keyword)
+            bound[keyword.arg] = keyword.value
+        missing = [p for p in parameters[:signature.required] if p not in bound]
+        if missing:
+            raise self.error(self.count_problem(called, signature, len(positional))
+                             if only_arrays else f"{called}: missing argument {missing[0]}", node)
+        for p in parameters[:signature.required]:
+            if p in signature.arrays and self.is_none(bound[p]):
+                raise self.error(f"{called}: {p} must be an array, got None", bound[p])
+        arrays = [None if self.is_none(bound.get(p)) else bound.get(p) for p in signature.arrays]
+        return arrays, {p: bound[p] for p in bound if p not in signature.arrays}
+
+    @staticmethod
+    def count_problem(called: str, signature, given: int) -> str:
+        if signature.arrays == signature.parameters:
+            count = len(signature.parameters)
+            return f"{called} takes {count} array argument{'s' * (count > 1)}, got {given}"
+        return (f"{called} takes at most {len(signature.parameters)} positional arguments "
+                f"({', '.join(signature.parameters)}), got {given}")
+
+    @staticmethod
+    def is_none(node) -> bool:
+        return node is None or (isinstance(node, ast.Constant) and node.value is None)
 
     def build(self, node, args: list):
         if isinstance(node, ast.Constant):
@@ -343,32 +323,72 @@ class _NumpyReader:
         if isinstance(node, ast.UnaryOp):
             return -args[0] if isinstance(node.op, ast.USub) else args[0]
         if isinstance(node, ast.Attribute):
-            return _NUMPY_CONSTANTS[node.attr] if not args else c.transpose(args[0])
+            if not args:
+                return _NUMPY_CONSTANTS[node.attr]
+            if isinstance(args[0], Outputs):
+                if node.attr not in args[0].fields:
+                    raise self.error(f"{args[0].function}(...) has no field .{node.attr}; its "
+                                     f"fields are {', '.join(args[0].fields) or 'none'}", node)
+                return self.chosen(args[0][args[0].fields.index(node.attr)], node)
+            if node.attr != "T":
+                raise self.unknown_attribute(node)
+            return c.transpose(args[0])
         if isinstance(node, ast.BinOp):
             return self.binop(node, *args)
         if isinstance(node, ast.Subscript):
+            if isinstance(args[0], Outputs):
+                return self.pick(args[0], node)
             return c.as_expr(args[0])[self.key(node.slice)]
-        name, receiver, _ = self.call_parts(node)
-        name = _ALIASES.get(name, name)
+        return self.call(node, args)
+
+    def call(self, node: ast.Call, args: list):
+        name, arrays, constants = self.call_parts(node)
+        given = iter(args)
+        values = [None if array is None else next(given) for array in arrays]
         if name in _SEQUENCE_FUNCTIONS:
             keywords = {k.arg: self.literal(k.value) for k in node.keywords}
-            return _SEQUENCE_FUNCTIONS[name]([c.as_expr(a) for a in args], **keywords)
+            return _SEQUENCE_FUNCTIONS[name]([c.as_expr(a) for a in values], **keywords)
         if name == "einsum":
-            return c.einsum(node.args[0].value, *args)
-        if name not in _NUMPY_FUNCTIONS:
-            if isinstance(args[0], float):
+            return c.einsum(node.args[0].value, *values)
+        if name not in FUNCTIONS:
+            if isinstance(values[0], float):
                 with np.errstate(all="ignore"):
-                    value = float(FUNCTIONS[name].numpy(np.float64(args[0]), None))
+                    value = float(ROWS[name].numpy(np.float64(values[0]), None))
                 return _finite(value, ast.unparse(node))
-            return c.apply_function(name, args[0])
-        keywords = {k.arg: self.literal(k.value) for k in node.keywords}
-        if name in _SECOND_LITERAL and receiver is None and len(node.args) == 2:
-            keywords[_SECOND_LITERAL[name]] = self.literal(node.args[1])
-        if name == "power" and all(isinstance(a, float) for a in args):
-            return _finite(_fold("^", *args), ast.unparse(node))
+            return c.apply_function(name, values[0])
+        if name == "power" and all(isinstance(a, float) for a in values):
+            return _finite(_fold("^", *values), ast.unparse(node))
         if name == "power":
-            return _power(*args)
-        return _NUMPY_FUNCTIONS[name][2](*(c.as_expr(a) for a in args), **keywords)
+            return _power(*values)
+        keywords = {p: self.constant(name, p, value) for p, value in constants.items()}
+        try:
+            return FUNCTIONS[name].build(*(None if a is None else c.as_expr(a) for a in values),
+                                         **keywords)
+        except TensorCalcError:
+            raise
+        except (TypeError, ValueError) as error:  # constants of the right kinds that do not fit
+            raise self.error(f"{shown(name)}: cannot read these arguments: {error}", node) from None
+
+    def constant(self, name: str, parameter: str, node):
+        """A constant argument, checked against the kind its parameter takes."""
+        value = self.literal(node, CONSTANT_HINTS.get((name, parameter)))
+        problem = constant_problem(name, parameter, value)
+        if problem:
+            raise self.error(problem, node)
+        return value
+
+    def pick(self, outputs: Outputs, node: ast.Subscript):
+        """One output of a tuple-valued function: ``np.linalg.slogdet(X)[1]``."""
+        index = self.integer(node.slice)
+        if not -len(outputs) <= index < len(outputs):
+            raise self.error(f"{outputs.function} returns {len(outputs)} outputs; index {index} "
+                             "is out of range", node.slice)
+        return self.chosen(outputs[index], node)
+
+    def chosen(self, output, node):
+        if isinstance(output, Unavailable):
+            raise self.error(output.reason, node)
+        return output
 
     def binop(self, node: ast.BinOp, a, b):
         symbol = _BINOPS[type(node.op)]
@@ -409,17 +429,25 @@ class _NumpyReader:
                              "... or a list of integers", node)
         return value
 
-    def literal(self, node):
-        """A keyword's value: an int, a tuple of ints, True/False or None."""
-        if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, (bool, int))):
+    def literal(self, node, hint: str | None = None):
+        """A constant argument: an int, a float, a string, True/False/None, np.inf, or a
+        tuple or list of them (``axis=(0, 1)``, ``pad_width=((1, 0), (0, 2))``)."""
+        if isinstance(node, ast.Constant) and (node.value is None or isinstance(
+                node.value, (bool, int, float, str))):
             return node.value
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) \
-                and isinstance(node.operand, ast.Constant) and type(node.operand.value) is int:
-            return -node.operand.value
-        if isinstance(node, ast.Tuple):
-            return tuple(self.literal(item) for item in node.elts)
-        raise self.error("expected an integer, a tuple of integers, True, False or None", node)
-
+        if isinstance(node, ast.Attribute) and self.numpy_name(node.value) \
+                and node.attr in _LITERAL_CONSTANTS:
+            return _LITERAL_CONSTANTS[node.attr]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            value = self.literal(node.operand, hint)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return -value
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = [self.literal(item, hint) for item in node.elts]
+            return tuple(items) if isinstance(node, ast.Tuple) else items
+        raise self.error(hint or "expected an integer, a tuple of integers, True, False or None "
+                         "(a constant written out: also a list, a number, a string or np.inf)",
+                         node)
 
 def _parse_numpy(text: str, types: dict):
     return _NumpyReader(text, types).read()
