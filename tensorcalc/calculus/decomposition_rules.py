@@ -7,6 +7,8 @@
   ``X̄ = U diag(s̄) Vᵀ`` for ``s`` (at any rank: ``∂‖X‖_*/∂X = UVᵀ``), and with
   ``F_ij = 1/(s_j² − s_i²)``: ``U (F ∘ (UᵀŪ − ŪᵀU)) S Vᵀ + (I − UUᵀ) Ū S⁻¹ Vᵀ`` for ``U``,
   ``U S (F ∘ (VᵀV̄ − V̄ᵀV)) Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ)`` for ``V``.
+* ``qr`` (reduced, m ≥ n; Walter & Lehmann 2018, Liao et al. 2019): ``X̄ = (Q̄ + Q copyltu(M)) R⁻ᵀ``,
+  ``M = R R̄ᵀ − Q̄ᵀ Q``, ``copyltu(M) = tril(M) + tril(M, −1)ᵀ``.
 * ``cholesky`` (Murray 2016, "Differentiation of the Cholesky decomposition"):
   ``X̄ = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``, ``Φ`` the lower triangle with the diagonal halved.
 * ``spectral_gaps`` ``F_ij = 1/(w_j − w_i)``: ``dF_ij = −F_ij² (dw_j − dw_i)``.
@@ -33,7 +35,7 @@ def _none(node, k, adjoint, n_extra):
 def _packed(name):
     def vjp(node, k, adjoint, n_extra):
         raise DifferentiationError(f"{name}: the packed factorization is internal; differentiate "
-                                   "its outputs (eigh, svd) instead")
+                                   "its outputs (eigh, svd, qr, lu) instead")
     return vjp
 
 
@@ -129,6 +131,58 @@ defvjp("svd_factor", _packed("svd"))
 defvjp("svd_u", _svd_u_vjp)
 defvjp("svd_s", _svd_s_vjp)
 defvjp("svd_vt", _svd_vt_vjp)
+
+
+# ---------------------------------------------------------------------------
+# qr (m ≥ n, full column rank; Walter & Lehmann 2018, Liao et al. 2019; JAX's qr_jvp_rule):
+# X̄ = (Q̄ + Q copyltu(M)) R⁻ᵀ, M = R R̄ᵀ − Q̄ᵀ Q, copyltu(M) = tril(M) + tril(M, −1)ᵀ.  Only R̄'s
+# upper triangle enters (M's lower triangle reads it alone).  The rule holds for any smooth branch
+# of the factorization, so for numpy's signs of R's diagonal.
+
+
+def _qr_parts(node):
+    x, packed = node.operands
+    m, n = x.shape[-2:]
+    if m < n:
+        raise DifferentiationError(f"qr: the derivative of the QR factorization of a wide X "
+                                   f"({m}×{n}, fewer rows than columns) is not available; it "
+                                   "needs m ≥ n (factor Xᵀ instead)")
+    r = Operation("qr_r", [x, packed])
+    lower = np.tril(np.ones((n, n)))
+    return (x, Operation("qr_q", [x, packed]), r, Operation("triangular_inverse", [r], "qr"),
+            Const(lower), Const(lower - np.eye(n)))
+
+
+def _qr_q_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, q, r, r_inverse, lower, strict = _qr_parts(node)
+    nb = x.ndim - 2
+    return add(_ein("*~aj,~bj->*~ab", [adjoint, r_inverse], n_extra, nb),
+               _ein("*~ci,~ai,ij,~cj,~bj->*~ab", [adjoint, q, lower, q, r_inverse], n_extra, nb,
+                    -1.0),
+               _ein("*~cj,~ai,ji,~ci,~bj->*~ab", [adjoint, q, strict, q, r_inverse], n_extra, nb,
+                    -1.0))
+
+
+def _qr_r_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, q, r, r_inverse, lower, strict = _qr_parts(node)
+    nb = x.ndim - 2
+    return add(_ein("*~jk,~ai,ij,~ik,~bj->*~ab", [adjoint, q, lower, r, r_inverse], n_extra, nb),
+               _ein("*~ik,~ai,ji,~jk,~bj->*~ab", [adjoint, q, strict, r, r_inverse], n_extra, nb))
+
+
+def _triangular_inverse_vjp(node, k, adjoint, n_extra):
+    """d(T⁻¹) = −T⁻¹ dT T⁻¹, so T̄ = −T⁻ᵀ G T⁻ᵀ (the chain goes on through T's selector)."""
+    return _ein("*~ij,~ia,~bj->*~ab", [adjoint, node, node], n_extra, node.ndim - 2, -1.0)
+
+
+defvjp("qr_factor", _packed("qr"))
+defvjp("qr_q", _qr_q_vjp)
+defvjp("qr_r", _qr_r_vjp)
+defvjp("triangular_inverse", _triangular_inverse_vjp)
 
 
 # ---------------------------------------------------------------------------

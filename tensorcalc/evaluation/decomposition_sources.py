@@ -40,6 +40,11 @@ register_source("svd_u", lambda codes, p: f"{codes[1]}[..., :{codes[0]}.shape[-2
 register_source("svd_s", lambda codes, p: f"{codes[1]}[..., {codes[0]}.shape[-2], :]")
 register_source("svd_vt", lambda codes, p: (f"np.swapaxes({codes[1]}[..., {codes[0]}.shape[-2] + 1:, "
                                             f":], -1, -2)"))
+register_source("qr_factor", lambda codes, p: (
+    f"(lambda q, r: np.concatenate([q, np.swapaxes(r, -1, -2)], axis=-2))(*np.linalg.qr({codes[0]}))"))
+register_source("qr_q", lambda codes, p: f"{codes[1]}[..., :{codes[0]}.shape[-2], :]")
+register_source("qr_r", lambda codes, p: f"np.swapaxes({codes[1]}[..., {codes[0]}.shape[-2]:, :], -1, -2)")
+register_source("triangular_inverse", lambda codes, p: f"np.linalg.inv({codes[0]})")
 register_source("spectral_gaps", _gaps)
 register_source("cholesky", lambda codes, p: f"np.linalg.cholesky({_SYM.format(codes[0])})")
 register_source("pinv", lambda codes, p: f"np.linalg.pinv({codes[0]})")

@@ -228,6 +228,20 @@ SINGULAR_POINTS: dict = {
     "svd_vt": Convention((SingularPoint(
         "repeated singular values (X = I)", "numpy's Vᵀ", "SingularMatrixError", (np.eye(2),),
         np.eye(2), _SINGULAR, lambda tc, X: tc.svd(X)[2], peers="JAX: NaN/inf"),)),
+    "qr_factor": Convention((), "the packed factorization; its outputs' rows state the points"),
+    "qr_q": Convention((SingularPoint(
+        "X rank-deficient (a zero on R's diagonal)", "numpy's Q", "SingularMatrixError",
+        (np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]),), np.eye(3, 2), _SINGULAR,
+        lambda tc, X: tc.qr(X)[0], peers="JAX: NaN/inf"),)),
+    "qr_r": Convention((SingularPoint(
+        "X rank-deficient (a zero on R's diagonal)", "numpy's R", "SingularMatrixError",
+        (np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]),), np.diag([1.0, 0.0]), _SINGULAR,
+        lambda tc, X: tc.qr(X)[1], peers="JAX: NaN/inf"),)),
+    "triangular_inverse": Convention((SingularPoint(
+        "a (numerically) zero diagonal entry: T_ii ≤ 1e-12 max T_jj in size",
+        "SingularMatrixError naming qr or lu",
+        "SingularMatrixError", (np.array([[1.0, 2.0], [0.0, 0.0]]),), _SINGULAR, _SINGULAR,
+        lambda tc, T: tc.Operation("triangular_inverse", [T], "qr")),)),
     "spectral_gaps": Convention((SingularPoint(
         "repeated values w_i = w_j", "SingularMatrixError", "SingularMatrixError", (_a(1.0, 1.0),),
         _SINGULAR, _SINGULAR,

@@ -20,7 +20,7 @@ from ..expression.linalg import det, inv, solve
 from ..expression.diagonals import diagonal, trace
 from ..expression.reductions import max as _max, min as _min
 from ..expression.statistics import std, variance
-from ..expression.decompositions import cholesky, eigvalsh, pinv, svd
+from ..expression.decompositions import cholesky, eigvalsh, pinv, qr, svd
 from .builder import _divide, _finite, _power, _Terms
 from .typer import _checked_shape, _diag, _elementwise_row, _fold
 
@@ -118,6 +118,7 @@ _NUMPY_FUNCTIONS = {
     "linalg.cholesky": (1, (), cholesky),
     "linalg.eigvalsh": (1, (), eigvalsh),
     "linalg.pinv": (1, (), pinv),
+    "linalg.qr": (1, ("mode",), lambda x, mode="reduced": qr(x, mode)),  # a tuple: index it
     "linalg.svd": (1, ("compute_uv", "full_matrices"), lambda x, **k: _svd_values(x, **k)),
 }
 
@@ -191,6 +192,11 @@ class _NumpyReader:
                 stack.extend((child, False) for child in reversed(operands))
                 continue
             try:
+                tuples = [child for child in operands if isinstance(values[child], tuple)]
+                if tuples and not isinstance(node, ast.Subscript):
+                    raise self.error("np.linalg.qr(X) is a tuple (Q, R): take one factor, as "
+                                     "np.linalg.qr(X)[0] for Q or np.linalg.qr(X)[1] for R",
+                                     tuples[0])
                 if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Sub)) \
                         and not all(isinstance(values[child], float) for child in operands):
                     values[node] = _Terms.extend_by(values[node.left], values[node.right],
@@ -204,6 +210,10 @@ class _NumpyReader:
                 start, end = self.operator_span(node) if isinstance(node, ast.BinOp) else self.span(node)
                 raise ParseError(reason, self.text, start, end) from None
         result = _Terms.total(values[self.tree.body])
+        if isinstance(result, tuple):
+            raise ParseError("np.linalg.qr(X) is a tuple (Q, R), not one expression: take one "
+                             "factor, as np.linalg.qr(X)[0] for Q or np.linalg.qr(X)[1] for R",
+                             self.text)
         return c.const(result) if isinstance(result, float) else result
 
     def operands(self, node) -> list:
@@ -342,6 +352,12 @@ class _NumpyReader:
             return _NUMPY_CONSTANTS[node.attr] if not args else c.transpose(args[0])
         if isinstance(node, ast.BinOp):
             return self.binop(node, *args)
+        if isinstance(node, ast.Subscript) and isinstance(args[0], tuple):  # np.linalg.qr(X)[0]
+            key = self.key(node.slice)
+            if not isinstance(key, int) or not -len(args[0]) <= key < len(args[0]):
+                raise self.error(f"a tuple of {len(args[0])} factors takes one index, 0 to "
+                                 f"{len(args[0]) - 1}", node.slice)
+            return args[0][key]
         if isinstance(node, ast.Subscript):
             return c.as_expr(args[0])[self.key(node.slice)]
         name, receiver, _ = self.call_parts(node)
@@ -357,7 +373,8 @@ class _NumpyReader:
                     value = float(FUNCTIONS[name].numpy(np.float64(args[0]), None))
                 return _finite(value, ast.unparse(node))
             return c.apply_function(name, args[0])
-        keywords = {k.arg: self.literal(k.value) for k in node.keywords}
+        keywords = {k.arg: self.word(k.value) if k.arg == "mode" else self.literal(k.value)
+                    for k in node.keywords}
         if name == "transpose" and receiver is None and len(node.args) == 2:
             keywords["axes"] = self.literal(node.args[1])
         if name == "power" and all(isinstance(a, float) for a in args):
@@ -404,6 +421,12 @@ class _NumpyReader:
             raise self.error("an index is an integer literal, a slice of them (1:3, ::-1), None, "
                              "... or a list of integers", node)
         return value
+
+    def word(self, node) -> str:
+        """A keyword's string value (``mode="r"``)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        raise self.error("expected a string, as mode=\"r\"", node)
 
     def literal(self, node):
         """A keyword's value: an int, a tuple of ints, True/False or None."""
