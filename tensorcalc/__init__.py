@@ -33,7 +33,8 @@ from .expression.selection import clip, where
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
-from .expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, qr, slogdet, svd, svdvals
+from .expression.decompositions import (cholesky, eigh, eigvalsh, expm, lu, pinv, qr, slogdet, svd,
+                                        svdvals)
 from .calculus import decomposition_rules  # noqa: F401 - the decompositions' VJPs
 from .expression.linalg import det, diag, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
@@ -97,7 +98,7 @@ ceil = _make_function("ceil")
 round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
 
 __all__ = [
-    "cholesky", "eigh", "eigvalsh", "expm", "pinv", "qr", "slogdet", "svd", "svdvals",
+    "cholesky", "eigh", "eigvalsh", "expm", "lu", "pinv", "qr", "slogdet", "svd", "svdvals",
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
     "broadcast_to", "power", "apply_function", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
     "codegen",

@@ -1,4 +1,4 @@
-"""eigh, eigvalsh, svd, svdvals, qr, cholesky and the nuclear/spectral norms (issue 19): values
+"""eigh, eigvalsh, svd, svdvals, qr, lu, cholesky and the nuclear/spectral norms (issue 19): values
 against numpy, first and second derivatives against central differences along random directions
 at square, tall, wide and stacked shapes, gradients against JAX, the classic matrix forms as
 printed, generated code against numpy, the factorization computed once per program, and the
@@ -49,6 +49,10 @@ CASES = [  # (name, build, shape, kind)
     ("qr R stacked", lambda X: tc.qr(X)[1], (2, 3, 3), "any"),
     ("qr R mode r", lambda X: tc.qr(X, mode="r") ** 2, (5, 3), "any"),  # R² has no sign choice
     ("qr projector QQᵀ", lambda X: tc.qr(X)[0] @ tc.qr(X)[0].T, (4, 2), "any"),  # nor has QQᵀ
+    ("lu L", lambda X: tc.lu(X)[1], (3, 3), "any"),
+    ("lu U", lambda X: tc.lu(X)[2], (3, 3), "any"),
+    ("lu L stacked", lambda X: tc.lu(X)[1], (2, 4, 4), "any"),
+    ("lu U stacked", lambda X: tc.lu(X)[2], (2, 3, 3), "any"),
     ("cholesky", lambda X: tc.cholesky(X), (3, 3), "pd"),
     ("cholesky stacked", lambda X: tc.cholesky(X), (2, 3, 3), "pd"),
     ("nuclear norm", lambda X: tc.norm(X, "nuc"), (3, 2), "any"),
@@ -160,6 +164,48 @@ def test_qr_refusals_by_name():
         tc.qr(X, mode="complete")
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (3, 3), (5, 5), (2, 4, 4)])
+def test_lu_values_against_scipy_and_gradients_against_jax(shape):
+    scipy_linalg = pytest.importorskip("scipy.linalg")  # a reference here, not a dependency
+    X = tc.var("X", shape)
+    P, L, U = tc.lu(X)
+    x = RNG.standard_normal(shape)
+    flat = x.reshape((-1,) + shape[-2:])
+    for ours, theirs in zip((P, L, U), zip(*(scipy_linalg.lu(m) for m in flat))):
+        np.testing.assert_allclose(tc.evaluate(ours, X=x), np.reshape(theirs, shape), rtol=1e-12,
+                                   atol=1e-12)
+    a, b, c = (RNG.standard_normal(shape) for _ in range(3))
+    f = tc.sum(tc.const(a) * L) + tc.sum(tc.const(b) * U ** 3) + tc.sum(tc.const(c) * P)
+
+    def theirs(y):
+        p, low, up = jax.vmap(jax.scipy.linalg.lu)(y.reshape((-1,) + shape[-2:]))
+        return jnp.sum(a * low.reshape(shape)) + jnp.sum(b * up.reshape(shape) ** 3) + \
+            jnp.sum(c * p.reshape(shape))
+    np.testing.assert_allclose(tc.evaluate(tc.grad(f, X), X=x),
+                               np.asarray(jax.grad(theirs)(jnp.asarray(x))), rtol=1e-9, atol=1e-11)
+
+
+def test_lu_refusals_by_name():
+    X = tc.var("X", (2, 2))
+    P, L, U = tc.lu(X)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    np.testing.assert_allclose(tc.evaluate(U, X=singular), [[2.0, 4.0], [0.0, 0.0]])
+    with pytest.raises(tc.SingularMatrixError, match="lu: X is singular: U's diagonal entry 1 is 0"):
+        tc.evaluate(tc.grad(tc.sum(L), X), X=singular)
+    np.testing.assert_array_equal(tc.evaluate(tc.grad(tc.sum(P), X), X=singular), np.zeros((2, 2)))
+    with pytest.raises(tc.ShapeError, match="lu: needs a square matrix"):
+        tc.lu(tc.var("Y", (3, 2)))
+    f = tc.sum(L * U)
+    with pytest.raises(tc.errors.CodegenError, match="lu has no numpy-only source"):
+        tc.codegen(f)
+    with pytest.raises(tc.errors.CodegenError, match="lu has no numpy-only source"):
+        tc.compile(f, backend="jax")(X=jnp.eye(2))
+    program = tc.compile([f, tc.grad(f, X).expr])  # numpy: the row's own LU, once
+    assert str(program.plan).count(" lu_factor ") == 1
+    x = RNG.standard_normal((2, 2))
+    np.testing.assert_allclose(program(X=x)[1], tc.evaluate(tc.grad(f, X), X=x), rtol=1e-12)
+
+
 def test_classic_matrix_forms_as_printed():
     X = tc.var("X", (3, 3))
     assert tc.matrix_notation(tc.grad(tc.norm(X, "nuc"), X)) == "svd_U(X) svd_Vt(X)"
@@ -170,6 +216,9 @@ def test_classic_matrix_forms_as_printed():
     Q, R = tc.qr(X)
     assert (tc.matrix_notation(Q), tc.to_text(R), tc.latex(R)) == ("qr_Q(X)", "qr_R(X)",
                                                                    "R\\left(X\\right)")
+    P, L, U = tc.lu(X)
+    assert (tc.matrix_notation(P @ L @ U), tc.to_text(U), tc.latex(L)) == \
+        ("lu_P(X) lu_L(X) lu_U(X)", "lu_U(X)", "L\\left(X\\right)")
     # ∂tr(R)/∂X = Q (Φ ∘ R + (Φ' ∘ R)ᵀ) R⁻ᵀ, Φ and Φ' the lower and strictly lower masks
     assert tc.matrix_notation(tc.grad(tc.trace(R), X)) == \
         "s(t ⊙ C⟨3×3⟩) t⁻ᵀ + s(t ⊙ C⟨3×3⟩)ᵀ t⁻ᵀ\n  where s = qr_Q(X)\n        t = qr_R(X)"
@@ -211,6 +260,8 @@ def test_numpy_dialect_names():
     square = _data((3, 3), "any")
     np.testing.assert_allclose(tc.evaluate(tc.parse("qr_Q(X)*qr_R(X)", X=(3, 3)), X=square),
                                square, atol=1e-12)
+    np.testing.assert_allclose(tc.evaluate(tc.parse("lu_P(X)*lu_L(X)*lu_U(X)", X=(3, 3)),
+                                           X=square), square, atol=1e-12)
     for text in ("np.linalg.qr(X)", "np.linalg.qr(X) + 1"):
         with pytest.raises(tc.ParseError, match="is a tuple \\(Q, R\\).*np.linalg.qr\\(X\\)\\[0\\]"):
             tc.parse(text, dialect="numpy", X=(3, 2))

@@ -9,6 +9,8 @@
   ``U S (F ∘ (VᵀV̄ − V̄ᵀV)) Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ)`` for ``V``.
 * ``qr`` (reduced, m ≥ n; Walter & Lehmann 2018, Liao et al. 2019): ``X̄ = (Q̄ + Q copyltu(M)) R⁻ᵀ``,
   ``M = R R̄ᵀ − Q̄ᵀ Q``, ``copyltu(M) = tril(M) + tril(M, −1)ᵀ``.
+* ``lu`` (``X = P L U``; JAX's ``lu_jvp_rule``): ``X̄ = P L⁻ᵀ (tril(LᵀL̄, −1) + triu(ŪUᵀ)) U⁻ᵀ``;
+  ``P`` is piecewise constant.
 * ``cholesky`` (Murray 2016, "Differentiation of the Cholesky decomposition"):
   ``X̄ = sym(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹)``, ``Φ`` the lower triangle with the diagonal halved.
 * ``spectral_gaps`` ``F_ij = 1/(w_j − w_i)``: ``dF_ij = −F_ij² (dw_j − dw_i)``.
@@ -174,14 +176,57 @@ def _qr_r_vjp(node, k, adjoint, n_extra):
                _ein("*~ik,~ai,ji,~jk,~bj->*~ab", [adjoint, q, strict, r, r_inverse], n_extra, nb))
 
 
+defvjp("qr_factor", _packed("qr"))
+defvjp("qr_q", _qr_q_vjp)
+defvjp("qr_r", _qr_r_vjp)
+
+
+# ---------------------------------------------------------------------------
+# lu (X = P L U, square, nonsingular; JAX's lu_jvp_rule): with F = L⁻¹ Pᵀ dX U⁻¹,
+# dL = L tril(F, −1) and dU = triu(F) U, so X̄ = P L⁻ᵀ (tril(LᵀL̄, −1) + triu(ŪUᵀ)) U⁻ᵀ.
+# P is piecewise constant: no derivative (it jumps where two pivot candidates tie).
+
+
+def _lu_parts(node):
+    x, packed = node.operands
+    n = x.shape[-1]
+    p, low, up = (Operation(name, [x, packed]) for name in ("lu_p", "lu_l", "lu_u"))
+    upper = np.triu(np.ones((n, n)))
+    return (x, p, low, up, Operation("triangular_inverse", [low], "lu"),
+            Operation("triangular_inverse", [up], "lu"), Const(upper), Const(upper.T - np.eye(n)))
+
+
+def _lu_l_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, p, low, up, low_inverse, up_inverse, upper, strict = _lu_parts(node)
+    return _ein("*~ik,~ac,~jc,jk,~ij,~bk->*~ab", [adjoint, p, low_inverse, strict, low, up_inverse],
+                n_extra, x.ndim - 2)
+
+
+def _lu_u_vjp(node, k, adjoint, n_extra):
+    if k == 1:
+        return None
+    x, p, low, up, low_inverse, up_inverse, upper, strict = _lu_parts(node)
+    return _ein("*~ji,~ac,~jc,jk,~ki,~bk->*~ab", [adjoint, p, low_inverse, upper, up, up_inverse],
+                n_extra, x.ndim - 2)
+
+
+defvjp("lu_factor", _packed("lu"))
+defvjp("lu_p", _none)
+defvjp("lu_l", _lu_l_vjp)
+defvjp("lu_u", _lu_u_vjp)
+
+
+# ---------------------------------------------------------------------------
+# the triangular factors' inverses (R⁻¹ of qr, L⁻¹ and U⁻¹ of lu)
+
+
 def _triangular_inverse_vjp(node, k, adjoint, n_extra):
     """d(T⁻¹) = −T⁻¹ dT T⁻¹, so T̄ = −T⁻ᵀ G T⁻ᵀ (the chain goes on through T's selector)."""
     return _ein("*~ij,~ia,~bj->*~ab", [adjoint, node, node], n_extra, node.ndim - 2, -1.0)
 
 
-defvjp("qr_factor", _packed("qr"))
-defvjp("qr_q", _qr_q_vjp)
-defvjp("qr_r", _qr_r_vjp)
 defvjp("triangular_inverse", _triangular_inverse_vjp)
 
 

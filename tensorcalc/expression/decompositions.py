@@ -1,5 +1,5 @@
-"""Decompositions beyond the Matrix Cookbook: ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``qr``
-and ``cholesky`` (rows of the operation table and their public constructors).
+"""Decompositions beyond the Matrix Cookbook: ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``qr``,
+``lu`` and ``cholesky`` (rows of the operation table and their public constructors).
 
 >>> import numpy as np, tensorcalc as tc
 >>> X = tc.var("X", (2, 2))
@@ -9,8 +9,8 @@ array([1., 3.])
 >>> print(tc.matrix_notation(tc.grad(tc.sum(tc.svdvals(X)), X)))
 svd_U(X) svd_Vt(X)
 
-A factorization is ONE row (``eigh_factor``, ``svd_factor``, ``qr_factor``: the factors packed in one array),
-computed once per program; each output is a *selector* row whose operands are ``X`` and the
+A factorization is ONE row (``eigh_factor``, ``svd_factor``, ``qr_factor``, ``lu_factor``: the
+factors packed in one array), computed once per program; each output is a *selector* row whose operands are ``X`` and the
 packed factorization.  A selector reads its factor from the packed operand; its VJP is the whole
 derivative with respect to ``X`` (the packed operand gets none), which is right because the
 packed operand is a function of ``X`` alone.  ``eigh`` and ``cholesky`` read a symmetric matrix:
@@ -211,6 +211,65 @@ def qr(x, mode: str = "reduced"):
     packed = Operation("qr_factor", [x])
     r = Operation("qr_r", [x, packed])
     return r if mode == "r" else (Operation("qr_q", [x, packed]), r)
+
+
+# ---------------------------------------------------------------------------
+# lu (scipy.linalg.lu's X = P L U; numpy has none, so this is partial pivoting as LAPACK's getrf,
+# the first largest entry of the column as pivot): packed (..., 3n, n): P, L, U
+
+
+def _lu(x):
+    a = np.array(x, dtype=np.result_type(x, 1.0))
+    n = a.shape[-1]
+    order = np.broadcast_to(np.arange(n), a.shape[:-1]).copy()
+    for k in range(n):
+        pivot = k + np.argmax(np.abs(a[..., k:, k]), axis=-1)
+        swap = np.broadcast_to(np.arange(n), a.shape[:-1]).copy()
+        np.put_along_axis(swap, pivot[..., None], k, axis=-1)
+        swap[..., k] = pivot
+        a, order = np.take_along_axis(a, swap[..., None], axis=-2), np.take_along_axis(order, swap, -1)
+        head = a[..., k, k]
+        zero = head == 0  # a zero column below the diagonal: nothing to eliminate (as getrf)
+        multipliers = np.where(zero[..., None], 0.0, a[..., k + 1:, k]
+                               / np.where(zero, 1.0, head)[..., None])
+        a[..., k + 1:, k] = multipliers
+        a[..., k + 1:, k + 1:] -= multipliers[..., :, None] * a[..., k, None, k + 1:]
+    p = np.swapaxes(np.eye(n, dtype=a.dtype)[order], -1, -2)  # row order[i] of X is row i of LU
+    return p, np.tril(a, -1) + np.eye(n, dtype=a.dtype), np.triu(a)
+
+
+def _lu_shape(shapes, param):
+    batch = square("lu", shapes[0])
+    n = shapes[0][-1]
+    if not isinstance(n, int):
+        raise ShapeError(f"lu: needs fixed sizes, got shape {shapes[0]}")
+    return batch + (3 * n, n)
+
+
+register_operation("lu_factor", _lu_shape, lambda arrays, p: np.concatenate(_lu(arrays[0]), axis=-2))
+for _k, _name in enumerate(("lu_p", "lu_l", "lu_u")):
+    register_operation(_name, lambda shapes, p: (square("lu", shapes[0]), shapes[0])[1],
+                       lambda arrays, p, k=_k: arrays[1][..., k * arrays[0].shape[-1]:
+                                                         (k + 1) * arrays[0].shape[-1], :])
+
+
+def lu(x):
+    """``(P, L, U)`` with ``X = P L U`` as ``scipy.linalg.lu(X)`` for a square X: partial
+    pivoting (the first largest entry of each column, as LAPACK's getrf), ``L`` unit lower
+    triangular, ``U`` upper triangular.  ``P`` is piecewise constant (derivative 0); the
+    derivative of ``L`` and ``U`` (JAX's lu rule) needs a nonsingular X (a
+    :class:`SingularMatrixError` otherwise).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> P, L, U = tc.lu(tc.var("X", (2, 2)))
+    >>> tc.evaluate(P, X=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([[0., 1.],
+           [1., 0.]])
+    """
+    x = as_expr(x)
+    square("lu", x.shape)
+    packed = Operation("lu_factor", [x])
+    return tuple(Operation(name, [x, packed]) for name in ("lu_p", "lu_l", "lu_u"))
 
 
 # the inverse of a factorization's triangular factor (R of qr, L and U of lu), for the
