@@ -7,8 +7,8 @@
   ``X̄ = U diag(s̄) Vᵀ`` for ``s`` (at any rank: ``∂‖X‖_*/∂X = UVᵀ``), and with
   ``F_ij = 1/(s_j² − s_i²)``: ``U (F ∘ (UᵀŪ − ŪᵀU)) S Vᵀ + (I − UUᵀ) Ū S⁻¹ Vᵀ`` for ``U``,
   ``U S (F ∘ (VᵀV̄ − V̄ᵀV)) Vᵀ + U S⁻¹ V̄ᵀ (I − VVᵀ)`` for ``V``.
-* ``qr`` (reduced, m ≥ n; Walter & Lehmann 2018, Liao et al. 2019): ``X̄ = (Q̄ + Q copyltu(M)) R⁻ᵀ``,
-  ``M = R R̄ᵀ − Q̄ᵀ Q``, ``copyltu(M) = tril(M) + tril(M, −1)ᵀ``.
+* ``qr`` (reduced; Walter & Lehmann 2018, Liao et al. 2019): ``X̄ = (Q̄ + Q copyltu(M)) R⁻ᵀ``,
+  ``M = R R̄ᵀ − Q̄ᵀ Q``, ``copyltu(M) = tril(M) + tril(M, −1)ᵀ``; a wide X by its leading block.
 * ``lu`` (``X = P L U``; JAX's ``lu_jvp_rule``): ``X̄ = P L⁻ᵀ (tril(LᵀL̄, −1) + triu(ŪUᵀ)) U⁻ᵀ``;
   ``P`` is piecewise constant.
 * ``cholesky`` (Murray 2016, "Differentiation of the Cholesky decomposition"):
@@ -19,6 +19,8 @@
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -136,44 +138,85 @@ defvjp("svd_vt", _svd_vt_vjp)
 
 
 # ---------------------------------------------------------------------------
-# qr (m ≥ n, full column rank; Walter & Lehmann 2018, Liao et al. 2019; JAX's qr_jvp_rule):
+# qr (full rank; Walter & Lehmann 2018, Liao et al. 2019; JAX's qr_jvp_rule for m ≥ n):
 # X̄ = (Q̄ + Q copyltu(M)) R⁻ᵀ, M = R R̄ᵀ − Q̄ᵀ Q, copyltu(M) = tril(M) + tril(M, −1)ᵀ.  Only R̄'s
 # upper triangle enters (M's lower triangle reads it alone).  The rule holds for any smooth branch
-# of the factorization, so for numpy's signs of R's diagonal.
+# of the factorization, so for numpy's signs of R's diagonal.  A wide X = [X₁ X₂] (m < n,
+# Liao et al. 2019, §4) is X₁ = Q R₁ (square) and R₂ = Qᵀ X₂: X̄₂ = Q R̄₂, and X̄₁ is the rule
+# above for R₁ with Q̄ + X₂ R̄₂ᵀ in place of Q̄.
+
+
+class _QR(NamedTuple):
+    x: object
+    q: object
+    r: object
+    r_inverse: object  # R⁻¹ (R₁⁻¹ of a wide X)
+    lower: object  # tril(1), k×k
+    strict: object  # tril(1, −1)
+    head: object  # wide X: 1 on X₁'s columns, 0 on X₂'s (a vector of n); else None
+    tail: object  # 1 − head
+    embed: object  # wide X: J (k×n), X₁'s columns placed among X's n; else None
 
 
 def _qr_parts(node):
     x, packed = node.operands
     m, n = x.shape[-2:]
-    if m < n:
-        raise DifferentiationError(f"qr: the derivative of the QR factorization of a wide X "
-                                   f"({m}×{n}, fewer rows than columns) is not available; it "
-                                   "needs m ≥ n (factor Xᵀ instead)")
+    k = min(m, n)
     r = Operation("qr_r", [x, packed])
-    lower = np.tril(np.ones((n, n)))
-    return (x, Operation("qr_q", [x, packed]), r, Operation("triangular_inverse", [r], "qr"),
-            Const(lower), Const(lower - np.eye(n)))
+    lower = np.tril(np.ones((k, k)))
+    wide = [Const(np.arange(n) < m), Const(np.arange(n) >= m), Const(np.eye(m, n))] if m < n \
+        else [None, None, None]
+    return _QR(x, Operation("qr_q", [x, packed]), r, Operation("triangular_inverse", [r], "qr"),
+               Const(lower), Const(lower - np.eye(k)), *wide)
+
+
+def _qr_term(parts, spec, operands, n_extra, coefficient=1.0):
+    """One term of X̄ (``spec`` ends in ``->*~ab``, b a column of R⁻ᵀ): of a wide X, its columns
+    placed among X's by ``embed``."""
+    nb = parts.x.ndim - 2
+    if parts.embed is None:
+        return _ein(spec, operands, n_extra, nb, coefficient)
+    inputs = spec.split("->")[0]
+    return _ein(f"{inputs},bd->*~ad", [*operands, parts.embed], n_extra, nb, coefficient)
+
+
+def _qr_through_q(parts, adjoint, n_extra, spell="*~aj", transposed=False):
+    """The three terms of Q̄ R⁻ᵀ − Q copyltu(Q̄ᵀQ) R⁻ᵀ, for Q̄ = ``adjoint`` (spelled ``*~aj``), or
+    for a wide X's Q̄ = X₂ R̄₂ᵀ (``adjoint`` R̄ spelled ``*~jk``, with X and the tail mask)."""
+    x, q, r_inverse, lower, strict = parts.x, parts.q, parts.r_inverse, parts.lower, parts.strict
+    if transposed:  # Q̄_aj = Σ_k X_ak t_k R̄_jk
+        g, extra = (lambda a, j: f"*~{j}k,~{a}k,k"), [x, parts.tail]
+    else:
+        g, extra = (lambda a, j: f"*~{a}{j}"), []
+    return add(_qr_term(parts, f"{g('a', 'j')},~bj->*~ab", [adjoint, *extra, r_inverse], n_extra),
+               _qr_term(parts, f"{g('c', 'i')},~ai,ij,~cj,~bj->*~ab",
+                        [adjoint, *extra, q, lower, q, r_inverse], n_extra, -1.0),
+               _qr_term(parts, f"{g('c', 'j')},~ai,ji,~ci,~bj->*~ab",
+                        [adjoint, *extra, q, strict, q, r_inverse], n_extra, -1.0))
 
 
 def _qr_q_vjp(node, k, adjoint, n_extra):
     if k == 1:
         return None
-    x, q, r, r_inverse, lower, strict = _qr_parts(node)
-    nb = x.ndim - 2
-    return add(_ein("*~aj,~bj->*~ab", [adjoint, r_inverse], n_extra, nb),
-               _ein("*~ci,~ai,ij,~cj,~bj->*~ab", [adjoint, q, lower, q, r_inverse], n_extra, nb,
-                    -1.0),
-               _ein("*~cj,~ai,ji,~ci,~bj->*~ab", [adjoint, q, strict, q, r_inverse], n_extra, nb,
-                    -1.0))
+    return _qr_through_q(_qr_parts(node), adjoint, n_extra)
 
 
 def _qr_r_vjp(node, k, adjoint, n_extra):
     if k == 1:
         return None
-    x, q, r, r_inverse, lower, strict = _qr_parts(node)
-    nb = x.ndim - 2
-    return add(_ein("*~jk,~ai,ij,~ik,~bj->*~ab", [adjoint, q, lower, r, r_inverse], n_extra, nb),
-               _ein("*~ik,~ai,ji,~jk,~bj->*~ab", [adjoint, q, strict, r, r_inverse], n_extra, nb))
+    p = _qr_parts(node)
+    if p.head is None:
+        return add(_qr_term(p, "*~jk,~ai,ij,~ik,~bj->*~ab", [adjoint, p.q, p.lower, p.r, p.r_inverse],
+                            n_extra),
+                   _qr_term(p, "*~ik,~ai,ji,~jk,~bj->*~ab", [adjoint, p.q, p.strict, p.r, p.r_inverse],
+                            n_extra))
+    nb = p.x.ndim - 2
+    return add(_qr_term(p, "*~jk,~ai,ij,~ik,k,~bj->*~ab",
+                        [adjoint, p.q, p.lower, p.r, p.head, p.r_inverse], n_extra),
+               _qr_term(p, "*~ik,~ai,ji,~jk,k,~bj->*~ab",
+                        [adjoint, p.q, p.strict, p.r, p.head, p.r_inverse], n_extra),
+               _qr_through_q(p, adjoint, n_extra, transposed=True),
+               _ein("*~jb,~aj,b->*~ab", [adjoint, p.q, p.tail], n_extra, nb))  # X̄₂ = Q R̄₂
 
 
 defvjp("qr_factor", _packed("qr"))
@@ -223,8 +266,14 @@ defvjp("lu_u", _lu_u_vjp)
 
 
 def _triangular_inverse_vjp(node, k, adjoint, n_extra):
-    """d(T⁻¹) = −T⁻¹ dT T⁻¹, so T̄ = −T⁻ᵀ G T⁻ᵀ (the chain goes on through T's selector)."""
-    return _ein("*~ij,~ia,~bj->*~ab", [adjoint, node, node], n_extra, node.ndim - 2, -1.0)
+    """d(T⁻¹) = −T⁻¹ dT T⁻¹, so T̄ = −T⁻ᵀ G T⁻ᵀ (the chain goes on through T's selector); of
+    the leading square block of a wide T (R of a wide X), placed in that block."""
+    (t,) = node.operands
+    rows, columns = t.shape[-2:]
+    if rows == columns:
+        return _ein("*~ij,~ia,~bj->*~ab", [adjoint, node, node], n_extra, node.ndim - 2, -1.0)
+    return _ein("*~ij,~ia,~bj,bd->*~ad", [adjoint, node, node, Const(np.eye(rows, columns))],
+                n_extra, node.ndim - 2, -1.0)
 
 
 defvjp("triangular_inverse", _triangular_inverse_vjp)

@@ -44,7 +44,8 @@ register_source("qr_factor", lambda codes, p: (
     f"(lambda q, r: np.concatenate([q, np.swapaxes(r, -1, -2)], axis=-2))(*np.linalg.qr({codes[0]}))"))
 register_source("qr_q", lambda codes, p: f"{codes[1]}[..., :{codes[0]}.shape[-2], :]")
 register_source("qr_r", lambda codes, p: f"np.swapaxes({codes[1]}[..., {codes[0]}.shape[-2]:, :], -1, -2)")
-register_source("triangular_inverse", lambda codes, p: f"np.linalg.inv({codes[0]})")
+register_source("triangular_inverse",
+                lambda codes, p: f"np.linalg.inv({codes[0]}[..., :, :{codes[0]}.shape[-2]])")
 for _k, _name in enumerate(("lu_p", "lu_l", "lu_u")):
     register_source(_name, lambda codes, p, k=_k: (f"{codes[1]}[..., {k} * {codes[0]}.shape[-1]:"
                                                     f"{k + 1} * {codes[0]}.shape[-1], :]"))

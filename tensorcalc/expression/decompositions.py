@@ -196,7 +196,8 @@ def qr(x, mode: str = "reduced"):
     orthonormal columns, ``R`` k×n upper triangular, k = min(m, n); ``mode="r"`` gives ``R``
     alone.  These are numpy's (LAPACK's) factors, whose ``R`` may have negative diagonal entries;
     the derivative is that of this factorization (locally smooth for a full-rank X).  The
-    derivative needs m ≥ n and full column rank (a :class:`SingularMatrixError` otherwise).
+    derivative needs full rank: of X when m ≥ n, of X's leading m×m block when m < n (a
+    :class:`SingularMatrixError` otherwise).
 
     >>> import numpy as np, tensorcalc as tc
     >>> Q, R = tc.qr(tc.var("X", (3, 2)))
@@ -276,12 +277,13 @@ def lu(x):
 # derivatives: a (numerically) zero diagonal entry is refused, naming the factorization
 
 TRIANGULAR_RCOND = 1e-12  # |T_ii| / max_j |T_jj| at or below this: rank-deficient
-_TRIANGULAR_WORDS = {"qr": ("R", "rank-deficient", "Q and R"),
+_TRIANGULAR_WORDS = {"qr": ("R", "rank-deficient (a wide X: its leading square block)", "Q and R"),
                      "lu": ("U", "singular", "L and U")}
 
 
 def _triangular_inverse_numpy(arrays, param):
-    (t,) = arrays
+    """The inverse of ``T``'s leading square block (all of it but for R of a wide X)."""
+    t = arrays[0][..., :, :arrays[0].shape[-2]]
     diagonal = np.abs(np.diagonal(t, axis1=-2, axis2=-1))
     largest = np.max(diagonal, axis=-1, keepdims=True, initial=0.0)
     small = diagonal <= TRIANGULAR_RCOND * largest
@@ -295,8 +297,14 @@ def _triangular_inverse_numpy(arrays, param):
     return np.linalg.inv(t)
 
 
-register_operation("triangular_inverse", lambda shapes, p: (square(p, shapes[0]), shapes[0])[1],
-                   _triangular_inverse_numpy)
+def _triangular_inverse_shape(shapes, param):
+    batch, k, n = _matrix(param, shapes[0])
+    if not (isinstance(k, int) and isinstance(n, int) and k <= n):
+        raise ShapeError(f"{param}: the triangular factor of shape {shapes[0]} is not square or wide")
+    return batch + (k, k)
+
+
+register_operation("triangular_inverse", _triangular_inverse_shape, _triangular_inverse_numpy)
 
 
 # ---------------------------------------------------------------------------
