@@ -42,7 +42,8 @@ from .evaluation import scan_sources  # noqa: F401 - and their numpy source
 from .calculus import indexing_rules  # noqa: F401 - registers the indexing rows' VJPs
 from .notation import indexing_spellings  # noqa: F401 - and their spellings
 from .evaluation import indexing_sources  # noqa: F401 - and their numpy source
-from .expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, slogdet, svd, svdvals
+from .expression.decompositions import (cholesky, eigh, eigvalsh, expm, lu, pinv, qr, slogdet, svd,
+                                        svdvals)
 from .calculus import decomposition_rules  # noqa: F401 - the decompositions' VJPs
 from .expression.linalg import det, eye, inv, logdet, matrix_power, solve
 from .expression.operations import OPERATIONS
@@ -111,7 +112,7 @@ sinc = _make_function("sinc")  # numpy's normalized sin(πx)/(πx)
 absolute = fabs = abs  # numpy's other names for abs (real arguments)
 
 __all__ = [
-    "cholesky", "eigh", "eigvalsh", "expm", "pinv", "slogdet", "svd", "svdvals",
+    "cholesky", "eigh", "eigvalsh", "expm", "lu", "pinv", "qr", "slogdet", "svd", "svdvals",
     "var", "const", "as_expr", "einsum", "matmul", "sum", "mean", "transpose", "trace", "diagonal",
     "broadcast_to", "power", "apply_function", "dim_size", "grad", "jacobian", "vjp", "Derivative", "simplify",
     "codegen",

@@ -40,6 +40,15 @@ register_source("svd_u", lambda codes, p: f"{codes[1]}[..., :{codes[0]}.shape[-2
 register_source("svd_s", lambda codes, p: f"{codes[1]}[..., {codes[0]}.shape[-2], :]")
 register_source("svd_vt", lambda codes, p: (f"np.swapaxes({codes[1]}[..., {codes[0]}.shape[-2] + 1:, "
                                             f":], -1, -2)"))
+register_source("qr_factor", lambda codes, p: (
+    f"(lambda q, r: np.concatenate([q, np.swapaxes(r, -1, -2)], axis=-2))(*np.linalg.qr({codes[0]}))"))
+register_source("qr_q", lambda codes, p: f"{codes[1]}[..., :{codes[0]}.shape[-2], :]")
+register_source("qr_r", lambda codes, p: f"np.swapaxes({codes[1]}[..., {codes[0]}.shape[-2]:, :], -1, -2)")
+register_source("triangular_inverse",
+                lambda codes, p: f"np.linalg.inv({codes[0]}[..., :, :{codes[0]}.shape[-2]])")
+for _k, _name in enumerate(("lu_p", "lu_l", "lu_u")):
+    register_source(_name, lambda codes, p, k=_k: (f"{codes[1]}[..., {k} * {codes[0]}.shape[-1]:"
+                                                    f"{k + 1} * {codes[0]}.shape[-1], :]"))
 register_source("spectral_gaps", _gaps)
 register_source("cholesky", lambda codes, p: f"np.linalg.cholesky({_SYM.format(codes[0])})")
 register_source("pinv", lambda codes, p: f"np.linalg.pinv({codes[0]})")
@@ -51,5 +60,12 @@ def _no_expm(codes, p):  # numpy has no expm; tc.evaluate and tc.compile (numpy)
                        "tc.evaluate and tc.compile run it")
 
 
+def _no_lu(codes, p):  # numpy has no LU; tc.evaluate and tc.compile (numpy) run the row's own
+    raise CodegenError("codegen: lu has no numpy-only source (numpy has no LU factorization), "
+                       "so tc.codegen and the jax, torch and dask backends refuse it; "
+                       "tc.evaluate and tc.compile run it")
+
+
 register_source("expm", _no_expm)
+register_source("lu_factor", _no_lu)
 register_source("expm_frechet", _no_expm)

@@ -1,5 +1,5 @@
-"""Decompositions beyond the Matrix Cookbook: ``eigh``/``eigvalsh``, ``svd``/``svdvals`` and
-``cholesky`` (rows of the operation table and their public constructors).
+"""Decompositions beyond the Matrix Cookbook: ``eigh``/``eigvalsh``, ``svd``/``svdvals``, ``qr``,
+``lu`` and ``cholesky`` (rows of the operation table and their public constructors).
 
 >>> import numpy as np, tensorcalc as tc
 >>> X = tc.var("X", (2, 2))
@@ -9,8 +9,8 @@ array([1., 3.])
 >>> print(tc.matrix_notation(tc.grad(tc.sum(tc.svdvals(X)), X)))
 svd_U(X) svd_Vt(X)
 
-A factorization is ONE row (``eigh_factor``, ``svd_factor``: the factors packed in one array),
-computed once per program; each output is a *selector* row whose operands are ``X`` and the
+A factorization is ONE row (``eigh_factor``, ``svd_factor``, ``qr_factor``, ``lu_factor``: the
+factors packed in one array), computed once per program; each output is a *selector* row whose operands are ``X`` and the
 packed factorization.  A selector reads its factor from the packed operand; its VJP is the whole
 derivative with respect to ``X`` (the packed operand gets none), which is right because the
 packed operand is a function of ``X`` alone.  ``eigh`` and ``cholesky`` read a symmetric matrix:
@@ -165,6 +165,146 @@ def svd(x, full_matrices: bool = False, compute_uv: bool = True):
 def svdvals(x):
     """The singular values of ``X``, descending; ``∂s_i/∂X = u_i v_iᵀ`` (at any rank)."""
     return svd(x, compute_uv=False)
+
+
+# ---------------------------------------------------------------------------
+# qr: packed (..., m + n, k), k = min(m, n): rows :m are Q (m×k), rows m: are Rᵀ (n×k)
+
+
+def _qr_factor_numpy(arrays, param):
+    q, r = np.linalg.qr(arrays[0])  # mode="reduced", LAPACK's geqrf: R's diagonal may be negative
+    return np.concatenate([q, np.swapaxes(r, -1, -2)], axis=-2)
+
+
+def _qr_parts(shapes):
+    batch, m, n = _matrix("qr", shapes[0])
+    if not (isinstance(m, int) and isinstance(n, int)):
+        raise ShapeError(f"qr: needs fixed sizes, got shape {shapes[0]}")
+    return batch, m, n, min(m, n)
+
+
+register_operation("qr_factor", lambda shapes, p: (lambda b, m, n, k: b + (m + n, k))(*_qr_parts(shapes)),
+                   _qr_factor_numpy)
+register_operation("qr_q", lambda shapes, p: (lambda b, m, n, k: b + (m, k))(*_qr_parts(shapes)),
+                   lambda arrays, p: arrays[1][..., :arrays[0].shape[-2], :])
+register_operation("qr_r", lambda shapes, p: (lambda b, m, n, k: b + (k, n))(*_qr_parts(shapes)),
+                   lambda arrays, p: np.swapaxes(arrays[1][..., arrays[0].shape[-2]:, :], -1, -2))
+
+
+def qr(x, mode: str = "reduced"):
+    """``(Q, R)`` with ``X = Q R`` as ``np.linalg.qr(X)`` (``mode="reduced"``): ``Q`` m×k with
+    orthonormal columns, ``R`` k×n upper triangular, k = min(m, n); ``mode="r"`` gives ``R``
+    alone.  These are numpy's (LAPACK's) factors, whose ``R`` may have negative diagonal entries;
+    the derivative is that of this factorization (locally smooth for a full-rank X).  The
+    derivative needs full rank: of X when m ≥ n, of X's leading m×m block when m < n (a
+    :class:`SingularMatrixError` otherwise).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> Q, R = tc.qr(tc.var("X", (3, 2)))
+    >>> print(tc.matrix_notation(Q), tc.matrix_notation(R))
+    qr_Q(X) qr_R(X)
+    """
+    x = as_expr(x)
+    batch, m, n = _matrix("qr", x.shape)
+    if mode not in ("reduced", "r", "complete") or (mode == "complete" and m != n):
+        raise ShapeError(f"qr: mode={mode!r} of a {m}×{n} matrix is not available; tensorcalc has "
+                         "mode='reduced' (Q, R) and mode='r' (R alone)")
+    packed = Operation("qr_factor", [x])
+    r = Operation("qr_r", [x, packed])
+    return r if mode == "r" else (Operation("qr_q", [x, packed]), r)
+
+
+# ---------------------------------------------------------------------------
+# lu (scipy.linalg.lu's X = P L U; numpy has none, so this is partial pivoting as LAPACK's getrf,
+# the first largest entry of the column as pivot): packed (..., 3n, n): P, L, U
+
+
+def _lu(x):
+    a = np.array(x, dtype=np.result_type(x, 1.0))
+    n = a.shape[-1]
+    order = np.broadcast_to(np.arange(n), a.shape[:-1]).copy()
+    for k in range(n):
+        pivot = k + np.argmax(np.abs(a[..., k:, k]), axis=-1)
+        swap = np.broadcast_to(np.arange(n), a.shape[:-1]).copy()
+        np.put_along_axis(swap, pivot[..., None], k, axis=-1)
+        swap[..., k] = pivot
+        a, order = np.take_along_axis(a, swap[..., None], axis=-2), np.take_along_axis(order, swap, -1)
+        head = a[..., k, k]
+        zero = head == 0  # a zero column below the diagonal: nothing to eliminate (as getrf)
+        multipliers = np.where(zero[..., None], 0.0, a[..., k + 1:, k]
+                               / np.where(zero, 1.0, head)[..., None])
+        a[..., k + 1:, k] = multipliers
+        a[..., k + 1:, k + 1:] -= multipliers[..., :, None] * a[..., k, None, k + 1:]
+    p = np.swapaxes(np.eye(n, dtype=a.dtype)[order], -1, -2)  # row order[i] of X is row i of LU
+    return p, np.tril(a, -1) + np.eye(n, dtype=a.dtype), np.triu(a)
+
+
+def _lu_shape(shapes, param):
+    batch = square("lu", shapes[0])
+    n = shapes[0][-1]
+    if not isinstance(n, int):
+        raise ShapeError(f"lu: needs fixed sizes, got shape {shapes[0]}")
+    return batch + (3 * n, n)
+
+
+register_operation("lu_factor", _lu_shape, lambda arrays, p: np.concatenate(_lu(arrays[0]), axis=-2))
+for _k, _name in enumerate(("lu_p", "lu_l", "lu_u")):
+    register_operation(_name, lambda shapes, p: (square("lu", shapes[0]), shapes[0])[1],
+                       lambda arrays, p, k=_k: arrays[1][..., k * arrays[0].shape[-1]:
+                                                         (k + 1) * arrays[0].shape[-1], :])
+
+
+def lu(x):
+    """``(P, L, U)`` with ``X = P L U`` as ``scipy.linalg.lu(X)`` for a square X: partial
+    pivoting (the first largest entry of each column, as LAPACK's getrf), ``L`` unit lower
+    triangular, ``U`` upper triangular.  ``P`` is piecewise constant (derivative 0); the
+    derivative of ``L`` and ``U`` (JAX's lu rule) needs a nonsingular X (a
+    :class:`SingularMatrixError` otherwise).
+
+    >>> import numpy as np, tensorcalc as tc
+    >>> P, L, U = tc.lu(tc.var("X", (2, 2)))
+    >>> tc.evaluate(P, X=np.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([[0., 1.],
+           [1., 0.]])
+    """
+    x = as_expr(x)
+    square("lu", x.shape)
+    packed = Operation("lu_factor", [x])
+    return tuple(Operation(name, [x, packed]) for name in ("lu_p", "lu_l", "lu_u"))
+
+
+# the inverse of a factorization's triangular factor (R of qr, L and U of lu), for the
+# derivatives: a (numerically) zero diagonal entry is refused, naming the factorization
+
+TRIANGULAR_RCOND = 1e-12  # |T_ii| / max_j |T_jj| at or below this: rank-deficient
+_TRIANGULAR_WORDS = {"qr": ("R", "rank-deficient (a wide X: its leading square block)", "Q and R"),
+                     "lu": ("U", "singular", "L and U")}
+
+
+def _triangular_inverse_numpy(arrays, param):
+    """The inverse of ``T``'s leading square block (all of it but for R of a wide X)."""
+    t = arrays[0][..., :, :arrays[0].shape[-2]]
+    diagonal = np.abs(np.diagonal(t, axis1=-2, axis2=-1))
+    largest = np.max(diagonal, axis=-1, keepdims=True, initial=0.0)
+    small = diagonal <= TRIANGULAR_RCOND * largest
+    if np.any(small):
+        factor, state, outputs = _TRIANGULAR_WORDS[param]
+        where = tuple(int(i) for i in np.argwhere(small)[0])
+        raise SingularMatrixError(
+            f"{param}: X is {state}: {factor}'s diagonal entry {where[-1]} is "
+            f"{float(diagonal[where]):.3g} (the largest is {float(largest[where[:-1]][0]):.3g}); "
+            f"{outputs} have no derivative there, so tensorcalc refuses it")
+    return np.linalg.inv(t)
+
+
+def _triangular_inverse_shape(shapes, param):
+    batch, k, n = _matrix(param, shapes[0])
+    if not (isinstance(k, int) and isinstance(n, int) and k <= n):
+        raise ShapeError(f"{param}: the triangular factor of shape {shapes[0]} is not square or wide")
+    return batch + (k, k)
+
+
+register_operation("triangular_inverse", _triangular_inverse_shape, _triangular_inverse_numpy)
 
 
 # ---------------------------------------------------------------------------

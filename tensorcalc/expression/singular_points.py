@@ -302,6 +302,33 @@ SINGULAR_POINTS: dict = {
     "svd_vt": Convention((SingularPoint(
         "repeated singular values (X = I)", "numpy's Vᵀ", "SingularMatrixError", (np.eye(2),),
         np.eye(2), _SINGULAR, lambda tc, X: tc.svd(X)[2], peers="JAX: NaN/inf"),)),
+    "qr_factor": Convention((), "the packed factorization; its outputs' rows state the points"),
+    "qr_q": Convention((SingularPoint(
+        "X rank-deficient (a zero on R's diagonal)", "numpy's Q", "SingularMatrixError",
+        (np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]),), np.eye(3, 2), _SINGULAR,
+        lambda tc, X: tc.qr(X)[0], peers="JAX: NaN/inf"),)),
+    "qr_r": Convention((SingularPoint(
+        "X rank-deficient (a zero on R's diagonal)", "numpy's R", "SingularMatrixError",
+        (np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]]),), np.diag([1.0, 0.0]), _SINGULAR,
+        lambda tc, X: tc.qr(X)[1], peers="JAX: NaN/inf"),)),
+    "lu_factor": Convention((), "the packed factorization; its outputs' rows state the points"),
+    "lu_p": Convention((SingularPoint(
+        "a tie for the pivot (X = [[1, 2], [1, 3]])", "I (the first row, as LAPACK)",
+        "0 (piecewise constant)", (np.array([[1.0, 2.0], [1.0, 3.0]]),), np.eye(2),
+        np.zeros((2, 2)), lambda tc, X: tc.lu(X)[0]),)),
+    "lu_l": Convention((SingularPoint(
+        "X singular (a zero pivot)", "scipy's L", "SingularMatrixError",
+        (np.array([[1.0, 2.0], [2.0, 4.0]]),), np.array([[1.0, 0.0], [0.5, 1.0]]), _SINGULAR,
+        lambda tc, X: tc.lu(X)[1], peers="JAX: NaN"),)),
+    "lu_u": Convention((SingularPoint(
+        "X singular (a zero pivot)", "scipy's U", "SingularMatrixError",
+        (np.array([[1.0, 2.0], [2.0, 4.0]]),), np.array([[2.0, 4.0], [0.0, 0.0]]), _SINGULAR,
+        lambda tc, X: tc.lu(X)[2], peers="JAX: NaN"),)),
+    "triangular_inverse": Convention((SingularPoint(
+        "a (numerically) zero diagonal entry: T_ii ≤ 1e-12 max T_jj in size",
+        "SingularMatrixError naming qr or lu",
+        "SingularMatrixError", (np.array([[1.0, 2.0], [0.0, 0.0]]),), _SINGULAR, _SINGULAR,
+        lambda tc, T: tc.Operation("triangular_inverse", [T], "qr")),)),
     "spectral_gaps": Convention((SingularPoint(
         "repeated values w_i = w_j", "SingularMatrixError", "SingularMatrixError", (_a(1.0, 1.0),),
         _SINGULAR, _SINGULAR,

@@ -14,7 +14,8 @@ A selector's second operand (the packed factorization) is not printed: ``svd_U(X
 from __future__ import annotations
 
 from ..expression import decompositions  # noqa: F401 - the rows spelled here
-from .operation_spellings import _matrix_text, _no_text, _spell_call, register_spellings
+from .operation_spellings import (_inv_index, _inv_spell, _matrix_text, _no_text, _spell_call,
+                                  register_spellings)
 from .printers.spell import ADD, ATOM
 from .printing import _subscript
 
@@ -28,6 +29,13 @@ _NAMES = {
     "svd_s": ("σ", "\\sigma", "svdvals"),
     "svd_vt": ("svd_Vt", "V^{\\top}", "svd_Vt"),
     "spectral_gaps": ("gaps", "\\operatorname{gaps}", "gaps"),
+    "qr_factor": ("qr", "\\operatorname{qr}", "qr"),
+    "qr_q": ("qr_Q", "Q", "qr_Q"),
+    "qr_r": ("qr_R", "R", "qr_R"),
+    "lu_factor": ("lu", "\\operatorname{lu}", "lu"),
+    "lu_p": ("lu_P", "P", "lu_P"),
+    "lu_l": ("lu_L", "L", "lu_L"),
+    "lu_u": ("lu_U", "U", "lu_U"),
     "cholesky": ("chol", "\\operatorname{chol}", "cholesky"),
     "pinv": ("pinv", "\\operatorname{pinv}", "pinv"),
     "expm": ("expm", "\\exp", "expm"),
@@ -56,6 +64,7 @@ def _spell(name):
 
 for _name in _NAMES:
     register_spellings(_name, _index(_name), _spell(_name))
+register_spellings("triangular_inverse", _inv_index, _inv_spell)  # qr_R(X)⁻¹, as inv reads
 
 
 def _frechet_index(node, names, namer, fmt):

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import ParseError
 from ..expression import construct as c
 from ..expression.arrangement import moveaxis, pad, repeat, squeeze, swapaxes, tile, tril, triu
-from ..expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, slogdet, svd
+from ..expression.decompositions import cholesky, eigh, eigvalsh, expm, pinv, qr, slogdet, svd
 from ..expression.diagonals import diagonal, trace
 from ..expression.indexing import diff, expand_dims, flip, roll, split
 from ..expression.layout import kron, reshape
@@ -170,6 +170,15 @@ def _svd(x, full_matrices=True, compute_uv=True, hermitian=False):
 _SVD_HINT = "; or pass compute_uv=False for the singular values"
 
 
+def _qr(x, mode="reduced"):
+    if mode == "r":
+        return qr(x, mode="r")
+    if mode != "reduced":
+        raise ParseError(f"np.linalg.qr: mode={mode!r} is not supported; mode='reduced' (Q, R) or "
+                         "mode='r' (R alone)")
+    return Outputs(qr(x), ("Q", "R"), "np.linalg.qr")
+
+
 def _split(x, indices_or_sections, axis=0):
     parts = split(x, indices_or_sections, axis)
     return Outputs(parts, (), "np.split")
@@ -256,6 +265,7 @@ _NUMPY = {
     "linalg.eigvalsh": _one(eigvalsh),
     "linalg.pinv": _one(pinv),
     "linalg.svd": Signature(("a", "full_matrices", "compute_uv", "hermitian"), _svd),
+    "linalg.qr": Signature(("a", "mode"), _qr),
     "linalg.slogdet": _one(lambda x: Outputs(slogdet(x), ("sign", "logabsdet"), "np.linalg.slogdet")),
     "linalg.eigh": _one(lambda x: Outputs(eigh(x), ("eigenvalues", "eigenvectors"),
                                           "np.linalg.eigh")),

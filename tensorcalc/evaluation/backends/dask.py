@@ -61,7 +61,7 @@ class DaskBackend(Backend):
 
     def _linalg(self) -> Namespace:
         """dask's linalg wants square chunks (solve, inv) and has no det: the matrices (the
-        last two axes) are rechunked square, or whole for det, slogdet and svd."""
+        last two axes) are rechunked square, or whole for det, slogdet, svd, eigh, qr and cholesky."""
         da = self.da
 
         def square(a):  # equal square blocks (whole when the size does not divide)
@@ -96,12 +96,27 @@ class DaskBackend(Backend):
                                  dtype=a.dtype),
                     a.map_blocks(lambda b: np.linalg.eigh(b)[1], dtype=a.dtype))
 
+        def qr(a):  # of whole matrices (dask's own wants tall-and-skinny chunks), as numpy's
+            a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
+            m, n = a.shape[-2:]
+            k, batch = min(m, n), a.chunks[:-2]
+            return (a.map_blocks(lambda b: np.linalg.qr(b)[0], chunks=batch + ((m,), (k,)),
+                                 dtype=a.dtype),
+                    a.map_blocks(lambda b: np.linalg.qr(b)[1], chunks=batch + ((k,), (n,)),
+                                 dtype=a.dtype))
+
+        def inv(a):  # dask's own is of one matrix: a stack is inverted whole matrix by matrix
+            if a.ndim == 2:
+                return da.linalg.inv(square(a))
+            return a.rechunk(a.chunksize[:-2] + a.shape[-2:]).map_blocks(np.linalg.inv,
+                                                                          dtype=a.dtype)
+
         def cholesky(a):  # of whole matrices (dask's own is upper-triangular-first on 2-D)
             a = a.rechunk(a.chunksize[:-2] + a.shape[-2:])
             return a.map_blocks(np.linalg.cholesky, dtype=a.dtype)
 
-        return Namespace(da.linalg, solve=solve, inv=lambda a: da.linalg.inv(square(a)), svd=svd,
-                         eigh=eigh, cholesky=cholesky,
+        return Namespace(da.linalg, solve=solve, inv=inv, svd=svd,
+                         eigh=eigh, cholesky=cholesky, qr=qr,
                          det=lambda a: whole(a, np.linalg.det),
                          slogdet=lambda a: (whole(a, lambda b: np.linalg.slogdet(b)[0]),
                                             whole(a, lambda b: np.linalg.slogdet(b)[1])))
