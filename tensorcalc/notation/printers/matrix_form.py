@@ -34,6 +34,7 @@ from collections import Counter
 
 from ...expression.construct import as_expr
 from ..printing import index_notation
+from .collect import collected, cost, rebuilt
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatMul, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
@@ -59,7 +60,7 @@ def matrix_form(expr, share: bool = False) -> Record:
             memo[id(node)] = _read(node, memo)
     except NoMatrixForm:
         return IndexForm(index_notation(expr), expr.shape)
-    record = memo[id(expr)]
+    record = collected(memo[id(expr)])
     return name_shared(record) if share else record
 
 
@@ -272,8 +273,10 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
         for child in _printed_uses(node):
             uses[child] += 1
     sizes: dict = {}
+    costs: dict = {}
     shared = [node for node in unique if uses[node] > 1 and _size_of(node, sizes) >= smallest
-              and not isinstance(node, (Transpose, Ones, Identity))]
+              and not isinstance(node, (Transpose, Ones, Identity))
+              and not (_is_word(node) and not _naming_shortens(cost(node, costs), uses[node]))]
     if not shared:
         return record
     shared.sort(key=lambda node: _size_of(node, sizes))  # children before parents
@@ -287,11 +290,23 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
             return refs[node]
         key = (node, top)
         if key not in memo:
-            memo[key] = _rebuild(node, [replace(c) for c in node.children])
+            memo[key] = rebuilt(node, [replace(c) for c in node.children])
         return memo[key]
 
     definitions = tuple((refs[node].name, replace(node, top=True)) for node in shared)
     return Where(replace(record), definitions)
+
+
+def _naming_shortens(length: int, uses: int) -> bool:
+    """Whether ``… s … s  where s = D`` prints shorter than ``D`` written at each use."""
+    return uses * length > uses + length + 3
+
+
+def _is_word(node: Record) -> bool:
+    """A product of letters (``AXB``, ``XᵀX``): as clear written twice as named, so named only
+    where that is shorter."""
+    return isinstance(node, MatMul) and all(
+        isinstance(f.arg if isinstance(f, Transpose) else f, Symbol) for f in node.factors)
 
 
 def _printed_uses(node: Record) -> list:
@@ -303,22 +318,3 @@ def _printed_uses(node: Record) -> list:
     if isinstance(node, Times):
         return list(dict.fromkeys(node.scalars)) + [node.body]
     return children
-
-
-def _rebuild(node: Record, children: list) -> Record:
-    if not children:
-        return node
-    if isinstance(node, Add):
-        return Add(tuple(children))
-    if hasattr(node, "factors"):  # MatMul, Hadamard
-        return type(node)(tuple(children))
-    if isinstance(node, Times):
-        return Times(tuple(children[:-1]), children[-1])
-    if isinstance(node, Scale):
-        return Scale(node.coefficient, children[0])
-    if isinstance(node, Func):
-        return Func(node.fn, children[0], node.param)
-    if isinstance(node, MatrixOp):
-        return MatrixOp(node.name, tuple(children), node.param, node.shape)
-    return type(node)(children[0])
-
