@@ -1,6 +1,8 @@
 """The matrix language's names for the Python API's operations (one vocabulary in both):
 ``softmax``, ``logsumexp``, ``max``, ``min``, ``solve``, ``norm(x, p)``, ``kron``, ``vec``,
-``trace``, and ``eye(n)`` (an identity of a size given as a number).
+``trace``, ``eye(n)`` (an identity of a size given as a number) and ``commutation(p, q)``, the
+(pq × pq) commutation matrix ``K`` with ``K vec(X) = vec(Xᵀ)`` for ``X`` of p × q (column-major
+``vec``, as ``tc.vec``).
 
 >>> import numpy as np, tensorcalc as tc
 >>> e = tc.parse("logsumexp(x) + norm(x, 1) + trace(kron(A, B))", x=(3,), A=(2, 2), B=(2, 2))
@@ -16,6 +18,8 @@ not fit; ``build(args, arg_types)`` builds the expression.  Reductions here redu
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..expression import construct as c
 from ..expression import layout, linalg, pairwise, reductions
@@ -94,6 +98,27 @@ def _eye_check(typer, node, args):
     return typer.typed("matrix", (n, n))
 
 
+def _commutation_check(typer, node, args):
+    sizes = [a.value for a in args]
+    if any(size is None or size != int(size) or size < 1 for size in sizes):
+        raise typer.error("commutation(p, q): p and q must be positive whole numbers", node.span)
+    n = typer.dims.new(int(sizes[0]) * int(sizes[1]))
+    return typer.typed("matrix", (n, n))
+
+
+def commutation_matrix(p: int, q: int) -> np.ndarray:
+    """``K`` with ``K vec(X) = vec(Xᵀ)`` for ``X`` of p × q, column-major: ``K[l + q·k, k + p·l] = 1``.
+
+    >>> X = np.arange(6.0).reshape(2, 3)
+    >>> bool(np.array_equal(commutation_matrix(2, 3) @ X.reshape(-1, order="F"), X.T.reshape(-1, order="F")))
+    True
+    """
+    k, l = np.meshgrid(np.arange(p), np.arange(q), indexing="ij")
+    K = np.zeros((p * q, p * q))
+    K[(l + q * k).ravel(), (k + p * l).ravel()] = 1.0
+    return K
+
+
 def _vec_check(typer, node, args):
     if args[0].kind == "scalar":
         raise typer.error("vec(X): needs a vector or a matrix, got a scalar", node.span)
@@ -124,4 +149,6 @@ FUNCTIONS = {
     "eye": ((1,), _eye_check, lambda args, types: Delta(int(args[0]))),
     "vec": ((1,), _vec_check, _vec_build),
     "trace": ((1,), _trace_check, lambda args, types: c.trace(args[0])),
+    "commutation": ((2,), _commutation_check,
+                    lambda args, types: c.const(commutation_matrix(int(args[0]), int(args[1])))),
 }

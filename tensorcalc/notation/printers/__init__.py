@@ -23,7 +23,7 @@ from ...expression.algebra import register_view
 from ...expression.construct import as_expr
 from ..printing import _deep_enough as deep_enough
 from ..printing import _Namer, index_notation
-from .kronecker import CONVENTION, kronecker_form
+from .kronecker import kronecker_form
 from .matrix_form import matrix_form, tree_size
 from .records import IndexForm
 from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
@@ -64,7 +64,7 @@ def matrix_notation(expr) -> str:
         if kronecker is None:
             return UNICODE(record)
         if kronecker:
-            convention = CONVENTION.format(getattr(expr.wrt, "name", "x"))
+            convention = kronecker.convention(getattr(expr.wrt, "name", "x"))
             return f"{kronecker}  ({convention}; index form {record.text})"
         return f"{UNICODE(record)}  (no Kronecker form: {kronecker.reason})"
 
