@@ -83,3 +83,31 @@ def test_printing_does_not_change_the_evaluated_program():
     values = _values(np.random.default_rng(1))
     a, x = values["A"], values["X"]
     np.testing.assert_allclose(tc.evaluate(derivative, values), (a @ x + x @ a).T, rtol=1e-12)
+
+
+@pytest.mark.parametrize("make, printed", [
+    (lambda x, A: x + tc.const(np.ones(n)), "𝟙 + x"),
+    (lambda x, A: x + tc.const(np.full(n, 2.0)), "2𝟙 + x"),
+    (lambda x, A: A * tc.const(np.ones((n, n))) + A, "2A"),
+    (lambda x, A: A + tc.const(np.zeros((n, n))), "A"),
+    (lambda x, A: x + tc.const(np.arange(n, dtype=float)), "C⟨3⟩ + x"),  # not uniform: kept
+])
+def test_a_constant_of_one_value_prints_as_ones(make, printed):
+    x, A = tc.var("x", (n,)), tc.var("A", (n, n))
+    expr = make(x, A)
+    assert tc.matrix_notation(expr) == printed
+    values = _values(np.random.default_rng(2))
+    values["x"] = values["b"]
+    if "C⟨" not in printed:  # a constant array has no text form
+        text = tc.to_text(expr)
+        parsed = tc.parse(text, **{k: values[k].shape for k in "xA" if k in text})
+        np.testing.assert_allclose(tc.evaluate(parsed, values), tc.evaluate(expr, values), rtol=1e-12)
+
+
+def test_a_kronecker_factor_of_ones_reads_back():
+    A = tc.var("A", (n, 4))
+    d = tc.jacobian(tc.sum(A, axis=0), A)  # f_j = Σ_i A_ij: ∂vec(f)/∂vec(A)ᵀ = I ⊗ 𝟙ᵀ
+    form = tc.kronecker_form(d)
+    assert str(form) == "I ⊗ 𝟙ᵀ"
+    np.testing.assert_array_equal(np.asarray(tc.evaluate(tc.parse(form.spell("text")))),
+                                  np.kron(np.eye(4), np.ones((1, n))))

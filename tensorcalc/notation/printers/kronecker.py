@@ -99,7 +99,7 @@ def _top_level(text: str, marks=("+", "−", "-", " ")) -> bool:
     return False
 
 
-_ATOM = re.compile(r"(\\mathbf\{I\}|[^\W\d][A-Za-z0-9_]*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
+_ATOM = re.compile(r"(\\mathbf\{[I1]\}|𝟙|[^\W\d][A-Za-z0-9_]*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
 
 
 def _factor(expr, printer, kind: str, mark: str) -> str:
@@ -119,11 +119,11 @@ def _kron_math(b, a, kinds, printer, times, mark) -> str:
 
 def _text_factor(expr, kind: str) -> str:
     text = TEXT(matrix_form(expr))
-    if text == "eye":  # the text language infers eye's size from its neighbours: none here
+    if text in ("eye", "vector(1)"):  # the text language infers their size from neighbours: none here
         if not isinstance(expr.shape[0], int):
-            raise NoTextForm(f"to_text: kron needs sizes that are numbers, and I has the size "
+            raise NoTextForm(f"to_text: kron needs sizes that are numbers, and {text} has the size "
                              f"{expr.shape[0]!r}; give the variables numeric shapes")
-        text = f"eye({expr.shape[0]})"
+        text = f"eye({expr.shape[0]})" + ("*vector(1)" if text == "vector(1)" else "")  # I𝟙 = 𝟙
     if kind == "row":
         return f"{text}'" if text.isidentifier() else f"({text})'"
     return text

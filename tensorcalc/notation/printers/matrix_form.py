@@ -32,13 +32,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from ...expression.construct import as_expr
 from ..printing import index_notation
 from .collect import collected, cost, rebuilt
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatMul, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
-                      add, hadamard, matmul, times, transpose, transposes, walk)
+                      add, hadamard, matmul, scale, times, transpose, transposes, walk)
 
 
 class NoMatrixForm(Exception):
@@ -74,7 +76,7 @@ def _read(node, memo) -> Record:
             return Number(node.value[()].item())
         if node.value.ndim > 2:
             raise NoMatrixForm("constant of rank 3")
-        return ConstArray.of(node.value)
+        return _uniform(node.value) or ConstArray.of(node.value)
     if isinstance(node, Delta):
         return Identity(node.dim)
     if isinstance(node, Elementwise):
@@ -89,6 +91,16 @@ def _read(node, memo) -> Record:
         return MatrixOp(node.name, tuple(memo[id(op)] for op in node.operands), node.param,
                         node.shape)
     raise NoMatrixForm(type(node).__name__)
+
+
+def _uniform(value: np.ndarray):
+    """A constant with one value ``c`` everywhere as ``c𝟙`` or ``c𝟙𝟙ᵀ`` (``0`` for zeros), else None."""
+    flat = value.ravel()
+    if not flat.size or not np.isrealobj(flat) or not np.all(flat == flat[0]):
+        return None
+    ones = Ones(value.shape[0]) if value.ndim == 1 else \
+        matmul(Ones(value.shape[0]), transpose(Ones(value.shape[1])))
+    return scale(float(flat[0]), ones)
 
 
 def _size(dim) -> Record:
