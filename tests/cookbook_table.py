@@ -23,12 +23,13 @@ import tensorcalc as tc
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BEGIN, END = "<!-- cookbook table: begin -->", "<!-- cookbook table: end -->"
-V, S = "vector", "symmetric matrix"
+V, S, Q = "vector", "symmetric matrix", ("n", "n")
 
 # (equation, f in the text language, the variable, types, the textbook's form)
 IDENTITIES = [
     ("49", "det(X)", "X", {}, "det(X) X⁻ᵀ"),
     ("53", "det(A*X*B)", "X", {}, "det(AXB) X⁻ᵀ"),
+    ("53", "det(A*X*B)", "X", {"A": Q, "X": Q, "B": Q}, "det(AXB) X⁻ᵀ"),
     ("55", "log(det(X'*X))", "X", {}, "2X(XᵀX)⁻¹"),
     ("57", "logdet(X)", "X", {}, "X⁻ᵀ"),
     ("58", "det(X^3)", "X", {}, "3 det(X³) X⁻ᵀ"),
@@ -84,6 +85,7 @@ IDENTITIES = [
     ("122", "tr(A*X^2)", "X", {}, "(AX + XA)ᵀ"),
     ("124", "tr(A*inv(X)*B)", "X", {}, "−(X⁻¹BAX⁻¹)ᵀ"),
     ("125", "tr(inv(X'*C*X)*A)", "X", {}, "−CX(XᵀCX)⁻¹(A + Aᵀ)(XᵀCX)⁻¹"),
+    ("125", "tr(inv(X'*C*X)*A)", "X", {"C": S}, "−CX(XᵀCX)⁻¹(A + Aᵀ)(XᵀCX)⁻¹"),
     ("129", "norm2(x-a)", "x", {"a": V}, "(x − a)/‖x − a‖₂"),
     ("130", "(x-a)/norm2(x-a)", "x", {"a": V}, "I/‖x − a‖₂ − (x − a)(x − a)ᵀ/‖x − a‖₂³"),
     ("131", "norm2(x)^2", "x", {}, "2x"),
@@ -115,11 +117,25 @@ def ours(derivative) -> str:
     return tc.matrix_notation(derivative)
 
 
+def declared(types: dict) -> str:
+    """What the f column says besides the text: the symmetric matrices and the given shapes
+    (``C symmetric``, ``A, X, B n × n``); vectors go without saying."""
+    symmetric = [name for name, t in types.items() if t == S]
+    shapes: dict = {}
+    for name, t in types.items():
+        if isinstance(t, tuple):
+            shapes.setdefault(" × ".join(map(str, t)), []).append(name)
+    parts = [f"{', '.join(symmetric)} symmetric"] if symmetric else []
+    parts += [f"{', '.join(names)} {shape}" for shape, names in shapes.items()]
+    return "; ".join(parts)
+
+
 def rows() -> list:
     found = []
     for equation, text, wrt, types, textbook in IDENTITIES:
         printed = ours(problem(text, wrt, types)[2])
-        found.append((equation, text, wrt, textbook, printed, tokens(printed) <= tokens(textbook)))
+        shown = f"`{text}`" + (f" ({declared(types)})" if declared(types) else "")
+        found.append((equation, shown, wrt, textbook, printed, tokens(printed) <= tokens(textbook)))
     return found
 
 
@@ -133,7 +149,7 @@ def markdown_table() -> str:
              "| eq. | f | by | textbook | tensorcalc | as short |", "|---|---|---|---|---|---|"]
     for equation, text, wrt, textbook, printed, is_short in table:
         cell = printed.replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| ({equation}) | `{text}` | {wrt} | {textbook} | {cell} | "
+        lines.append(f"| ({equation}) | {text} | {wrt} | {textbook} | {cell} | "
                      f"{'yes' if is_short else 'no'} |")
     lines += ["", END]
     return "\n".join(lines)

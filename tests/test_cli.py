@@ -135,10 +135,13 @@ def test_jacobian_of_Wa_is_the_three_tensor(capsys):
     assert record["latex"] == "\\delta_{ij} a_{k}"
     assert record["kronecker"] == {"form": "aᵀ ⊗ I", "latex": "a^{\\top} \\otimes \\mathbf{I}",
                                    "convention": "∂vec(f)/∂vec(W)ᵀ, vec column-major"}
-    status, out, _ = call(capsys, "jacobian", "X'", "--wrt", "X")  # ∂Xᵀ/∂X: a commutation matrix
-    assert out.endswith("  matrix: (none: index form only: a factor pairs an index of the function "
-                        "with one of the variable across ⊗ (a commutation matrix, or an outer product "
-                        "of two vecs))\n")
+    status, out, _ = call(capsys, "jacobian", "X'", "--wrt", "X")  # ∂Xᵀ/∂X: the commutation matrix
+    assert out.endswith("  matrix: K  (as ∂vec(f)/∂vec(X)ᵀ, vec column-major, K vec(X) = vec(Xᵀ))\n")
+    status, out, _ = call(capsys, "jacobian", "x*x'", "--wrt", "x", "--format", "json")
+    (record,) = json.loads(out)["derivatives"]
+    assert record["kronecker"]["form"] == "I ⊗ x + x ⊗ I"
+    status, out, _ = call(capsys, "jacobian", "X*tr(X)", "--wrt", "X")  # vec(X) vec(I)ᵀ: an outer product
+    assert "matrix: (none: index form only: a factor pairs an index of the function" in out
 
 
 def test_hessian(capsys):

@@ -222,7 +222,7 @@ def test_classic_matrix_forms_as_printed():
         ("lu_P(X) lu_L(X) lu_U(X)", "lu_U(X)", "L\\left(X\\right)")
     # ∂tr(R)/∂X = Q (Φ ∘ R + (Φ' ∘ R)ᵀ) R⁻ᵀ, Φ and Φ' the lower and strictly lower masks
     assert tc.matrix_notation(tc.grad(tc.trace(R), X)) == \
-        "s(t ⊙ C⟨3×3⟩) t⁻ᵀ + s(t ⊙ C⟨3×3⟩)ᵀ t⁻ᵀ\n  where s = qr_Q(X)\n        t = qr_R(X)"
+        "qr_Q(X) (s ⊙ C⟨3×3⟩ + (s ⊙ C⟨3×3⟩)ᵀ) s⁻ᵀ\n  where s = qr_R(X)"
 
 
 def test_classic_forms_parse_back_to_the_same_values():

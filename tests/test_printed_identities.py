@@ -3,7 +3,9 @@
 The matrix-form printers collect equal terms (``s + s = 2s``), pull a shared coefficient out of a
 sum (``2Ax − 2y = 2(Ax − y)``), know which records are symmetric (``Sᵀ = S``, ``(XᵀX)⁻¹``,
 ``A + Aᵀ``), print runs of equal factors as powers (``A³``, ``(X²)ᵀ``, ``det(X)²``) and cancel
-``det(X)⁻¹ cofactor(X)``.  For random expressions (and their gradients) over a symmetric ``S`` and
+``det(X)⁻¹ cofactor(X)``; once a form is read, powers of one matrix in a chain add up
+(``S⁻¹S = I``, ``XᵀXᵀ(X³)⁻ᵀ = X⁻ᵀ``), transposes collect (``AᵀXᵀ + XᵀAᵀ = (XA + AX)ᵀ``) and a
+factor every term shares comes out of a sum (tensorcalc/notation/printers/collect.py).  For random expressions (and their gradients) over a symmetric ``S`` and
 general ``A``, ``B``, the printed text form, parsed back, has the value numpy computes from the
 expression's own evaluation; and a few of the identities are checked against numpy directly.
 """
@@ -75,6 +77,11 @@ def _reads_back(expr, values):
     if constant:  # c*matrix(1) names no dimension to bind: compare the constant itself
         value = tc.evaluate(expr, {k: v for k, v in values.items() if k in tc.variables(expr)})
         np.testing.assert_allclose(value, float(constant.group(1)), atol=1e-9)
+        return
+    identity = re.fullmatch(r"(?:(-?[\d.]+)\*)?eye", text)
+    if identity:  # c*eye (S⁻¹S read as I) names no dimension either: compare c I
+        value = tc.evaluate(expr, {k: v for k, v in values.items() if k in tc.variables(expr)})
+        np.testing.assert_allclose(value, float(identity.group(1) or 1) * np.eye(n), atol=1e-9)
         return
     again = _parse(text)
     used = {k: v for k, v in values.items() if k in tc.variables(again)}

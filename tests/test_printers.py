@@ -245,8 +245,9 @@ def test_matrix_property_and_index_fallback():
     with pytest.raises(tc.TensorCalcError, match=r"its Kronecker form, kron\(a', eye\(3\)\), is"):
         tc.to_text(tc.jacobian(W @ a, W))  # the text would read back as a matrix, not a 3-tensor
     assert tc.kronecker_form(tc.jacobian(W @ a, W)).spell("text") == f"kron(a', eye({W.shape[0]}))"
-    assert tc.matrix_notation(tc.jacobian(W.T, W)).startswith(
-        "[index form] δ_il δ_jk  (no Kronecker form: a factor pairs an index of the function")
+    assert tc.matrix_notation(tc.jacobian(W.T, W)).startswith("K  (as ∂vec(f)/∂vec(W)ᵀ")
+    assert tc.matrix_notation(tc.jacobian(W * tc.trace(W), W)).startswith(  # vec(W) vec(I)ᵀ
+        "[index form] W_ij δ_kl + δ_ik δ_jl W_mm  (no Kronecker form: a factor pairs an index of the function")
     assert tc.matrix_notation(tc.einsum("ij,k->ijk", A, x)).startswith("[index form] ")
     for rank3 in (tc.var("T", (2, 2, 2)), tc.einsum("ij,k->ijk", A, x)):
         with pytest.raises(tc.TensorCalcError, match="no form in the text language"):

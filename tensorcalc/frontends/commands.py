@@ -87,7 +87,7 @@ def _kronecker(derivative) -> Optional[dict]:
     form = tc.kronecker_form(derivative)
     if not form:
         return {"form": None, "reason": form.reason}
-    convention = f"∂vec(f)/∂vec({derivative.wrt.name})ᵀ, vec column-major"
+    convention = form.convention(derivative.wrt.name, prefix="")
     return {"form": form.spell("unicode"), "latex": form.spell("latex"), "convention": convention}
 
 

@@ -1,9 +1,11 @@
 """The matrix language's names for the Python API's operations (one vocabulary in both):
 ``softmax``, ``logsumexp``, ``max``, ``min``, ``prod``, ``cumsum``, ``cumprod``, ``sort`` (the
 last three of a vector), ``solve``, ``norm(x, p)``, ``kron``, ``vec``, ``trace``, ``eye(n)`` (an
-identity of a size given as a number), and numpy's elementwise names ``arctan2(y, x)``,
-``hypot``, ``logaddexp``, ``logaddexp2``, ``mod`` (= ``remainder``), ``fmod``, ``square``,
-``reciprocal``, ``deg2rad``, ``rad2deg``, ``absolute`` and ``fabs`` (= ``abs``).
+identity of a size given as a number), ``commutation(p, q)``, the (pq × pq) commutation matrix
+``K`` with ``K vec(X) = vec(Xᵀ)`` for ``X`` of p × q (column-major ``vec``, as ``tc.vec``), and
+numpy's elementwise names ``arctan2(y, x)``, ``hypot``, ``logaddexp``, ``logaddexp2``, ``mod``
+(= ``remainder``), ``fmod``, ``square``, ``reciprocal``, ``deg2rad``, ``rad2deg``, ``absolute``
+and ``fabs`` (= ``abs``).
 
 >>> import numpy as np, tensorcalc as tc
 >>> e = tc.parse("logsumexp(x) + norm(x, 1) + trace(kron(A, B))", x=(3,), A=(2, 2), B=(2, 2))
@@ -19,6 +21,8 @@ not fit; ``build(args, arg_types)`` builds the expression.  Reductions here redu
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from ..expression import construct as c
 from ..expression import elementwise_names, layout, linalg, pairwise, reductions, scans
@@ -117,6 +121,27 @@ def _eye_check(typer, node, args):
     return typer.typed("matrix", (n, n))
 
 
+def _commutation_check(typer, node, args):
+    sizes = [a.value for a in args]
+    if any(size is None or size != int(size) or size < 1 for size in sizes):
+        raise typer.error("commutation(p, q): p and q must be positive whole numbers", node.span)
+    n = typer.dims.new(int(sizes[0]) * int(sizes[1]))
+    return typer.typed("matrix", (n, n))
+
+
+def commutation_matrix(p: int, q: int) -> np.ndarray:
+    """``K`` with ``K vec(X) = vec(Xᵀ)`` for ``X`` of p × q, column-major: ``K[l + q·k, k + p·l] = 1``.
+
+    >>> X = np.arange(6.0).reshape(2, 3)
+    >>> bool(np.array_equal(commutation_matrix(2, 3) @ X.reshape(-1, order="F"), X.T.reshape(-1, order="F")))
+    True
+    """
+    k, l = np.meshgrid(np.arange(p), np.arange(q), indexing="ij")
+    K = np.zeros((p * q, p * q))
+    K[(l + q * k).ravel(), (k + p * l).ravel()] = 1.0
+    return K
+
+
 def _vec_check(typer, node, args):
     if args[0].kind == "scalar":
         raise typer.error("vec(X): needs a vector or a matrix, got a scalar", node.span)
@@ -160,4 +185,6 @@ FUNCTIONS = {
     "rad2deg": _unary(elementwise_names.rad2deg),
     "absolute": _unary(lambda x: c.apply_function("abs", x)),
     "fabs": _unary(lambda x: c.apply_function("abs", x)),
+    "commutation": ((2,), _commutation_check,
+                    lambda args, types: c.const(commutation_matrix(int(args[0]), int(args[1])))),
 }

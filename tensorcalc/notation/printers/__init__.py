@@ -25,7 +25,7 @@ from ...expression.nodes import postorder
 from ..parser import parse
 from ..printing import _deep_enough as deep_enough
 from ..printing import _Namer, index_notation
-from .kronecker import CONVENTION, kronecker_form
+from .kronecker import kronecker_form
 from .matrix_form import matrix_form, tree_size
 from .records import IndexForm, Ones, walk
 from .spell import LATEX, TEXT, UNICODE, NoTextForm, index_latex
@@ -66,7 +66,7 @@ def matrix_notation(expr) -> str:
         if kronecker is None:
             return UNICODE(record)
         if kronecker:
-            convention = CONVENTION.format(getattr(expr.wrt, "name", "x"))
+            convention = kronecker.convention(getattr(expr.wrt, "name", "x"))
             return f"{kronecker}  ({convention}; index form {record.text})"
         return f"{UNICODE(record)}  (no Kronecker form: {kronecker.reason})"
 

@@ -6,7 +6,9 @@ column-major (Magnus–Neudecker, as :func:`tensorcalc.vec`), row ``i + m·j`` a
 ``k + p·l``.  When every term of ``D`` is a product ``A_ik B_jl`` of a factor on the row
 indices ``(i, k)`` and one on the column indices ``(j, l)`` (scalars go with ``A``), that
 matrix is ``Σ B ⊗ A``: ``∂vec(AXB)/∂vec(X) = Bᵀ ⊗ A``.  A vector ``F`` (or ``X``) is a one-column
-matrix, so ``∂(Ax)/∂vec(A) = xᵀ ⊗ I``.
+matrix, so ``∂(Ax)/∂vec(A) = xᵀ ⊗ I``.  A term ``A_il B_jk`` (of ``F = AXᵀBᵀ``) is
+``(B ⊗ A)K``, with ``K`` the (pq × pq) commutation matrix, ``K vec(X) = vec(Xᵀ)``
+(``commutation(p, q)`` in the text language).
 
 >>> import tensorcalc as tc
 >>> X, A, B = tc.var("X", (3, 3)), tc.var("A", (2, 3)), tc.var("B", (3, 4))
@@ -14,8 +16,10 @@ matrix, so ``∂(Ax)/∂vec(A) = xᵀ ⊗ I``.
 Bᵀ ⊗ A
 >>> print(kronecker_form(tc.jacobian(tc.inv(X), X)))
 −X⁻ᵀ ⊗ X⁻¹
->>> kronecker_form(tc.jacobian(X.T, X)).reason
-'a factor pairs an index of the function with one of the variable across ⊗ (a commutation matrix, or an outer product of two vecs)'
+>>> print(kronecker_form(tc.jacobian(X.T @ B, X)), "|", kronecker_form(tc.jacobian(X.T, X)))
+(Bᵀ ⊗ I)K | K
+>>> kronecker_form(tc.jacobian(X * tc.trace(X), X)).reason
+'a factor pairs an index of the function with one of the variable across ⊗ (an outer product of two vecs: neither B ⊗ A nor (B ⊗ A)K)'
 """
 
 from __future__ import annotations
@@ -28,20 +32,29 @@ from ...expression import construct as c
 from ...expression.nodes import Contraction, Sum
 from ..printing import index_notation
 from .matrix_form import matrix_form
-from .records import IndexForm
+from .records import Identity, IndexForm
 from .spell import LATEX, TEXT, UNICODE
 
-CONVENTION = "as ∂vec(f)/∂vec({})ᵀ, vec column-major"
+CONVENTION = "∂vec(f)/∂vec({})ᵀ, vec column-major"
 
 
 class KroneckerForm:
-    """``Σ ± B ⊗ A`` (no terms: 0): ``terms`` are ``(sign, B, A, B's kind, A's kind)``, or ``reason`` says why there is none."""
+    """``Σ ± B ⊗ A`` (no terms: 0): ``terms`` are ``(sign, B, A, B's kind, A's kind, commuted)``, or
+    ``reason`` says why there is none; ``commuted`` is X's shape ``(p, q)`` for a term
+    ``(B ⊗ A)K``, with ``K`` the commutation matrix (``K vec(X) = vec(Xᵀ)``), else None."""
 
     def __init__(self, terms=None, reason=None):
         self.terms, self.reason = terms or [], reason
 
     def __bool__(self):
         return self.reason is None
+
+    def convention(self, name: str = "X", prefix: str = "as ") -> str:
+        """The vec convention the form is written under (and ``K``'s, where it has one)."""
+        text = prefix + CONVENTION.format(name)
+        if any(term[-1] is not None for term in self.terms):
+            text += f", K vec({name}) = vec({name}ᵀ)"
+        return text
 
     def spell(self, notation: str) -> str:
         if self.reason is not None:
@@ -52,11 +65,18 @@ class KroneckerForm:
                                  "(the text language's 0 is a scalar)")
             return "0"
         parts = []
-        for sign, b, a, *kinds in self.terms:
-            text = (_kron_text(b, a, kinds) if notation == "text" else
-                    _kron_math(b, a, kinds, LATEX if notation == "latex" else UNICODE,
-                               " \\otimes " if notation == "latex" else " ⊗ ",
-                               "^{\\top}" if notation == "latex" else "ᵀ"))
+        for sign, b, a, *kinds, commuted in self.terms:
+            if notation == "text":
+                text = _kron_text(b, a, kinds)
+                text = text if commuted is None else f"{text}*{_commutation_text(commuted)}"
+            else:
+                text = _kron_math(b, a, kinds, LATEX if notation == "latex" else UNICODE,
+                                  " \\otimes " if notation == "latex" else " ⊗ ",
+                                  "^{\\top}" if notation == "latex" else "ᵀ")
+                if commuted is not None:  # (B ⊗ A)K; (I ⊗ I)K is K
+                    identities = all(isinstance(matrix_form(f), Identity) for f in (a, b))
+                    text = "K" if identities else (
+                        f"\\left({text}\\right) K" if notation == "latex" else f"({text})K")
             sign_text = "-" if notation != "unicode" else "−"
             if parts:
                 parts.append((" - " if notation != "unicode" else " − ") if sign < 0 else " + ")
@@ -79,7 +99,7 @@ def _top_level(text: str, marks=("+", "−", "-", " ")) -> bool:
     return False
 
 
-_ATOM = re.compile(r"(\\mathbf\{I\}|[^\W\d][A-Za-z0-9_]*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
+_ATOM = re.compile(r"(\\mathbf\{[I1]\}|𝟙|[^\W\d][A-Za-z0-9_]*)(\^\{[^{}]*\}|[ᵀ⁻¹²³⁴⁵⁶⁷⁸⁹⁰]+)?")
 
 
 def _factor(expr, printer, kind: str, mark: str) -> str:
@@ -99,14 +119,21 @@ def _kron_math(b, a, kinds, printer, times, mark) -> str:
 
 def _text_factor(expr, kind: str) -> str:
     text = TEXT(matrix_form(expr))
-    if text == "eye":  # the text language infers eye's size from its neighbours: none here
+    if text in ("eye", "vector(1)"):  # the text language infers their size from neighbours: none here
         if not isinstance(expr.shape[0], int):
-            raise NoTextForm(f"to_text: kron needs sizes that are numbers, and I has the size "
+            raise NoTextForm(f"to_text: kron needs sizes that are numbers, and {text} has the size "
                              f"{expr.shape[0]!r}; give the variables numeric shapes")
-        text = f"eye({expr.shape[0]})"
+        text = f"eye({expr.shape[0]})" + ("*vector(1)" if text == "vector(1)" else "")  # I𝟙 = 𝟙
     if kind == "row":
         return f"{text}'" if text.isidentifier() else f"({text})'"
     return text
+
+
+def _commutation_text(sizes) -> str:
+    if not all(isinstance(size, int) for size in sizes):
+        raise NoTextForm(f"to_text: commutation needs sizes that are numbers, and X has the shape "
+                         f"{sizes!r}; give the variables numeric shapes")
+    return f"commutation({sizes[0]}, {sizes[1]})"
 
 
 def _kron_text(b, a, kinds) -> str:
@@ -149,10 +176,24 @@ def kronecker_form(derivative, of_ndim=None) -> KroneckerForm:
     terms = []
     for term in _products(expr):
         found = _split(term, rows, columns, of_ndim)
+        if isinstance(found, str) and of_ndim == 2 and wrt_ndim == 2:
+            commuted = _split(_variable_axes_swapped(term), rows, columns, of_ndim)
+            if not isinstance(commuted, str):
+                found = commuted + (expr.shape[2:],)
         if isinstance(found, str):
             return KroneckerForm(reason=found)
-        terms.append(found)
+        terms.append(found if len(found) == 6 else found + (None,))
     return KroneckerForm(terms)
+
+
+def _variable_axes_swapped(term):
+    """``T_ijlk`` for the term ``T_ijkl``: a term ``A_il B_jk`` (``F = AXᵀBᵀ``) then splits as
+    ``A_ik B_jl`` would, and its matrix is ``(B ⊗ A) K`` with ``K vec(X) = vec(Xᵀ)``."""
+    if isinstance(term, Contraction):
+        output = tuple(term.output)
+        return Contraction(list(term.operands), list(term.indices), output[:2] + output[:1:-1],
+                           dict(enumerate(term.sizes)))
+    return Contraction([term], [(0, 1, 2, 3)], (0, 1, 3, 2), dict(enumerate(term.shape)))
 
 
 def _products(expr, limit: int = 64) -> list:
@@ -226,7 +267,7 @@ def _split(term, rows: tuple, columns: tuple, of_ndim: int):
         sides = touches[find(n)]
         if len(sides) == 2:
             return ("a factor pairs an index of the function with one of the variable across ⊗ "
-                    "(a commutation matrix, or an outer product of two vecs)")
+                    "(an outer product of two vecs: neither B ⊗ A nor (B ⊗ A)K)")
         groups[1 if sides == {1} else 0].append(n)
     free_side = next((1 if n in groups[1] else 0 for n in range(len(operands)) if free in indices[n]), 0)
     a_axes = [label if label != free or free_side == 0 else None for label in (i, k)]

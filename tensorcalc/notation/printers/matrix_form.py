@@ -32,12 +32,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from ...expression.construct import as_expr
 from ..printing import index_notation
+from .collect import collected, cost, rebuilt
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatMul, MatrixOp,
                       Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
-                      add, hadamard, matmul, times, transpose, transposes, walk)
+                      add, hadamard, matmul, scale, times, transpose, transposes, walk)
 
 
 class NoMatrixForm(Exception):
@@ -59,7 +62,7 @@ def matrix_form(expr, share: bool = False) -> Record:
             memo[id(node)] = _read(node, memo)
     except NoMatrixForm:
         return IndexForm(index_notation(expr), expr.shape)
-    record = memo[id(expr)]
+    record = collected(memo[id(expr)])
     return name_shared(record) if share else record
 
 
@@ -73,7 +76,7 @@ def _read(node, memo) -> Record:
             return Number(node.value[()].item())
         if node.value.ndim > 2:
             raise NoMatrixForm("constant of rank 3")
-        return ConstArray.of(node.value)
+        return _uniform(node.value) or ConstArray.of(node.value)
     if isinstance(node, Delta):
         return Identity(node.dim)
     if isinstance(node, Elementwise):
@@ -88,6 +91,16 @@ def _read(node, memo) -> Record:
         return MatrixOp(node.name, tuple(memo[id(op)] for op in node.operands), node.param,
                         node.shape)
     raise NoMatrixForm(type(node).__name__)
+
+
+def _uniform(value: np.ndarray):
+    """A constant with one value ``c`` everywhere as ``c𝟙`` or ``c𝟙𝟙ᵀ`` (``0`` for zeros), else None."""
+    flat = value.ravel()
+    if not flat.size or not np.isrealobj(flat) or not np.all(flat == flat[0]):
+        return None
+    ones = Ones(value.shape[0]) if value.ndim == 1 else \
+        matmul(Ones(value.shape[0]), transpose(Ones(value.shape[1])))
+    return scale(float(flat[0]), ones)
 
 
 def _size(dim) -> Record:
@@ -272,8 +285,10 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
         for child in _printed_uses(node):
             uses[child] += 1
     sizes: dict = {}
+    costs: dict = {}
     shared = [node for node in unique if uses[node] > 1 and _size_of(node, sizes) >= smallest
-              and not isinstance(node, (Transpose, Ones, Identity))]
+              and not isinstance(node, (Transpose, Ones, Identity))
+              and not (_is_word(node) and not _naming_shortens(cost(node, costs), uses[node]))]
     if not shared:
         return record
     shared.sort(key=lambda node: _size_of(node, sizes))  # children before parents
@@ -287,11 +302,23 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
             return refs[node]
         key = (node, top)
         if key not in memo:
-            memo[key] = _rebuild(node, [replace(c) for c in node.children])
+            memo[key] = rebuilt(node, [replace(c) for c in node.children])
         return memo[key]
 
     definitions = tuple((refs[node].name, replace(node, top=True)) for node in shared)
     return Where(replace(record), definitions)
+
+
+def _naming_shortens(length: int, uses: int) -> bool:
+    """Whether ``… s … s  where s = D`` prints shorter than ``D`` written at each use."""
+    return uses * length > uses + length + 3
+
+
+def _is_word(node: Record) -> bool:
+    """A product of letters (``AXB``, ``XᵀX``): as clear written twice as named, so named only
+    where that is shorter."""
+    return isinstance(node, MatMul) and all(
+        isinstance(f.arg if isinstance(f, Transpose) else f, Symbol) for f in node.factors)
 
 
 def _printed_uses(node: Record) -> list:
@@ -303,22 +330,3 @@ def _printed_uses(node: Record) -> list:
     if isinstance(node, Times):
         return list(dict.fromkeys(node.scalars)) + [node.body]
     return children
-
-
-def _rebuild(node: Record, children: list) -> Record:
-    if not children:
-        return node
-    if isinstance(node, Add):
-        return Add(tuple(children))
-    if hasattr(node, "factors"):  # MatMul, Hadamard
-        return type(node)(tuple(children))
-    if isinstance(node, Times):
-        return Times(tuple(children[:-1]), children[-1])
-    if isinstance(node, Scale):
-        return Scale(node.coefficient, children[0])
-    if isinstance(node, Func):
-        return Func(node.fn, children[0], node.param)
-    if isinstance(node, MatrixOp):
-        return MatrixOp(node.name, tuple(children), node.param, node.shape)
-    return type(node)(children[0])
-
