@@ -36,7 +36,7 @@ from ...expression.construct import as_expr
 from ..printing import index_notation
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatMul, MatrixOp,
-                      Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
+                      Number, Ones, Power, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
                       add, hadamard, matmul, times, transpose, transposes, walk)
 
 
@@ -314,6 +314,8 @@ def _rebuild(node: Record, children: list) -> Record:
         return type(node)(tuple(children))
     if isinstance(node, Times):
         return Times(tuple(children[:-1]), children[-1])
+    if isinstance(node, Power):
+        return Power(children[0], node.count)
     if isinstance(node, Scale):
         return Scale(node.coefficient, children[0])
     if isinstance(node, Func):

@@ -157,6 +157,18 @@ class MatMul(Record):
 
 
 @_record
+class Power(Record):
+    """``Aᵏ``, a run of ``count`` ≥ 2 equal square factors of a chain (``AAA`` is ``A³``), kept as
+    one record so that a chain of thousands of equal factors stays short."""
+    arg: Record
+    count: int
+
+    @cached_property
+    def shape(self):
+        return self.arg.shape
+
+
+@_record
 class Hadamard(Record):
     """``A ⊙ B ⊙ …``, the entrywise product of operands of one shape."""
     factors: tuple
