@@ -9,7 +9,7 @@ timed apart, in a fresh child process (so that a phase that runs past ``--limit`
 stopped and shown as ``> limit``, and no cache carries over from a smaller N):
 
 * ``parse``: ``tc.parse`` of the text ``x'*A*A*…*A*x``;
-* ``operators``: the same built with Python operators, ``x @ (A @ (A @ … x))``;
+* ``operators``: the same built with Python operators, ``x @ A @ A @ … @ x``;
 * ``grad``: ``tc.grad`` of the parsed chain with respect to x;
 * ``print``: the gradient's matrix form (``tc.matrix_notation``);
 * ``compile``: ``tc.compile`` of the gradient and its first call at n = 4 (the value is checked
@@ -58,8 +58,8 @@ def run_phases(length: int) -> None:
     start = time.perf_counter()
     h = x
     for _ in range(length):
-        h = A @ h
-    built = x @ h
+        h = h @ A
+    built = h @ x
     report("operators", time.perf_counter() - start, same=built is chain)
     start = time.perf_counter()
     gradient = tc.grad(chain, x)
