@@ -9,14 +9,17 @@ timed apart, in a fresh child process (so that a phase that runs past ``--limit`
 stopped and shown as ``> limit``, and no cache carries over from a smaller N):
 
 * ``parse``: ``tc.parse`` of the text ``x'*A*A*…*A*x``;
-* ``operators``: the same built with Python operators, ``x @ A @ A @ … @ x``;
+* ``operators``: the same chain built with Python operators, ``y @ B @ B @ … @ y`` (other
+  names, so that none of the parsed nodes is reused);
 * ``grad``: ``tc.grad`` of the parsed chain with respect to x;
 * ``print``: the gradient's matrix form (``tc.matrix_notation``);
 * ``compile``: ``tc.compile`` of the gradient and its first call at n = 4 (the value is checked
   against numpy's ``matrix_power``, with A scaled to spectral radius about 1).
 
-The lengths stop growing once a phase runs past the limit.  The last table gives the log-log
-slope of each phase between successive lengths (1 is linear, 2 quadratic).
+The lengths stop growing once a phase runs past the limit.  Each phase is reported as
+wall-clock time and as the CPU time of the process (``time.process_time``), which a machine
+shared with other jobs disturbs less; the last table gives the log-log slope of each phase's
+CPU time between successive lengths (1 is linear, 2 quadratic).
 """
 
 from __future__ import annotations
@@ -48,35 +51,46 @@ def run_phases(length: int) -> None:
     import numpy as np
     import tensorcalc as tc
 
-    def report(phase, seconds, **extra):
-        print(json.dumps({"phase": phase, "seconds": seconds, **extra}), flush=True)
+    clock = {}
 
-    start = time.perf_counter()
+    def start():
+        clock.update(wall=time.perf_counter(), cpu=time.process_time())
+
+    def stop():
+        return {"seconds": time.perf_counter() - clock["wall"], "cpu": time.process_time() - clock["cpu"]}
+
+    def report(phase, elapsed, **extra):
+        print(json.dumps({"phase": phase, **elapsed, **extra}), flush=True)
+
+    start()
     chain = tc.parse(chain_text(length))
-    report("parse", time.perf_counter() - start)
-    x, A = tc.var("x", ("n",)), tc.var("A", ("n", "n"))
-    start = time.perf_counter()
-    h = x
+    report("parse", stop())
+    y, B = tc.var("y", ("n",)), tc.var("B", ("n", "n"))  # new names: no node of parse's reused
+    start()
+    h = y
     for _ in range(length):
-        h = h @ A
-    built = h @ x
-    report("operators", time.perf_counter() - start, same=built is chain)
-    start = time.perf_counter()
+        h = h @ B
+    built = h @ y
+    elapsed = stop()
+    same = built is tc.parse(chain_text(length).replace("A", "B").replace("x", "y"))
+    report("operators", elapsed, same=same)
+    x = tc.var("x", ("n",))
+    start()
     gradient = tc.grad(chain, x)
-    report("grad", time.perf_counter() - start)
-    start = time.perf_counter()
+    report("grad", stop())
+    start()
     form = tc.matrix_notation(gradient)
-    report("print", time.perf_counter() - start, form=form)
+    report("print", stop(), form=form)
     rng = np.random.default_rng(0)
     A_value = rng.standard_normal((4, 4))
     A_value /= max(abs(np.linalg.eigvals(A_value)))
     x_value = rng.standard_normal(4)
-    start = time.perf_counter()
+    start()
     value = tc.compile(gradient)(A=A_value, x=x_value)
-    seconds = time.perf_counter() - start
+    elapsed = stop()
     power = np.linalg.matrix_power(A_value, length)
     expected = (power + power.T) @ x_value
-    report("compile", seconds, correct=bool(np.allclose(value, expected, rtol=1e-8, atol=1e-10)))
+    report("compile", elapsed, correct=bool(np.allclose(value, expected, rtol=1e-8, atol=1e-10)))
 
 
 def measure(length: int, limit: float) -> dict:
@@ -98,19 +112,19 @@ def measure(length: int, limit: float) -> dict:
     return results
 
 
-def cell(result: dict | None) -> str:
+def cell(result: dict | None, clock: str = "seconds") -> str:
     if result is None:
         return "—"
     if result["seconds"] is None:
         return f"> {result['over']:.0f} s"
-    return format_time(result["seconds"])
+    return format_time(result[clock])
 
 
-def slope(short: dict, long: dict, phase: str, lengths: tuple) -> str:
+def slope(short: dict, long: dict, phase: str, lengths: tuple, clock: str = "cpu") -> str:
     a, b = short.get(phase), long.get(phase)
-    if not a or not b or a["seconds"] is None or b["seconds"] is None:
+    if not a or not b or a["seconds"] is None or b["seconds"] is None or not a[clock]:
         return "—"
-    return f"{math.log(b['seconds'] / a['seconds']) / math.log(lengths[1] / lengths[0]):.2f}"
+    return f"{math.log(b[clock] / a[clock]) / math.log(lengths[1] / lengths[0]):.2f}"
 
 
 def main(argv=None) -> None:
@@ -132,14 +146,15 @@ def main(argv=None) -> None:
         measured[length] = results = measure(length, args.limit)
         if any(r["seconds"] is None or r["seconds"] > args.limit for r in results.values()):
             break
-    rows = [[f"{length:,}", *(cell(measured[length].get(p)) for p in PHASES)]
-            for length in measured]
-    print("\n" + markdown_table(["N", *PHASES], rows))
+    for clock, title in (("seconds", "wall-clock"), ("cpu", "CPU time of the process")):
+        rows = [[f"{length:,}", *(cell(measured[length].get(p), clock) for p in PHASES)]
+                for length in measured]
+        print(f"\n{title}\n\n" + markdown_table(["N", *PHASES], rows))
     lengths = list(measured)
     slopes = [[f"{a:,} → {b:,}", *(slope(measured[a], measured[b], p, (a, b)) for p in PHASES)]
               for a, b in zip(lengths, lengths[1:])]
     if slopes:
-        print("\nlog-log slopes\n\n" + markdown_table(["N", *PHASES], slopes))
+        print("\nlog-log slopes of the CPU time\n\n" + markdown_table(["N", *PHASES], slopes))
     for length, results in measured.items():
         form = results.get("print", {}).get("form")
         correct = results.get("compile", {}).get("correct")

@@ -79,7 +79,7 @@ def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:
         cheap.append((0 if scalar else 1, first, op.ndim))
     keys = cheap
     if len(set(cheap)) != len(cheap):  # ties: a reading key, then (still tied) a signature
-        keys = _break_ties(cheap, operands, lambda op: reading_key(op, 1, _FACTOR_RANK), ())
+        keys = _break_ties(cheap, operands, _factor_key, ())
         if len(set(keys)) != len(keys):
             keys = _break_ties(keys, operands, signature, 0)
     order = sorted(range(len(operands)), key=keys.__getitem__)
@@ -144,6 +144,16 @@ _RANK = {"Var": 0, "Elementwise": 1, "Operation": 1, "Contraction": 2, "Sum": 3,
          "Delta": 5}
 # inside a product, a product operand reads first: (x A) y is xᵀAy, not yᵀ(Aᵀx)
 _FACTOR_RANK = {**_RANK, "Contraction": -1}
+
+
+def _factor_key(node) -> tuple:
+    """The :func:`reading_key` of ``node`` as an operand of a product (cached on the node)."""
+    try:
+        return node._factor_key
+    except AttributeError:
+        key = reading_key(node, 1, _FACTOR_RANK)
+        object.__setattr__(node, "_factor_key", key)  # nodes are immutable; this is a cache
+        return key
 
 
 def reading_key(node, depth: int = 2, ranks: dict = _RANK) -> tuple:
