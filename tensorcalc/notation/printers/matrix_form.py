@@ -253,7 +253,8 @@ def tree_size(record: Record) -> int:
 
 def _size_of(record: Record, sizes: dict) -> int:
     if id(record) not in sizes:
-        sizes[id(record)] = 1 + sum(_size_of(c, sizes) for c in record.children)
+        repeats = record.count if isinstance(record, Power) else 1  # Aᵏ counts as the run it is
+        sizes[id(record)] = 1 + repeats * sum(_size_of(c, sizes) for c in record.children)
     return sizes[id(record)]
 
 
@@ -273,7 +274,7 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
             uses[child] += 1
     sizes: dict = {}
     shared = [node for node in unique if uses[node] > 1 and _size_of(node, sizes) >= smallest
-              and not isinstance(node, (Transpose, Ones, Identity))]
+              and not isinstance(node, (Transpose, Ones, Identity, Power))]  # Aᵏ: a run, in a chain
     if not shared:
         return record
     shared.sort(key=lambda node: _size_of(node, sizes))  # children before parents
