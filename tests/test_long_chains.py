@@ -20,7 +20,8 @@ import pytest
 import tensorcalc as tc
 from fd import check_projection
 from tensorcalc.expression import canonical, nodes
-from tensorcalc.notation.printers import record_types
+from tensorcalc.notation.printers import matrix_form, record_types
+from test_printers import numpy_value
 
 LONG = 30_000
 
@@ -80,10 +81,11 @@ def test_a_30000_factor_chain_parses_differentiates_and_prints_with_a_shallow_st
     with shallow_stack():
         f, gradient, form, counts = parse_grad_print(LONG, monkeypatch)
         assert tc.matrix_notation(f) == f"xᵀA{superscript(LONG)}x"
-    # ∇ₓ xᵀAᴺx = Aᴺx + (Aᴺ)ᵀx
-    assert form == f"A{superscript(LONG)}x + (A{superscript(LONG)})ᵀ x"
-    assert tc.to_text(gradient) == f"A^{LONG}*x + (A^{LONG})'*x"
-    assert tc.latex(gradient) == f"A^{{{LONG}}} x + \\left(A^{{{LONG}}}\\right)^{{\\top}} x"
+    # ∇ₓ xᵀAᴺx = (Aᴺ + (Aᴺ)ᵀ)x
+    assert form == f"(A{superscript(LONG)} + (A{superscript(LONG)})ᵀ) x"
+    assert tc.to_text(gradient) == f"(A^{LONG} + (A^{LONG})')*x"
+    assert tc.latex(gradient) == \
+        f"\\left(A^{{{LONG}}} + \\left(A^{{{LONG}}}\\right)^{{\\top}}\\right) x"
     # linear work: a handful of contractions and record slots per factor (quadratic would be
     # about N²/2 = 450 million slots)
     assert counts["contractions"] <= 6 * LONG
@@ -160,3 +162,18 @@ def test_the_canonical_order_of_tied_operands_is_the_brute_force_one():
             continue
         assert canonical._least_pattern_order(groups, indices, output) == \
             brute_force_order(groups, indices, output), (groups, indices, output)
+
+
+@pytest.mark.parametrize("length", [2, 5, 40])
+def test_the_printed_tree_has_the_value_of_the_gradient(length):
+    """The matrix tree (powers, the factored sum) evaluated by the printer tests' own numpy
+    evaluator, against (Aᴺ + (Aᴺ)ᵀ)x from numpy."""
+    rng = np.random.default_rng(length)
+    A_value = rng.standard_normal((3, 3))
+    A_value /= np.max(np.abs(np.linalg.eigvals(A_value)))
+    x_value = rng.standard_normal(3)
+    gradient = tc.grad(tc.parse(chain_text(length)), tc.var("x", ("n",)))
+    tree = matrix_form(gradient)
+    power = np.linalg.matrix_power(A_value, length)
+    got = numpy_value(tree, {"A": A_value, "x": x_value})
+    assert np.allclose(got, ((power + power.T) @ x_value).reshape(-1, 1), rtol=1e-9, atol=1e-12)

@@ -57,7 +57,7 @@ ROWS = [
     ("(X*w-y)'*(X*w-y)", "w", {}, "2Xᵀ(Xw − y)", None),
     ("x'*(A+A')*x", "x", {}, "2(A + Aᵀ) x", None),
     ("tr(X^3)", "X", {}, "3(X²)ᵀ", None),
-    ("x'*A*A*A*A*A*x", "x", {}, "A⁵x + (A⁵)ᵀ x", None),
+    ("x'*A*A*A*A*A*x", "x", {}, "(A⁵ + (A⁵)ᵀ) x", None),
 ]
 
 

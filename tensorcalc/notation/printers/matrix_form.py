@@ -79,7 +79,7 @@ def _read(node, memo) -> Record:
     if isinstance(node, Elementwise):
         return Func(node.fn, memo[id(node.arg)], node.param)
     if isinstance(node, Sum):
-        return add(*(memo[id(term)] for term in node.terms))
+        return _right_factored(add(*(memo[id(term)] for term in node.terms)))
     if isinstance(node, Contraction):
         return read_contraction(node, [memo[id(op)] for op in node.operands])
     if isinstance(node, Operation):
@@ -88,6 +88,19 @@ def _read(node, memo) -> Record:
         return MatrixOp(node.name, tuple(memo[id(op)] for op in node.operands), node.param,
                         node.shape)
     raise NoMatrixForm(type(node).__name__)
+
+
+def _right_factored(record: Record) -> Record:
+    """``Px + Qx`` as ``(P + Q)x``: a column-vector sum of products that all end in one column
+    vector (so every ``P`` is a matrix)."""
+    terms = record.terms if isinstance(record, Add) and len(record.shape) == 1 else ()
+    if not terms or not all(isinstance(t, MatMul) and not t.row for t in terms):
+        return record
+    last = terms[0].factors[-1]
+    if len(last.shape) != 1 or last.row or isinstance(last, Ones) or \
+            any(t.factors[-1] is not last for t in terms):
+        return record
+    return matmul(add(*(matmul(*t.factors[:-1]) for t in terms)), last)
 
 
 def _size(dim) -> Record:
