@@ -177,3 +177,16 @@ def test_the_printed_tree_has_the_value_of_the_gradient(length):
     power = np.linalg.matrix_power(A_value, length)
     got = numpy_value(tree, {"A": A_value, "x": x_value})
     assert np.allclose(got, ((power + power.T) @ x_value).reshape(-1, 1), rtol=1e-9, atol=1e-12)
+
+
+def test_the_trace_of_a_long_power_differentiates_to_n_times_the_transposed_power():
+    """∂ tr(Aᴺ)/∂A = N (Aᴺ⁻¹)ᵀ: N terms that print as one, and the value from numpy."""
+    length = 400
+    f = tc.parse("tr(" + "*".join(["A"] * length) + ")")
+    gradient = tc.grad(f, "A")
+    assert tc.matrix_notation(gradient) == f"{length}(A{superscript(length - 1)})ᵀ"
+    rng = np.random.default_rng(3)
+    A_value = rng.standard_normal((3, 3))
+    A_value /= np.max(np.abs(np.linalg.eigvals(A_value)))
+    expected = length * np.linalg.matrix_power(A_value, length - 1).T
+    assert np.allclose(tc.evaluate(gradient, A=A_value), expected, rtol=1e-9, atol=1e-12)
