@@ -96,6 +96,8 @@ def _numpy_value(record, values, env):
         for factor in record.factors[1:]:
             out = out @ ev(factor)
         return out
+    if kind is r.Power:
+        return np.linalg.matrix_power(ev(record.arg), record.count)
     if kind in (r.Hadamard, r.Add):
         parts = [ev(f) for f in (record.factors if kind is r.Hadamard else record.terms)]
         assert len({p.shape for p in parts}) == 1, f"operands of {kind.__name__} differ in shape"

@@ -79,21 +79,56 @@ def order_operands(operands: tuple, indices: tuple, output: tuple) -> tuple:
         cheap.append((0 if scalar else 1, first, op.ndim))
     keys = cheap
     if len(set(cheap)) != len(cheap):  # ties: a reading key, then (still tied) a signature
-        keys = _break_ties(cheap, operands, lambda op: reading_key(op, 1, _FACTOR_RANK), ())
+        keys = _break_ties(cheap, operands, _factor_key, ())
         if len(set(keys)) != len(keys):
             keys = _break_ties(keys, operands, signature, 0)
     order = sorted(range(len(operands)), key=keys.__getitem__)
     groups = [list(group) for _, group in itertools.groupby(order, key=keys.__getitem__)]
     tied = [g for g in groups if len(g) > 1]
     if tied and math.prod(math.factorial(len(g)) for g in tied) <= _MAX_PERMUTATIONS:
-        best, best_pattern = order, None
-        for choice in itertools.product(*(itertools.permutations(g) for g in groups)):
-            candidate = [k for group in choice for k in group]
-            pattern = _pattern([indices[k] for k in candidate], output)
-            if best_pattern is None or pattern < best_pattern:
-                best, best_pattern = candidate, pattern
-        order = best
+        order = _least_pattern_order(groups, indices, output)
     return tuple(operands[k] for k in order), tuple(indices[k] for k in order)
+
+
+def _least_pattern_order(groups: list, indices: tuple, output: tuple) -> list:
+    """The order, each group permuted, with the least :func:`_pattern` (the first such in
+    ``itertools.product`` of the groups' permutations).
+
+    The pattern's entry for an operand depends only on the operands before it, so the orders
+    are grown one operand at a time, keeping only those whose pattern so far is least: the
+    same answer as trying every permutation, without trying them all.
+    """
+    start: dict = {}
+    for label in output:
+        start.setdefault(label, len(start))
+    frontier = [((), start)]
+    for group in groups:
+        for _ in group:
+            extended, least = [], None
+            for chosen, number in frontier:
+                for k in group:
+                    if k in chosen:
+                        continue
+                    entry, fresh = _entry(indices[k], number)
+                    if least is None or entry < least:
+                        extended, least = [], entry
+                    if entry == least:
+                        extended.append((chosen + (k,), {**number, **fresh} if fresh else number))
+            frontier = extended
+    return list(frontier[0][0])
+
+
+def _entry(ix: tuple, number: dict) -> tuple:
+    """``ix`` renumbered after ``number`` (new labels numbered on), and the new labels' numbers."""
+    entry, fresh = [], {}
+    for label in ix:
+        n = number.get(label)
+        if n is None:
+            n = fresh.get(label)
+            if n is None:
+                n = fresh[label] = len(number) + len(fresh)
+        entry.append(n)
+    return tuple(entry), fresh
 
 
 def _break_ties(keys: list, operands: tuple, key_of, filler) -> list:
@@ -109,6 +144,16 @@ _RANK = {"Var": 0, "Elementwise": 1, "Operation": 1, "Contraction": 2, "Sum": 3,
          "Delta": 5}
 # inside a product, a product operand reads first: (x A) y is xᵀAy, not yᵀ(Aᵀx)
 _FACTOR_RANK = {**_RANK, "Contraction": -1}
+
+
+def _factor_key(node) -> tuple:
+    """The :func:`reading_key` of ``node`` as an operand of a product (cached on the node)."""
+    try:
+        return node._factor_key
+    except AttributeError:
+        key = reading_key(node, 1, _FACTOR_RANK)
+        object.__setattr__(node, "_factor_key", key)  # nodes are immutable; this is a cache
+        return key
 
 
 def reading_key(node, depth: int = 2, ranks: dict = _RANK) -> tuple:

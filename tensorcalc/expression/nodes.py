@@ -77,7 +77,7 @@ class Expr(Algebra):
     Operators (``+ - * / ** @``, ``.T``) come from :class:`~tensorcalc.expression.algebra.Algebra`.
     """
 
-    __slots__ = ("shape", "children", "_term_key", "__weakref__")  # _term_key: see canonical
+    __slots__ = ("shape", "children", "_term_key", "_factor_key", "__weakref__")  # keys: canonical
     shape: Shape
     children: tuple
 

@@ -244,17 +244,18 @@ class _Typer:
                   ("row", "matrix"): lambda: _Type("row", b.dims[1:]),
                   ("row", "column"): lambda: _SCALAR,
                   ("column", "row"): lambda: _Type("matrix", (a.dims[0], b.dims[0]))}.get((a.kind, b.kind))
-        shown = f"{self.show(node.left, a)} by {self.show(node.right, b)}"
+        def shown():  # only an error spells the operands out
+            return f"{self.show(node.left, a)} by {self.show(node.right, b)}"
         if result is None:
             l, r = _short(self.text, node.left), _short(self.text, node.right)
             hint = (f"; write {l}'*{r} for the inner product, {l}*{r}' for the outer product, "
                     f"{l}.*{r} elementwise" if a.kind == b.kind == "column" else
                     "; transpose the second one for the inner product" if a.kind == b.kind else
                     "; transpose the vector, or use .* for the elementwise product")
-            raise self.error(f"matrix product '*': cannot multiply {shown}{hint}", node.op_span)
+            raise self.error(f"matrix product '*': cannot multiply {shown()}{hint}", node.op_span)
         if (a.kind, b.kind) != ("column", "row"):
             self.unify_all([(a.dims[-1], b.dims[0])], lambda x, y: self.error(
-                f"matrix product '*': cannot multiply {shown}: the inner dimensions "
+                f"matrix product '*': cannot multiply {shown()}: the inner dimensions "
                 f"{self.dims.fixed[self.dims.find(x)]} and {self.dims.fixed[self.dims.find(y)]} "
                 "differ", node.op_span))
         return result()

@@ -21,7 +21,7 @@ printed, never what is evaluated):
 
 from __future__ import annotations
 
-from .records import (Add, Identity, MatMul, MatrixOp, Record, Scale, Times, Transpose,
+from .records import (Add, Identity, MatMul, MatrixOp, Power, Record, Scale, Times, Transpose,
                       add, is_symmetric, matmul, scale, times, transpose)
 from .records import _split_scalars as split_scalars
 
@@ -122,6 +122,12 @@ def _atoms(record: Record, scalars: list) -> list:
         return _transposed(_atoms(record.arg, scalars))
     if isinstance(record, MatMul):
         return [atom for factor in record.factors for atom in _atoms(factor, scalars)]
+    if isinstance(record, Power) and _square(record.arg):  # a run Aᵏ, (Aᵀ)ᵏ: one atom
+        inner = _atoms(record.arg, scalars)
+        if len(inner) == 1 and inner[0][1] is not None:
+            base, exponent, flag = inner[0]
+            return [[base, exponent * record.count, flag]]
+        return [[record.arg, record.count, False]]
     if isinstance(record, MatrixOp) and record.name in ("inv", "cofactor") and _square(record.args[0]):
         inner = _atoms(record.args[0], [])
         if not all(exponent is not None for _, exponent, _ in inner):
@@ -159,7 +165,7 @@ def _powers_merged(chain: MatMul):
 def _power(base: Record, exponent, flag: bool) -> list:
     factor = base if exponent is None or exponent > 0 else MatrixOp("inv", (base,), None, base.shape)
     factor = transpose(factor) if flag else factor
-    return [factor] * (1 if exponent is None else abs(exponent))
+    return [factor if exponent is None or abs(exponent) == 1 else Power(factor, abs(exponent))]
 
 
 # ---------------------------------------------------------------------------
@@ -221,6 +227,8 @@ def rebuilt(node: Record, children: list) -> Record:
         return Times(tuple(children[:-1]), children[-1])
     if isinstance(node, Scale):
         return Scale(node.coefficient, children[0])
+    if isinstance(node, Power):
+        return Power(children[0], node.count)
     if isinstance(node, MatrixOp):
         return MatrixOp(node.name, tuple(children), node.param, node.shape)
     if hasattr(node, "fn"):  # Func

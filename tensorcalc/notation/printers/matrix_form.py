@@ -39,8 +39,8 @@ from ..printing import index_notation
 from .collect import collected, cost, rebuilt
 from ...expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
 from .records import (Add, ConstArray, Diag, DiagPart, DimSize, Func, Identity, IndexForm, MatMul, MatrixOp,
-                      Number, Ones, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose, Where,
-                      add, hadamard, matmul, scale, times, transpose, transposes, walk)
+                      Number, Ones, Power, Record, Ref, Scale, SumAll, Symbol, Times, Trace, Transpose,
+                      Where, add, hadamard, matmul, scale, times, transpose, transposes, walk)
 
 
 class NoMatrixForm(Exception):
@@ -82,7 +82,7 @@ def _read(node, memo) -> Record:
     if isinstance(node, Elementwise):
         return Func(node.fn, memo[id(node.arg)], node.param)
     if isinstance(node, Sum):
-        return add(*(memo[id(term)] for term in node.terms))
+        return _right_factored(add(*(memo[id(term)] for term in node.terms)))
     if isinstance(node, Contraction):
         return read_contraction(node, [memo[id(op)] for op in node.operands])
     if isinstance(node, Operation):
@@ -101,6 +101,19 @@ def _uniform(value: np.ndarray):
     ones = Ones(value.shape[0]) if value.ndim == 1 else \
         matmul(Ones(value.shape[0]), transpose(Ones(value.shape[1])))
     return scale(float(flat[0]), ones)
+
+
+def _right_factored(record: Record) -> Record:
+    """``Px + Qx`` as ``(P + Q)x``: a column-vector sum of products that all end in one column
+    vector (so every ``P`` is a matrix)."""
+    terms = record.terms if isinstance(record, Add) and len(record.shape) == 1 else ()
+    if not terms or not all(isinstance(t, MatMul) and not t.row for t in terms):
+        return record
+    last = terms[0].factors[-1]
+    if len(last.shape) != 1 or last.row or isinstance(last, Ones) or \
+            any(t.factors[-1] is not last for t in terms):
+        return record
+    return matmul(add(*(matmul(*t.factors[:-1]) for t in terms)), last)
 
 
 def _size(dim) -> Record:
@@ -266,7 +279,8 @@ def tree_size(record: Record) -> int:
 
 def _size_of(record: Record, sizes: dict) -> int:
     if id(record) not in sizes:
-        sizes[id(record)] = 1 + sum(_size_of(c, sizes) for c in record.children)
+        repeats = record.count if isinstance(record, Power) else 1  # Aᵏ counts as the run it is
+        sizes[id(record)] = 1 + repeats * sum(_size_of(c, sizes) for c in record.children)
     return sizes[id(record)]
 
 
@@ -287,7 +301,7 @@ def name_shared(record: Record, smallest: int = 4) -> Record:
     sizes: dict = {}
     costs: dict = {}
     shared = [node for node in unique if uses[node] > 1 and _size_of(node, sizes) >= smallest
-              and not isinstance(node, (Transpose, Ones, Identity))
+              and not isinstance(node, (Transpose, Ones, Identity, Power))  # Aᵏ: a run, in a chain
               and not (_is_word(node) and not _naming_shortens(cost(node, costs), uses[node]))]
     if not shared:
         return record

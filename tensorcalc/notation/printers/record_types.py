@@ -29,9 +29,12 @@ class Record:
     """
 
     def __new__(cls, *args, **kwargs):
-        bound = cls._signature.bind(*args, **kwargs)
-        bound.apply_defaults()
-        key = (cls,) + tuple(bound.arguments[name] for name in cls._keys)
+        if not kwargs and len(args) == len(cls._keys) == len(cls._signature.parameters):
+            key = (cls,) + args  # every field given in order: no binding needed
+        else:
+            bound = cls._signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            key = (cls,) + tuple(bound.arguments[name] for name in cls._keys)
         node = _interned.get(key)
         if node is None:
             node = object.__new__(cls)
@@ -154,6 +157,18 @@ class MatMul(Record):
     @property
     def children(self):
         return self.factors
+
+
+@_record
+class Power(Record):
+    """``Aᵏ``, a run of ``count`` ≥ 2 equal square factors of a chain (``AAA`` is ``A³``), kept as
+    one record so that a chain of thousands of equal factors stays short."""
+    arg: Record
+    count: int
+
+    @cached_property
+    def shape(self):
+        return self.arg.shape
 
 
 @_record

@@ -20,7 +20,7 @@ from __future__ import annotations
 import weakref
 
 from .record_types import (  # noqa: F401 - the records, re-exported with their constructors
-    Record, Symbol, Number, ConstArray, DimSize, Identity, Ones, Transpose, MatMul, Hadamard, Scale, Times,
+    Record, Symbol, Number, ConstArray, DimSize, Identity, Ones, Transpose, MatMul, Power, Hadamard, Scale, Times,
     Add, Func, MatrixOp, Trace, Diag, DiagPart, SumAll, Ref, Where, IndexForm, has_rows, has_cols)
 
 
@@ -51,6 +51,8 @@ def _transpose(x: Record) -> Record:
         return x
     if isinstance(x, MatMul):
         return matmul(*(transpose(f) for f in reversed(x.factors)))
+    if isinstance(x, Power):  # (Aᵏ)ᵀ = (Aᵀ)ᵏ
+        return power(transpose(x.arg), x.count)
     if isinstance(x, Scale):
         return Scale(x.coefficient, transpose(x.arg))
     if isinstance(x, Times):
@@ -89,7 +91,7 @@ def _is_symmetric(x: Record) -> bool:
         return x.symmetric
     if isinstance(x, (Identity, Diag)):
         return True
-    if isinstance(x, (Scale, Func)):
+    if isinstance(x, (Scale, Func, Power)):
         return is_symmetric(x.arg)
     if isinstance(x, Times):
         return is_symmetric(x.body)
@@ -112,6 +114,8 @@ def _transposed_equal(a: Record, b: Record) -> bool:
     """``a = bᵀ`` as records (for the middle factor of a palindrome: ``a`` symmetric)."""
     if a is b:
         return len(a.shape) == 2 and is_symmetric(a)
+    if isinstance(a, Power) and isinstance(b, Power):  # (Aᵀ)ᵏ = ((Aᵏ)ᵀ)
+        return a.count == b.count and _transposed_equal(a.arg, b.arg)
     return (isinstance(a, Transpose) and a.arg is b) or (isinstance(b, Transpose) and b.arg is a)
 
 
@@ -121,7 +125,7 @@ def transposes(x: Record) -> int:
     if count is None:
         if isinstance(x, Transpose):
             count = 1 + transposes(x.arg)
-        elif isinstance(x, (MatMul, Hadamard, Add, Scale, Times)):
+        elif isinstance(x, (MatMul, Power, Hadamard, Add, Scale, Times)):
             count = sum(transposes(child) for child in x.children)
         else:
             count = 0
@@ -149,7 +153,8 @@ def _wrap(coefficient, scalars, body):
 
 
 def matmul(*factors: Record) -> Record:
-    """The product of a chain, flattened; ``I`` dropped; scalars pulled out front."""
+    """The product of a chain, flattened; ``I`` dropped; scalars pulled out front; equal square
+    factors where two chains meet gathered into a power (``A² · A = A³``)."""
     coefficient, scalars, rest = _split_scalars(factors)
     chain: list = []
     junctions = []  # where two of the given chains meet: each chain is already tidy inside
@@ -170,6 +175,7 @@ def matmul(*factors: Record) -> Record:
         merged = _with_diagonal(chain[n - 1], chain[n]) if 0 < n < len(chain) else None
         if merged is not None:
             return _wrap(coefficient, scalars, matmul(*chain[:n - 1], merged, *chain[n + 1:]))
+    chain = _gathered(chain, junctions)
     body = chain[0] if len(chain) == 1 else MatMul(tuple(chain))
     return _wrap(coefficient, scalars, body)
 
@@ -200,6 +206,28 @@ def _without_unit_ones(chain: list) -> list:
 
 def _one_column_matrix(x: Record) -> bool:
     return len(x.shape) == 2 and x.shape[1] == 1
+
+
+def power(base: Record, count: int) -> Record:
+    """``baseᵏ``, the product of ``count`` factors ``base`` (``base`` itself for 1)."""
+    return base if count == 1 else Power(base, count)
+
+
+def _run(x: Record) -> tuple:
+    return (x.arg, x.count) if isinstance(x, Power) else (x, 1)
+
+
+def _gathered(chain: list, junctions) -> list:
+    """``chain`` with the equal square factors that meet at a junction made one power."""
+    starts, out = set(junctions), chain[:1]
+    for n in range(1, len(chain)):
+        base, count = _run(chain[n])
+        before, before_count = _run(out[-1])
+        if n in starts and base is before and len(base.shape) == 2:
+            out[-1] = Power(base, before_count + count)
+        else:
+            out.append(chain[n])
+    return out
 
 
 def _ends_in_ones_row(x: Record) -> bool:

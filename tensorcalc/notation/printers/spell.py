@@ -171,6 +171,9 @@ class Speller:
     def superscript(self, count: int) -> str:
         return str(count).translate(_SUPERSCRIPT)
 
+    def _Power(self, record):
+        return self.matrix_power(record.arg, record.count), PRODUCT
+
     def _Hadamard(self, record):  # Ax ⊙ Ax is (Ax)^⊙2 (a vector's: (Ax)²)
         parts = [self.wrap(f, self.hadamard_least) if count == 1 else
                  self.power(self.wrap(f, ATOM), count, len(f.shape)) for f, count in _counted(record.factors)]
@@ -234,9 +237,11 @@ class Speller:
 
     def _MatrixOp(self, record):
         (arg, *_) = record.args or (None,)
-        if record.name == "det" and isinstance(arg, r.MatMul) and len(_runs(arg.factors)) == 1:
-            det = r.MatrixOp("det", (arg.factors[0],), None, ())  # det(Xᵏ) = det(X)ᵏ
-            return self.power(self.wrap(det, ATOM), len(arg.factors), 0), POSTFIX
+        runs = _runs(arg.factors if isinstance(arg, r.MatMul) else (arg,)) \
+            if isinstance(arg, (r.MatMul, r.Power)) else ()
+        if record.name == "det" and len(runs) == 1:
+            det = r.MatrixOp("det", (runs[0][0],), None, ())  # det(Xᵏ) = det(X)ᵏ
+            return self.power(self.wrap(det, ATOM), runs[0][1], 0), POSTFIX
         return MATRIX_SPELLINGS[record.name](self.notation, self.wrap, record)
 
     def _Diag(self, record):
@@ -260,13 +265,15 @@ def _log_base(value):
 
 
 def _runs(factors) -> list:
-    """``[(factor, count)]`` for the runs of equal consecutive square factors of a chain."""
+    """``[(factor, count)]`` for the runs of equal consecutive square factors of a chain (a
+    :class:`~.records.Power` is a run already)."""
     out: list = []
     for factor in factors:
+        factor, count = (factor.arg, factor.count) if isinstance(factor, r.Power) else (factor, 1)
         if out and out[-1][0] is factor and len(factor.shape) == 2:
-            out[-1][1] += 1
+            out[-1][1] += count
         else:
-            out.append([factor, 1])
+            out.append([factor, count])
     return out
 
 
