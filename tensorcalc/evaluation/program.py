@@ -29,17 +29,11 @@ from .common import _as_array, check_memory
 from .kernels import kernel_for
 from .plan import make_plan
 from .recipe import contraction_recipe, layout, size_of
-from .statements import generate, load
+from .fast_path import consider_fast_path
 from .steps import _elementwise, _finish, _scaling, _sum_function
 
 
 _UNKNOWN = object()  # _bind_again not asked yet
-_FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
-# Operations whose generated source calls the very numpy function the evaluator calls and
-# which, at a singular point, raise (the fast path then hands the call to the evaluator,
-# which raises the TensorCalcError) rather than return a different value: logdet returns
-# -inf where the evaluator raises, logsumexp and softmax shift by an infinite maximum.
-_FAST_OPERATIONS = frozenset({"inv", "det", "solve", "max", "min", "reshape", "vec", "kron"})
 
 
 class Program:
@@ -88,7 +82,11 @@ class Program:
         self._constants = [(n, node.value) for n, node in enumerate(self.nodes)
                            if isinstance(node, Const)]
         self._plans: dict = {}
-        self._fast = None  # (plan key, generated function), False when there is none
+        self._fast: dict = {}  # plan key -> its generated function, None where there is none
+        self._fast_hit = (None, None)  # (plan key, function) of the last lookup
+        self._calls: dict = {}  # plan key -> calls that ran the evaluator (large programs)
+        self.fast_path = True  # False: every call runs the step-by-step evaluator
+        self.fast_calls = 0  # calls the generated functions answered
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
         self.last_bindings: Optional[dict] = None
 
@@ -214,6 +212,8 @@ class Program:
                 not any(v.structure for v in self.variables.values()):  # values checked each call
             self._last_binding = (tuple((name, a.shape, a.dtype) for name, a in arrays.items()),
                                   _plan_key(bindings, arrays))
+        else:  # no repeat call is recognised by these shapes: nor is this one's fast path taken
+            self._last_binding = None
         return arrays, bindings
 
     def _bind_again(self, values: dict):
@@ -234,41 +234,36 @@ class Program:
         if values:
             kwargs = {**values, **kwargs}
         last = self._bind_again(kwargs)
-        fast = self._fast
-        if fast and last is not None and (last is fast[0] or last == fast[0]):
-            try:
-                return fast[1](**kwargs)  # the shapes and dtypes it was made for: nothing else
-            except Exception:  # a singular matrix, say: the evaluator raises its clear error
-                pass
+        if last is not None and self.fast_path:
+            hit = self._fast_hit
+            if hit[0] is not last:
+                hit = self._fast_hit = (last, self._fast.get(last))
+            if hit[1] is not None:
+                try:
+                    result = hit[1](**kwargs)  # the shapes and dtypes it was made for
+                except Exception:  # a singular matrix, say: the evaluator raises its clear error
+                    pass
+                else:
+                    self.fast_calls += 1
+                    return result
         return self._run(kwargs, last=last)
 
     def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
-        fast = self._fast
         arrays, (steps, constants) = self._prepare(values, lenient, last)
-        if fast is None and not lenient and self._last_binding is not None:
-            self._make_fast_path()
+        if self.fast_path and not lenient and self._last_binding is not None:
+            key = self._last_binding[1]  # these arguments'
+            function = self._fast.get(key, _UNKNOWN)
+            if function is _UNKNOWN:
+                consider_fast_path(self, key)
+            elif function is not None and last is None:  # shapes seen before the last call's
+                try:
+                    result = function(**values)
+                except Exception:  # the evaluator raises its clear error
+                    pass
+                else:
+                    self.fast_calls += 1
+                    return result
         return self._evaluate(arrays, steps, constants)
-
-    def _make_fast_path(self) -> None:
-        """A small float64 or float32 program gets one straight-line function for its last
-        plan (``codegen.generate``): repeat calls then cost about what hand-written numpy
-        costs, instead of a few microseconds of dispatch per step.  It returns what the
-        evaluator returns (scalars as numpy scalars of the result dtype).  Anything unusual
-        keeps the step-by-step evaluator: complex numbers, operations outside
-        :data:`_FAST_OPERATIONS`, large programs (not worth generating).  A call whose
-        straight-line function raises is run again by the evaluator, which raises its
-        TensorCalcError (``inv`` of a singular matrix, say)."""
-        key = self._last_binding[1]
-        self._fast = False  # decided once
-        if key[-1] not in _FAST_DTYPES or len(self.nodes) > 300 or \
-                any(isinstance(node, Operation) and node.name not in _FAST_OPERATIONS
-                    for node in self.nodes):
-            return
-        try:
-            source, name = generate(self, "fast_path", dict(key[0]), checks=False)
-            self._fast = (key, load(source, name))
-        except Exception:  # pragma: no cover - a row with no source form: keep the evaluator
-            self._fast = False
 
     def _evaluate(self, arrays: dict, steps: list, constants: list):
         slots = self._start(arrays, constants)

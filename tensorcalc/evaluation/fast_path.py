@@ -1,0 +1,73 @@
+"""A :class:`~tensorcalc.evaluation.program.Program`'s fast path: one straight-line numpy
+function (:func:`~tensorcalc.evaluation.statements.generate`) per plan key, that is per set of
+sizes and working dtype, which a repeat call with those shapes and dtypes runs instead of the
+step-by-step evaluator: it then costs about what hand-written numpy costs, instead of a few
+microseconds of dispatch per step.
+
+Every program gets one, float32 as float64, with matrix operations or without, and each new
+set of sizes or dtype its own.  A small program's function is written on the key's first call;
+a large one's (over :data:`SMALL_PROGRAM` nodes) after :data:`LARGE_PROGRAM_CALLS` calls with
+that key, which pay for writing it.  It returns what the evaluator returns: a row whose numpy
+source could differ from the evaluator's step (``logsumexp``, ``logdet``, a user-registered
+function, ...) is a call of that very step, and a call whose function raises is run again by
+the evaluator, which raises its TensorCalcError (``inv`` of a singular matrix, say).
+
+What keeps the evaluator: complex numbers; a function that would hold over twice the memory
+the evaluator holds at once (it keeps every value until it returns), when that is over
+:data:`FAST_MEMORY`; calls the program cannot check by shapes alone (a symmetric or diagonal
+variable, whose value is checked each call; an argument no output reads).
+
+>>> import numpy as np, tensorcalc as tc
+>>> x = tc.var("x", ("n",))
+>>> program = tc.compile([tc.logsumexp(x), tc.softmax(x)])
+>>> for n in (3, 3, 4, 4):
+...     _ = program(x=np.ones(n, dtype=np.float32))
+>>> program.fast_calls  # the second call of each size
+2
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..expression.nodes import Const, Var
+from .recipe import size_of
+from .statements import generate, load
+
+FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
+SMALL_PROGRAM = 300  # nodes: a larger program's function is written after some calls
+LARGE_PROGRAM_CALLS = 32  # calls with one plan key that pay for writing a large program's function
+FAST_MEMORY = 64 << 20  # bytes a generated function may hold at once, at least
+
+
+def consider_fast_path(program, key) -> None:
+    """Write ``program``'s function for plan ``key`` when it is time (see the module)."""
+    if len(program.nodes) > SMALL_PROGRAM:
+        program._calls[key] = program._calls.get(key, 0) + 1
+        if program._calls[key] < LARGE_PROGRAM_CALLS:
+            return
+    program._fast[key] = fast_function(program, key)
+    program._fast_hit = (None, None)
+
+
+def fast_function(program, key):
+    """The generated function for plan ``key``, or ``None`` where the evaluator stays."""
+    bindings = dict(key[0])
+    if key[-1] not in FAST_DTYPES or \
+            held_bytes(program, bindings) > max(2 * program.predicted_bytes(bindings), FAST_MEMORY):
+        return None
+    runners: dict = {}
+    try:
+        source, name = generate(program, "fast_path", bindings, checks=False, runners=runners)
+        return load(source, name, extra=runners)
+    except Exception:  # pragma: no cover - a node the writer refuses: keep the evaluator
+        return None
+
+
+def held_bytes(program, bindings: dict) -> int:
+    """Bytes of every computed value of ``program`` at once, at 8 bytes an entry."""
+    return sum(8 * math.prod(size_of(d, bindings) for d in node.shape) for node in program.nodes
+               if not isinstance(node, (Var, Const)) and id(node) not in program.folded and
+               id(node) in program.needed)
