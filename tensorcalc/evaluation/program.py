@@ -30,6 +30,7 @@ from .kernels import kernel_for
 from .plan import make_plan
 from .recipe import contraction_recipe, layout, size_of
 from .fast_path import consider_fast_path
+from .shared_exp import pair_steps, shared_exps
 from .steps import _elementwise, _finish, _scaling, _sum_function
 
 
@@ -76,6 +77,7 @@ class Program:
                         if isinstance(n, Contraction)}
         self.named_dims = sorted({d for n in self.nodes for d in _dims_of(n) if isinstance(d, str)})
         self._fuse()
+        self.shared, self._shared_slot = shared_exps(self)
         leaves = (Var, Const)
         self._output_slots = [(self.slot[id(o)], isinstance(o, leaves)) for o in self.outputs]
         self._loads = [(n, node.name) for n, node in enumerate(self.nodes) if isinstance(node, Var)]
@@ -302,7 +304,13 @@ class Program:
                 times.setdefault(out, []).append(time.perf_counter() - start)
                 for slot in free:
                     slots[slot] = None
-        return [(self.nodes[out], statistics.median(times[out])) for out, *_ in steps]
+        return [(self._step_node(out), statistics.median(times[out])) for out, *_ in steps]
+
+    def _step_node(self, slot: int):
+        """The node of a step's slot; a shared exp's is its pair's logsumexp."""
+        if slot < len(self.nodes):
+            return self.nodes[slot]
+        return next(r.logsumexp for r in self.shared.values() if self._shared_slot[id(r)] == slot)
 
     def _prepare(self, values: dict, lenient: bool = False, last=_UNKNOWN) -> tuple:
         """Bind the arguments and fetch (or build) the steps for their sizes and dtype.
@@ -322,7 +330,7 @@ class Program:
         return arrays, plan
 
     def _start(self, arrays: dict, constants: list) -> list:
-        slots: list = [None] * len(self.nodes)
+        slots: list = [None] * (len(self.nodes) + len(self._shared_slot))
         for slot, name in self._loads:
             slots[slot] = arrays[name]
         for slot, value in constants:
@@ -339,6 +347,9 @@ class Program:
                     id(node) not in self.needed:
                 continue
             inputs = self.inputs[id(node)]
+            if id(node) in self.shared:  # one max-shifted exp for logsumexp and softmax
+                steps.extend(pair_steps(self, step, node))
+                continue
             if isinstance(node, Elementwise):
                 run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
             elif isinstance(node, Sum):
@@ -417,11 +428,19 @@ class Program:
             sizes[step] = 8 * math.prod(size_of(d, bindings) for d in node.shape)
             if sizes[step] > biggest[0]:
                 biggest = (sizes[step], node)
-            live += sizes[step]
+            live += sizes[step] + self._pair_bytes(node, step, bindings)
             peak = max(peak, live)
             for slot in self.release.get(step, ()):
                 live -= sizes.get(slot, 0)
         return (peak, biggest[1]) if largest else peak
+
+    def _pair_bytes(self, node, step: int, bindings: dict) -> int:
+        """A logsumexp and softmax pair's shared exp, held from the first member to the second."""
+        record = self.shared.get(id(node))
+        if record is None:
+            return 0
+        size = 8 * math.prod(size_of(d, bindings) for d in record.operand.shape)
+        return size if step == min(self.slot[id(m)] for m in record.members) else -size
 
     def plan_for(self, sizes: Optional[dict] = None):
         """The :class:`~tensorcalc.evaluation.plan.Plan` for dimension ``sizes`` (names → ints)."""

@@ -36,6 +36,7 @@ from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM
                            MAX_CONSTANT_SIZE, PRODUCT, SOURCES, SUM, _Code, _default_output_names,
                            _identifier, _literal, _Names, _number, _read_only_entrywise, _real,
                            _shape_text, _tree_size)
+from .shared_exp import exp_step, member_step
 from .steps import _elementwise
 
 
@@ -51,6 +52,7 @@ class _Function(_ContractionWriter):
                  runners: Optional[dict] = None):
         self.program = program
         self.runners = runners
+        self.shared_parts: dict = {}  # id(SharedExp) -> the local(s) of its e, s, m
         self.functional = functional
         self.free_transposes = free_transposes
         self.name = _identifier(name, "function name")
@@ -259,6 +261,9 @@ class _Function(_ContractionWriter):
             return
         name = self._name_for(node)
         self._comment(name, node)
+        if id(node) in self.program.shared:  # logsumexp and softmax of one argument
+            self._shared_member(node, name)
+            return
         if self._call_evaluator(node, name):
             return
         if isinstance(node, Elementwise):
@@ -295,6 +300,35 @@ class _Function(_ContractionWriter):
         else:  # a node type this writer does not know: refuse rather than miscompute
             raise CodegenError(f"codegen: cannot generate code for a {type(node).__name__} node "
                                f"({index_notation(node)})")
+
+    def _shared_member(self, node, name: str) -> None:
+        """A member of a logsumexp and softmax pair (``shared_exp.py``): the first one writes
+        the shared ``m = max z``, ``e = exp(z − m)``, ``s = Σ e``; each member reads them."""
+        record = self.program.shared[id(node)]
+        parts = self.shared_parts.get(id(record))
+        operand, axes = self.code[id(record.operand)].atom(), record.axes
+        if parts is None and self.runners is not None:
+            parts = self.names.temporary()
+            function = self.names.claim("_step_shifted_exp")
+            self.runners[function] = exp_step(axes)
+            self.lines.append(f"{parts} = {function}({operand})  # exp(z − max z), Σ, max")
+        elif parts is None:
+            parts = tuple(self.names.temporary() for _ in range(3))
+            e, total, top = parts
+            self.lines += [f"{top} = np.max({operand}, axis={axes}, keepdims=True)",
+                           f"{e} = np.exp({operand} - {top})  # shared by logsumexp and softmax",
+                           f"{total} = np.sum({e}, axis={axes}, keepdims=True)"]
+        self.shared_parts[id(record)] = parts
+        if self.runners is not None:
+            function = self.names.claim(f"_step_{node.name}")
+            self.runners[function] = member_step(node)
+            self.lines.append(f"{name} = {function}({parts})")
+        elif node.name == "logsumexp":
+            self.lines.append(f"{name} = np.squeeze(np.log({parts[1]}) + {parts[2]}, axis={axes})")
+        else:
+            self.lines.append(f"{name} = {parts[0]} / {parts[1]}")
+        self._set(node, _Code(name), name)
+        self.zero_d_arrays.add(name)
 
     def _call_evaluator(self, node, name: str) -> bool:
         """With ``runners``, an operation whose source could differ from the evaluator's step
