@@ -148,3 +148,25 @@ def test_a_call_the_shapes_cannot_recognise_runs_the_evaluator_not_an_earlier_fu
         np.testing.assert_allclose(value, xv @ xv / 2, rtol=1e-14)
         np.testing.assert_allclose(half, xv * 0.5, rtol=1e-14)
     assert program.fast_calls == 1
+
+
+def test_arguments_no_output_reads_still_take_the_fast_path_unless_they_set_the_dtype():
+    """A Hessian of ridge regression reads X alone; it is called with w and y too."""
+    X, w, y = tc.var("X", ("m", "k")), tc.var("w", ("k",)), tc.var("y", ("m",))
+    hessian = tc.hessian(tc.sum((X @ w - y) ** 2) + 0.1 * tc.sum(w ** 2), w)
+    program = tc.compile(hessian)
+    for call in range(3):
+        values = {"X": RNG.normal(size=(6, 3)), "w": RNG.normal(size=3), "y": RNG.normal(size=6)}
+        np.testing.assert_allclose(program(**values), 2 * values["X"].T @ values["X"] +
+                                   0.2 * np.eye(3), rtol=1e-13)
+        assert program.fast_calls == max(0, call)
+    mixed = dict(values, X=values["X"].astype(np.float32))  # float64 w sets the working dtype
+    evaluator = tc.compile(hessian)
+    evaluator.fast_path = False
+    for _ in range(3):
+        got, want = program(**mixed), evaluator(**mixed)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        np.testing.assert_allclose(got, 2 * mixed["X"].T.astype(np.float64) @ mixed["X"] +
+                                   0.2 * np.eye(3), rtol=1e-5)
+    assert program.fast_calls == 2

@@ -1,21 +1,23 @@
 """A :class:`~tensorcalc.evaluation.program.Program`'s fast path: one straight-line numpy
-function (:func:`~tensorcalc.evaluation.statements.generate`) per plan key, that is per set of
-sizes and working dtype, which a repeat call with those shapes and dtypes runs instead of the
+function (:func:`~tensorcalc.evaluation.statements.generate`) per binding, that is per set of
+arguments' names, shapes and dtypes, which a repeat call with those runs instead of the
 step-by-step evaluator: it then costs about what hand-written numpy costs, instead of a few
 microseconds of dispatch per step.
 
 Every program gets one, float32 as float64, with matrix operations or without, and each new
-set of sizes or dtype its own.  A small program's function is written on the key's first call;
-a large one's (over :data:`SMALL_PROGRAM` nodes) after :data:`LARGE_PROGRAM_CALLS` calls with
-that key, which pay for writing it.  It returns what the evaluator returns: a row whose numpy
-source could differ from the evaluator's step (``logsumexp``, ``logdet``, a user-registered
-function, ...) is a call of that very step, and a call whose function raises is run again by
-the evaluator, which raises its TensorCalcError (``inv`` of a singular matrix, say).
+set of sizes or dtypes its own.  A small program's function is written on the binding's first
+call; a large one's (over :data:`SMALL_PROGRAM` nodes) after :data:`LARGE_PROGRAM_CALLS` calls
+with that binding, which pay for writing it.  It returns what the evaluator returns: a row
+whose numpy source could differ from the evaluator's step (``logsumexp``, ``logdet``, a
+user-registered function, ...) is a call of that very step, and a call whose function raises
+is run again by the evaluator, which raises its TensorCalcError (``inv`` of a singular matrix,
+say).
 
 What keeps the evaluator: complex numbers; a function that would hold over twice the memory
 the evaluator holds at once (it keeps every value until it returns), when that is over
 :data:`FAST_MEMORY`; calls the program cannot check by shapes alone (a symmetric or diagonal
-variable, whose value is checked each call; an argument no output reads).
+variable, whose value is checked each call), and a call whose working dtype comes from an
+argument no output reads (float32 ``y`` beside float64 ``X`` for a Hessian in ``X`` alone).
 
 >>> import numpy as np, tensorcalc as tc
 >>> x = tc.var("x", ("n",))
@@ -42,13 +44,20 @@ LARGE_PROGRAM_CALLS = 32  # calls with one plan key that pay for writing a large
 FAST_MEMORY = 64 << 20  # bytes a generated function may hold at once, at least
 
 
-def consider_fast_path(program, key) -> None:
-    """Write ``program``'s function for plan ``key`` when it is time (see the module)."""
+def consider_fast_path(program, binding) -> None:
+    """Write ``program``'s function for the plan key of ``binding`` (the arguments' names,
+    shapes and dtypes, and the key) when it is time (see the module)."""
+    arguments, key = binding
     if len(program.nodes) > SMALL_PROGRAM:
-        program._calls[key] = program._calls.get(key, 0) + 1
-        if program._calls[key] < LARGE_PROGRAM_CALLS:
+        program._calls[binding] = program._calls.get(binding, 0) + 1
+        if program._calls[binding] < LARGE_PROGRAM_CALLS:
             return
-    program._fast[key] = fast_function(program, key)
+    dtypes = {name: dtype for name, _, dtype in arguments}
+    read = [dtypes[name] for name in program.variables]
+    if (np.result_type(*read) if read else np.dtype(np.float64)) != key[-1]:
+        program._fast[binding] = None  # an argument no output reads sets the dtype
+    else:
+        program._fast[binding] = fast_function(program, key)
     program._fast_hit = (None, None)
 
 

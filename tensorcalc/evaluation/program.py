@@ -84,9 +84,9 @@ class Program:
         self._constants = [(n, node.value) for n, node in enumerate(self.nodes)
                            if isinstance(node, Const)]
         self._plans: dict = {}
-        self._fast: dict = {}  # plan key -> its generated function, None where there is none
-        self._fast_hit = (None, None)  # (plan key, function) of the last lookup
-        self._calls: dict = {}  # plan key -> calls that ran the evaluator (large programs)
+        self._fast: dict = {}  # binding -> its generated function, None where there is none
+        self._fast_hit = (None, None)  # (binding, function) of the last lookup
+        self._calls: dict = {}  # binding -> calls that ran the evaluator (large programs)
         self.fast_path = True  # False: every call runs the step-by-step evaluator
         self.fast_calls = 0  # calls the generated functions answered
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
@@ -209,8 +209,7 @@ class Program:
         if unbound:
             raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
                                "passed in; pass a variable that has it")
-        if len(arrays) == len(values) == len(self.variables) and \
-                all(arrays[name] is values[name] for name in self.variables) and \
+        if len(arrays) == len(values) and all(arrays[name] is values[name] for name in arrays) and \
                 not any(v.structure for v in self.variables.values()):  # values checked each call
             self._last_binding = (tuple((name, a.shape, a.dtype) for name, a in arrays.items()),
                                   _plan_key(bindings, arrays))
@@ -236,10 +235,10 @@ class Program:
         if values:
             kwargs = {**values, **kwargs}
         last = self._bind_again(kwargs)
-        if last is not None and self.fast_path:
-            hit = self._fast_hit
-            if hit[0] is not last:
-                hit = self._fast_hit = (last, self._fast.get(last))
+        if last is not None and self.fast_path:  # the arguments' names, shapes and dtypes are
+            binding, hit = self._last_binding, self._fast_hit  # the last call's: its binding
+            if hit[0] is not binding:
+                hit = self._fast_hit = (binding, self._fast.get(binding))
             if hit[1] is not None:
                 try:
                     result = hit[1](**kwargs)  # the shapes and dtypes it was made for
@@ -253,11 +252,10 @@ class Program:
     def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
         arrays, (steps, constants) = self._prepare(values, lenient, last)
         if self.fast_path and not lenient and self._last_binding is not None:
-            key = self._last_binding[1]  # these arguments'
-            function = self._fast.get(key, _UNKNOWN)
+            function = self._fast.get(self._last_binding, _UNKNOWN)  # these arguments'
             if function is _UNKNOWN:
-                consider_fast_path(self, key)
-            elif function is not None and last is None:  # shapes seen before the last call's
+                consider_fast_path(self, self._last_binding)
+            elif function is not None and last is None:  # seen before the last call
                 try:
                     result = function(**values)
                 except Exception:  # the evaluator raises its clear error
