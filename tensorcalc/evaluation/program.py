@@ -28,7 +28,7 @@ from ..expression.structured import check_value
 from .common import _as_array, check_memory
 from .kernels import kernel_for
 from .plan import make_plan
-from .recipe import contraction_recipe, layout, size_of
+from .recipe import contraction_recipe, layout, scaled_operand, size_of
 from .fast_path import consider_fast_path
 from .shared_exp import pair_steps, shared_exps
 from .steps import _elementwise, _finish, _scaling, _sum_function
@@ -396,10 +396,9 @@ class Program:
             if not needs_layout:
                 return kernel.function
             return lambda *arrays: layout(kernel(*arrays), recipe, node, bindings)
-        # scale the smallest of the operands and the result
-        sizes = [math.prod(s) for s in shapes]
-        smallest = min(range(len(shapes)), key=sizes.__getitem__)
-        if sizes[smallest] < math.prod(shape):
+        smallest = scaled_operand([node.operands[p] for p in recipe.operands],
+                                  [math.prod(s) for s in shapes], math.prod(shape))
+        if smallest is not None:
             def run(*arrays):
                 arrays = list(arrays)
                 arrays[smallest] = arrays[smallest] * coefficient
