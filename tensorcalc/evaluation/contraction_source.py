@@ -11,6 +11,7 @@ from typing import Optional
 from ..errors import CodegenError
 from ..expression.nodes import Contraction
 from .kernels import kernel_for
+from .recipe import scaled_operand
 from .source_forms import (_INDEX_NAMES, ATOM, NEGATION, PRODUCT, _broadcast, _Code,
                            _number, _transposed)
 
@@ -39,9 +40,10 @@ class _ContractionWriter:
         owners = [self.owner[id(op)] for op in operands]
         scale_result = False
         if factor is not None:  # scale the smallest operand, or the result (as the evaluator)
-            sizes = [math.prod(self._planned(op.shape)) for op in operands]
-            smallest = min(range(len(operands)), key=sizes.__getitem__)
-            if sizes[smallest] < math.prod(self._planned(node.shape)):
+            smallest = scaled_operand(operands, [math.prod(self._planned(op.shape))
+                                                 for op in operands],
+                                      math.prod(self._planned(node.shape)))
+            if smallest is not None:
                 codes[smallest] = _scaled(factor, codes[smallest])
                 owners[smallest] = None
             else:

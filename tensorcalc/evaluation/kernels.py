@@ -14,6 +14,8 @@ it needs:
 * no shared summed index: a broadcasting multiply (Hadamard, outer, scaling);
 * otherwise a batched matmul: transpose each operand to ``(batch, kept,
   summed)``, reshape to 3-d, ``np.matmul`` (BLAS), reshape and transpose back;
+  one array times its own transpose (``U Uᵀ``, ``XᵀX``) runs as ``g @ g.T`` of one
+  view ``g``, the spelling for which numpy calls syrk (half the FLOPs of a GEMM);
 * a repeated index inside one operand (a diagonal) goes through ``np.einsum``.
 
 ``Kernel.info`` is opt_einsum's ``PathInfo``: the steps, FLOPs and largest
@@ -159,6 +161,13 @@ def _binary(a: str, b: str, result: str, sizes: dict):
         left = _as_matrix(a, a_perm, (n_a, n_sum), sizes)
         right = _as_matrix(b, b_perm, (n_sum, n_b), sizes)
         finish = _from_matrix((n_a, n_b), out_shape, out_perm)
+        if len(a) > 2 and _gram(a, b, summed):  # x·xᵀ over several summed axes: one syrk
+            def gemm(x, y):
+                if x is y:
+                    g = left(x)
+                    return np.dot(g, g.T)
+                return np.dot(left(x), right(y))
+            return gemm if finish is None else lambda x, y: finish(gemm(x, y))
         if finish is None:
             return lambda x, y: np.dot(left(x), right(y))
         return lambda x, y: finish(np.dot(left(x), right(y)))
@@ -168,6 +177,15 @@ def _binary(a: str, b: str, result: str, sizes: dict):
     if finish is None:
         return lambda x, y: np.matmul(left(x), right(y))
     return lambda x, y: finish(np.matmul(left(x), right(y)))
+
+
+def _gram(a: str, b: str, summed: list) -> bool:
+    """Whether ``b`` is ``a`` with its kept indices renamed in place, so that for one array
+    ``x`` read as both the product is ``g @ g.T`` of one matrix view ``g`` of it, which numpy
+    runs as one syrk (half the FLOPs), where the right operand's own view would be a copy.
+    (Two-axis operands need nothing: ``x @ x.T`` is what the views give already.)"""
+    return len(a) == len(b) and all((p == q and p in summed) or (p not in b and q not in a)
+                                    for p, q in zip(a, b))
 
 
 def _as_matrix(term: str, permutation: tuple, shape: tuple, sizes: dict):

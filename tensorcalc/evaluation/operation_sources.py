@@ -21,6 +21,13 @@ from ..expression.operations import known_operation
 
 OPERATION_SOURCES: dict = {}
 
+# Rows whose source calls the very numpy function the evaluator calls and which, at a singular
+# point, raise rather than return a different value (a program's fast path hands such a call
+# to the evaluator, which raises its TensorCalcError).  The others differ from the evaluator
+# somewhere: logdet returns -inf where the evaluator raises, logsumexp and softmax shift by an
+# infinite maximum; the fast path calls the evaluator's own step for those.
+SAME_AS_EVALUATOR = frozenset({"inv", "det", "solve", "max", "min", "reshape", "vec", "kron"})
+
 
 def register_source(name: str, source: Callable) -> None:
     """Register ``source(codes, param)`` as the numpy source of the operation ``name``."""

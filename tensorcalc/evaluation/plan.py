@@ -114,6 +114,8 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
                                        elements * max(terms, 1), elements))
         elif isinstance(node, Delta):
             plan.steps.append(PlanStep(step, "δ", "dense identity", shape, elements, elements))
+        elif id(node) in program.shared:  # one shifted exp for logsumexp and softmax
+            plan.steps.extend(_shared_rows(program, step, node, symbols, sizes))
         elif isinstance(node, Operation):  # linear algebra: about n³ per matrix of the batch
             first = node.operands[0]
             size = math.prod(size_of(d, sizes) for d in first.shape)
@@ -127,6 +129,23 @@ def make_plan(program, sizes: dict, with_naive: bool = True) -> Plan:
             naive_plan = make_plan(naive, sizes, with_naive=False)
             plan.naive_flops, plan.naive_bytes = naive_plan.flops, naive_plan.peak_bytes
     return plan
+
+
+def _shared_rows(program, step: int, node, symbols: dict, sizes: dict) -> list:
+    """A member of a logsumexp and softmax pair: the shared exp's row (before the first
+    member), then the member's own, which reads it."""
+    record = program.shared[id(node)]
+    operand = tuple(size_of(d, sizes) for d in record.operand.shape)
+    size, elements = math.prod(operand), math.prod(size_of(d, sizes) for d in node.shape)
+    rows = []
+    if min(program.slot[id(m)] for m in record.members) == step:
+        z = symbols.get(id(record.operand), "z")
+        rows.append(PlanStep(step, "shared exp", f"e = exp({z} - max {z}), s = Σ e over axes "
+                             f"{record.axes}: shared by logsumexp and softmax", operand,
+                             3 * size, size))
+    detail = "max + log s" if node.name == "logsumexp" else "e / s"
+    return rows + [PlanStep(step, node.name, detail + " (the shared exp)", tuple(
+        size_of(d, sizes) for d in node.shape), elements, elements)]
 
 
 def _naive_program(program):

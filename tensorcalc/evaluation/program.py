@@ -28,18 +28,13 @@ from ..expression.structured import check_value
 from .common import _as_array, check_memory
 from .kernels import kernel_for
 from .plan import make_plan
-from .recipe import contraction_recipe, layout, size_of
-from .statements import generate, load
+from .recipe import contraction_recipe, layout, scaled_operand, size_of
+from .fast_path import consider_fast_path
+from .shared_exp import pair_steps, shared_exps
 from .steps import _elementwise, _finish, _scaling, _sum_function
 
 
 _UNKNOWN = object()  # _bind_again not asked yet
-_FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
-# Operations whose generated source calls the very numpy function the evaluator calls and
-# which, at a singular point, raise (the fast path then hands the call to the evaluator,
-# which raises the TensorCalcError) rather than return a different value: logdet returns
-# -inf where the evaluator raises, logsumexp and softmax shift by an infinite maximum.
-_FAST_OPERATIONS = frozenset({"inv", "det", "solve", "max", "min", "reshape", "vec", "kron"})
 
 
 class Program:
@@ -82,13 +77,18 @@ class Program:
                         if isinstance(n, Contraction)}
         self.named_dims = sorted({d for n in self.nodes for d in _dims_of(n) if isinstance(d, str)})
         self._fuse()
+        self.shared, self._shared_slot = shared_exps(self)
         leaves = (Var, Const)
         self._output_slots = [(self.slot[id(o)], isinstance(o, leaves)) for o in self.outputs]
         self._loads = [(n, node.name) for n, node in enumerate(self.nodes) if isinstance(node, Var)]
         self._constants = [(n, node.value) for n, node in enumerate(self.nodes)
                            if isinstance(node, Const)]
         self._plans: dict = {}
-        self._fast = None  # (plan key, generated function), False when there is none
+        self._fast: dict = {}  # binding -> its generated function, None where there is none
+        self._fast_hit = (None, None)  # (binding, function) of the last lookup
+        self._calls: dict = {}  # binding -> calls that ran the evaluator (large programs)
+        self.fast_path = True  # False: every call runs the step-by-step evaluator
+        self.fast_calls = 0  # calls the generated functions answered
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
         self.last_bindings: Optional[dict] = None
 
@@ -209,11 +209,12 @@ class Program:
         if unbound:
             raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
                                "passed in; pass a variable that has it")
-        if len(arrays) == len(values) == len(self.variables) and \
-                all(arrays[name] is values[name] for name in self.variables) and \
+        if len(arrays) == len(values) and all(arrays[name] is values[name] for name in arrays) and \
                 not any(v.structure for v in self.variables.values()):  # values checked each call
             self._last_binding = (tuple((name, a.shape, a.dtype) for name, a in arrays.items()),
                                   _plan_key(bindings, arrays))
+        else:  # no repeat call is recognised by these shapes: nor is this one's fast path taken
+            self._last_binding = None
         return arrays, bindings
 
     def _bind_again(self, values: dict):
@@ -234,41 +235,35 @@ class Program:
         if values:
             kwargs = {**values, **kwargs}
         last = self._bind_again(kwargs)
-        fast = self._fast
-        if fast and last is not None and (last is fast[0] or last == fast[0]):
-            try:
-                return fast[1](**kwargs)  # the shapes and dtypes it was made for: nothing else
-            except Exception:  # a singular matrix, say: the evaluator raises its clear error
-                pass
+        if last is not None and self.fast_path:  # the arguments' names, shapes and dtypes are
+            binding, hit = self._last_binding, self._fast_hit  # the last call's: its binding
+            if hit[0] is not binding:
+                hit = self._fast_hit = (binding, self._fast.get(binding))
+            if hit[1] is not None:
+                try:
+                    result = hit[1](**kwargs)  # the shapes and dtypes it was made for
+                except Exception:  # a singular matrix, say: the evaluator raises its clear error
+                    pass
+                else:
+                    self.fast_calls += 1
+                    return result
         return self._run(kwargs, last=last)
 
     def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
-        fast = self._fast
         arrays, (steps, constants) = self._prepare(values, lenient, last)
-        if fast is None and not lenient and self._last_binding is not None:
-            self._make_fast_path()
+        if self.fast_path and not lenient and self._last_binding is not None:
+            function = self._fast.get(self._last_binding, _UNKNOWN)  # these arguments'
+            if function is _UNKNOWN:
+                consider_fast_path(self, self._last_binding)
+            elif function is not None and last is None:  # seen before the last call
+                try:
+                    result = function(**values)
+                except Exception:  # the evaluator raises its clear error
+                    pass
+                else:
+                    self.fast_calls += 1
+                    return result
         return self._evaluate(arrays, steps, constants)
-
-    def _make_fast_path(self) -> None:
-        """A small float64 or float32 program gets one straight-line function for its last
-        plan (``codegen.generate``): repeat calls then cost about what hand-written numpy
-        costs, instead of a few microseconds of dispatch per step.  It returns what the
-        evaluator returns (scalars as numpy scalars of the result dtype).  Anything unusual
-        keeps the step-by-step evaluator: complex numbers, operations outside
-        :data:`_FAST_OPERATIONS`, large programs (not worth generating).  A call whose
-        straight-line function raises is run again by the evaluator, which raises its
-        TensorCalcError (``inv`` of a singular matrix, say)."""
-        key = self._last_binding[1]
-        self._fast = False  # decided once
-        if key[-1] not in _FAST_DTYPES or len(self.nodes) > 300 or \
-                any(isinstance(node, Operation) and node.name not in _FAST_OPERATIONS
-                    for node in self.nodes):
-            return
-        try:
-            source, name = generate(self, "fast_path", dict(key[0]), checks=False)
-            self._fast = (key, load(source, name))
-        except Exception:  # pragma: no cover - a row with no source form: keep the evaluator
-            self._fast = False
 
     def _evaluate(self, arrays: dict, steps: list, constants: list):
         slots = self._start(arrays, constants)
@@ -307,7 +302,13 @@ class Program:
                 times.setdefault(out, []).append(time.perf_counter() - start)
                 for slot in free:
                     slots[slot] = None
-        return [(self.nodes[out], statistics.median(times[out])) for out, *_ in steps]
+        return [(self._step_node(out), statistics.median(times[out])) for out, *_ in steps]
+
+    def _step_node(self, slot: int):
+        """The node of a step's slot; a shared exp's is its pair's logsumexp."""
+        if slot < len(self.nodes):
+            return self.nodes[slot]
+        return next(r.logsumexp for r in self.shared.values() if self._shared_slot[id(r)] == slot)
 
     def _prepare(self, values: dict, lenient: bool = False, last=_UNKNOWN) -> tuple:
         """Bind the arguments and fetch (or build) the steps for their sizes and dtype.
@@ -327,7 +328,7 @@ class Program:
         return arrays, plan
 
     def _start(self, arrays: dict, constants: list) -> list:
-        slots: list = [None] * len(self.nodes)
+        slots: list = [None] * (len(self.nodes) + len(self._shared_slot))
         for slot, name in self._loads:
             slots[slot] = arrays[name]
         for slot, value in constants:
@@ -344,6 +345,9 @@ class Program:
                     id(node) not in self.needed:
                 continue
             inputs = self.inputs[id(node)]
+            if id(node) in self.shared:  # one max-shifted exp for logsumexp and softmax
+                steps.extend(pair_steps(self, step, node))
+                continue
             if isinstance(node, Elementwise):
                 run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
             elif isinstance(node, Sum):
@@ -392,10 +396,9 @@ class Program:
             if not needs_layout:
                 return kernel.function
             return lambda *arrays: layout(kernel(*arrays), recipe, node, bindings)
-        # scale the smallest of the operands and the result
-        sizes = [math.prod(s) for s in shapes]
-        smallest = min(range(len(shapes)), key=sizes.__getitem__)
-        if sizes[smallest] < math.prod(shape):
+        smallest = scaled_operand([node.operands[p] for p in recipe.operands],
+                                  [math.prod(s) for s in shapes], math.prod(shape))
+        if smallest is not None:
             def run(*arrays):
                 arrays = list(arrays)
                 arrays[smallest] = arrays[smallest] * coefficient
@@ -422,11 +425,19 @@ class Program:
             sizes[step] = 8 * math.prod(size_of(d, bindings) for d in node.shape)
             if sizes[step] > biggest[0]:
                 biggest = (sizes[step], node)
-            live += sizes[step]
+            live += sizes[step] + self._pair_bytes(node, step, bindings)
             peak = max(peak, live)
             for slot in self.release.get(step, ()):
                 live -= sizes.get(slot, 0)
         return (peak, biggest[1]) if largest else peak
+
+    def _pair_bytes(self, node, step: int, bindings: dict) -> int:
+        """A logsumexp and softmax pair's shared exp, held from the first member to the second."""
+        record = self.shared.get(id(node))
+        if record is None:
+            return 0
+        size = 8 * math.prod(size_of(d, bindings) for d in record.operand.shape)
+        return size if step == min(self.slot[id(m)] for m in record.members) else -size
 
     def plan_for(self, sizes: Optional[dict] = None):
         """The :class:`~tensorcalc.evaluation.plan.Plan` for dimension ``sizes`` (names → ints)."""

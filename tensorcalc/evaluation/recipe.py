@@ -109,3 +109,20 @@ def layout(result: np.ndarray, recipe: Recipe, node: Contraction, bindings) -> n
                       for r in unique]
     diagonal[...] = np.reshape(result, expanded_shape)
     return full
+
+
+def scaled_operand(operands: list, sizes: list, result_size: int):
+    """Which operand of a contraction takes its constant factor: the smallest, when it is
+    smaller than the result, else ``None`` (the result).  Never one that is read twice: a
+    scaled copy of ``A`` turns ``A @ A.T``, which numpy runs as one syrk (half the FLOPs of a
+    general product), into a general product of two arrays.
+
+    >>> a, b = object(), object()
+    >>> scaled_operand([a, b], [10, 20], 200), scaled_operand([a, a], [10, 10], 200)
+    (0, None)
+    """
+    once = [n for n, operand in enumerate(operands)
+            if sum(other is operand for other in operands) == 1]
+    smallest = min(once, key=sizes.__getitem__, default=None)
+    return smallest if smallest is not None and sizes[smallest] < result_size else None
+

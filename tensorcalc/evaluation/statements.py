@@ -17,6 +17,7 @@ standalone module writer) all use it.
 
 from __future__ import annotations
 
+import functools
 import textwrap
 from typing import Optional
 
@@ -24,19 +25,23 @@ import numpy as np
 
 from ..calculus.optimize import REPRESENTATIVE_SIZE
 from ..errors import CodegenError
+from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
+from ..expression.operations import OPERATIONS
 from ..notation.printing import index_notation
 from .contraction_source import _ContractionWriter
 from .indexing_sources import FUNCTIONAL_SOURCES, NUMPY_ONLY
+from .operation_sources import OPERATION_SOURCES, SAME_AS_EVALUATOR
 
 # the function rows whose numpy source an array backend cannot run (np.vectorize of math.erf):
 # they call the namespace's own function (backends.base.Namespace.erf)
 FUNCTIONAL_FUNCTION_SOURCES = {"erf": lambda x, p: f"np.erf({x})"}
-from .operation_sources import OPERATION_SOURCES
 from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM, HELPERS,
                            MAX_CONSTANT_SIZE, PRODUCT, SOURCES, SUM, _Code, _default_output_names,
                            _identifier, _literal, _Names, _number, _read_only_entrywise, _real,
                            _shape_text, _tree_size)
+from .shared_exp import exp_step, member_step
+from .steps import _elementwise
 
 
 # ---------------------------------------------------------------------------
@@ -47,8 +52,11 @@ class _Function(_ContractionWriter):
     """Writes the body of one generated function, one statement per step of ``program``."""
 
     def __init__(self, program, name: str, sizes: dict, output_names, checks: bool,
-                 accept=(), functional: bool = False, free_transposes: bool = False):
+                 accept=(), functional: bool = False, free_transposes: bool = False,
+                 runners: Optional[dict] = None):
         self.program = program
+        self.runners = runners
+        self.shared_parts: dict = {}  # id(SharedExp) -> the local(s) of its e, s, m
         self.functional = functional
         self.free_transposes = free_transposes
         self.name = _identifier(name, "function name")
@@ -257,6 +265,11 @@ class _Function(_ContractionWriter):
             return
         name = self._name_for(node)
         self._comment(name, node)
+        if id(node) in self.program.shared:  # logsumexp and softmax of one argument
+            self._shared_member(node, name)
+            return
+        if self._call_evaluator(node, name):
+            return
         if isinstance(node, Elementwise):
             source = (FUNCTIONAL_FUNCTION_SOURCES.get(node.fn) if self.functional else None) \
                 or SOURCES.get(node.fn)
@@ -296,6 +309,55 @@ class _Function(_ContractionWriter):
         else:  # a node type this writer does not know: refuse rather than miscompute
             raise CodegenError(f"codegen: cannot generate code for a {type(node).__name__} node "
                                f"({index_notation(node)})")
+
+    def _shared_member(self, node, name: str) -> None:
+        """A member of a logsumexp and softmax pair (``shared_exp.py``): the first one writes
+        the shared ``m = max z``, ``e = exp(z − m)``, ``s = Σ e``; each member reads them."""
+        record = self.program.shared[id(node)]
+        parts = self.shared_parts.get(id(record))
+        operand, axes = self.code[id(record.operand)].atom(), record.axes
+        if parts is None and self.runners is not None:
+            parts = self.names.temporary()
+            function = self.names.claim("_step_shifted_exp")
+            self.runners[function] = exp_step(axes)
+            self.lines.append(f"{parts} = {function}({operand})  # exp(z − max z), Σ, max")
+        elif parts is None:
+            parts = tuple(self.names.temporary() for _ in range(3))
+            e, total, top = parts
+            self.lines += [f"{top} = np.max({operand}, axis={axes}, keepdims=True)",
+                           f"{e} = np.exp({operand} - {top})  # shared by logsumexp and softmax",
+                           f"{total} = np.sum({e}, axis={axes}, keepdims=True)"]
+        self.shared_parts[id(record)] = parts
+        if self.runners is not None:
+            function = self.names.claim(f"_step_{node.name}")
+            self.runners[function] = member_step(node)
+            self.lines.append(f"{name} = {function}({parts})")
+        elif node.name == "logsumexp":
+            self.lines.append(f"{name} = np.squeeze(np.log({parts[1]}) + {parts[2]}, axis={axes})")
+        else:
+            self.lines.append(f"{name} = {parts[0]} / {parts[1]}")
+        self._set(node, _Code(name), name)
+        self.zero_d_arrays.add(name)
+
+    def _call_evaluator(self, node, name: str) -> bool:
+        """With ``runners``, an operation whose source could differ from the evaluator's step
+        (outside :data:`SAME_AS_EVALUATOR`) or a function without a source form is written as
+        a call of the evaluator's own step function, put in ``runners`` under its global name."""
+        if self.runners is None:
+            return False
+        if isinstance(node, Operation) and node.name not in SAME_AS_EVALUATOR:
+            step, label = OPERATIONS[node.name].runner(node.param), node.name
+        elif isinstance(node, Elementwise) and node.fn not in SOURCES:
+            step, label = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param), node.fn
+        else:
+            return False
+        function = self.names.claim(f"_step_{label}")
+        self.runners[function] = step
+        codes = [self.code[id(child)].text for child in node.children]
+        self.lines.append(f"{name} = {function}({', '.join(codes)})")
+        self._set(node, _Code(name), name)
+        self.zero_d_arrays.add(name)  # the evaluator's step may return a 0-d array
+        return True
 
     def _sum(self, node: Sum) -> str:
         terms, constant = self.program.sum_terms[id(node)]
@@ -366,7 +428,7 @@ class _Function(_ContractionWriter):
 
 def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_names=None,
              checks: bool = True, accept=(), functional: bool = False,
-             free_transposes: bool = False) -> tuple:
+             free_transposes: bool = False, runners: Optional[dict] = None) -> tuple:
     """``(source, function_name)``: one straight-line numpy function computing ``program``.
 
     >>> import numpy as np, tensorcalc as tc
@@ -402,19 +464,25 @@ def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_n
     transpose would be a copy), unless ``free_transposes`` says the library's transposes are
     views (torch): then, as for numpy, ``@`` and ``np.tensordot`` of transposed views, which
     skip einsum's parsing (20–40 µs a call in torch).
+
+    ``runners`` (a dict, for the program's fast path) makes every step whose source could
+    differ from the evaluator's a call of the evaluator's own step function (``logsumexp``,
+    ``logdet``, a user-registered function, ...), which the dict receives under the name the
+    code calls; :func:`load` with ``extra=runners`` puts them in the function's globals.
     """
     function = _Function(program, name, dict(sizes or {}), output_names, checks, accept,
-                         functional, free_transposes)
+                         functional, free_transposes, runners)
     return function.write(), function.name
 
 
-def load(source: str, function_name: str, namespace=None, constants=None):
+def load(source: str, function_name: str, namespace=None, constants=None, extra=None):
     """The function that :func:`generate` wrote, compiled (with numpy and :data:`HELPERS`).
 
     ``namespace`` (a functional function's array namespace) and ``constants``
     (its ``_constants``) stand in for numpy in the function's globals.
     """
-    namespace = {"np": np if namespace is None else namespace, "_constants": constants}
+    namespace = {"np": np if namespace is None else namespace, "_constants": constants,
+                 **(extra or {})}
     exec(compile(HELPERS + "\n\n" + source, f"<tensorcalc.evaluation.codegen {function_name}>", "exec"),
          namespace)
     return namespace[function_name]

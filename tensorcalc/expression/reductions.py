@@ -31,18 +31,30 @@ def _max_shift(x, axes):
     return np.where(np.isfinite(m), m, 0.0)
 
 
-def _logsumexp_numpy(arrays, axes):
-    (x,) = arrays
+def shifted_exp(x, axes) -> tuple:
+    """``(e, s, m)``: the max-shifted ``e = exp(x − m)`` and ``s = Σ e`` over ``axes`` (kept),
+    with ``m`` the maximum (0 where it is infinite).  ``logsumexp`` and ``softmax`` are both
+    made from it; a program that needs both of one argument computes it once."""
     m = _max_shift(x, axes)
+    e = np.exp(x - m)
+    return e, np.sum(e, axis=axes, keepdims=True), m
+
+
+def logsumexp_from(e, s, m, axes):
     with np.errstate(divide="ignore"):
-        value = np.log(np.sum(np.exp(x - m), axis=axes, keepdims=True)) + m
-    return np.squeeze(value, axis=axes)
+        return np.squeeze(np.log(s) + m, axis=axes)
+
+
+def softmax_from(e, s, m, axes):
+    return e / s
+
+
+def _logsumexp_numpy(arrays, axes):
+    return logsumexp_from(*shifted_exp(arrays[0], axes), axes)
 
 
 def _softmax_numpy(arrays, axes):
-    (x,) = arrays
-    e = np.exp(x - _max_shift(x, axes))
-    return e / np.sum(e, axis=axes, keepdims=True)
+    return softmax_from(*shifted_exp(arrays[0], axes), axes)
 
 
 def _reduced_shape(shapes, axes):

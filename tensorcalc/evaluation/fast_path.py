@@ -1,0 +1,130 @@
+"""A :class:`~tensorcalc.evaluation.program.Program`'s fast path: one straight-line numpy
+function (:func:`~tensorcalc.evaluation.statements.generate`) per binding, that is per set of
+arguments' names, shapes and dtypes, which a repeat call with those runs instead of the
+step-by-step evaluator: it then costs about what hand-written numpy costs, instead of a few
+microseconds of dispatch per step.
+
+Every program gets one, float32 as float64, with matrix operations or without, and each new
+set of sizes or dtypes its own.  A small program's function is written on the binding's first
+call; a large one's (over :data:`SMALL_PROGRAM` nodes) after :data:`LARGE_PROGRAM_CALLS` calls
+with that binding, which pay for writing it.  It returns what the evaluator returns: a row
+whose numpy source could differ from the evaluator's step (``logsumexp``, ``logdet``, a
+user-registered function, ...) is a call of that very step, and a call whose function raises
+is run again by the evaluator, which raises its TensorCalcError (``inv`` of a singular matrix,
+say).
+
+Each temporary is deleted after the last line that reads it (:func:`with_releases`), as the
+evaluator frees a step's value after its last reader, so the function holds about what the
+evaluator holds.  What keeps the evaluator: complex numbers; a function that would hold over
+twice the memory the evaluator holds at once (counting every value, at worst), when that is over
+:data:`FAST_MEMORY`; calls the program cannot check by shapes alone (a symmetric or diagonal
+variable, whose value is checked each call), and a call whose working dtype comes from an
+argument no output reads (float32 ``y`` beside float64 ``X`` for a Hessian in ``X`` alone).
+
+>>> import numpy as np, tensorcalc as tc
+>>> x = tc.var("x", ("n",))
+>>> program = tc.compile([tc.logsumexp(x), tc.softmax(x)])
+>>> for n in (3, 3, 4, 4):
+...     _ = program(x=np.ones(n, dtype=np.float32))
+>>> program.fast_calls  # the second call of each size
+2
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..expression.nodes import Const, Var
+from .recipe import size_of
+from .statements import generate, load
+
+FAST_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))  # working dtypes of the fast path
+SMALL_PROGRAM = 300  # nodes: a larger program's function is written after some calls
+LARGE_PROGRAM_CALLS = 32  # calls with one plan key that pay for writing a large program's function
+FAST_MEMORY = 64 << 20  # bytes a generated function may hold at once, at least
+
+
+def consider_fast_path(program, binding) -> None:
+    """Write ``program``'s function for the plan key of ``binding`` (the arguments' names,
+    shapes and dtypes, and the key) when it is time (see the module)."""
+    arguments, key = binding
+    if len(program.nodes) > SMALL_PROGRAM:
+        program._calls[binding] = program._calls.get(binding, 0) + 1
+        if program._calls[binding] < LARGE_PROGRAM_CALLS:
+            return
+    dtypes = {name: dtype for name, _, dtype in arguments}
+    read = [dtypes[name] for name in program.variables]
+    if (np.result_type(*read) if read else np.dtype(np.float64)) != key[-1]:
+        program._fast[binding] = None  # an argument no output reads sets the dtype
+    else:
+        program._fast[binding] = fast_function(program, key)
+    program._fast_hit = (None, None)
+
+
+def fast_function(program, key):
+    """The generated function for plan ``key``, or ``None`` where the evaluator stays."""
+    bindings = dict(key[0])
+    if key[-1] not in FAST_DTYPES or \
+            held_bytes(program, bindings) > max(2 * program.predicted_bytes(bindings), FAST_MEMORY):
+        return None
+    runners: dict = {}
+    try:
+        source, name = generate(program, "fast_path", bindings, checks=False, runners=runners)
+        return load(with_releases(source), name, extra=runners)
+    except Exception:  # pragma: no cover - a node the writer refuses: keep the evaluator
+        return None
+
+
+def held_bytes(program, bindings: dict) -> int:
+    """Bytes of every computed value of ``program`` at once, at 8 bytes an entry."""
+    return sum(8 * math.prod(size_of(d, bindings) for d in node.shape) for node in program.nodes
+               if not isinstance(node, (Var, Const)) and id(node) not in program.folded and
+               id(node) in program.needed)
+
+
+_ASSIGNED = re.compile(r"^    ([A-Za-z_][A-Za-z_0-9]*) = ")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+
+
+def with_releases(source: str) -> str:
+    r"""``source`` (a straight-line generated function) with ``del t`` after the last line that
+    reads each temporary ``t`` that is not returned, so that its array is freed there.
+
+    >>> print(with_releases("def f(*, x):\n    t1 = x + 1\n    t2 = t1 * 2\n    return t2"))
+    def f(*, x):
+        t1 = x + 1
+        t2 = t1 * 2
+        del t1
+        return t2
+    """
+    lines = source.split("\n")
+    body = [n for n, line in enumerate(lines) if line.startswith("    ") and
+            not line.lstrip().startswith(("#", '"""'))]
+    if any(lines[n].startswith("     ") for n in body):  # not straight-line: leave it as written
+        return source
+    returned = set()
+    last: dict = {}
+    assigned: dict = {}
+    for n in body:
+        code = lines[n].split("#", 1)[0]
+        match = _ASSIGNED.match(code)
+        used = _NAME.findall(code[match.end():] if match else code)
+        if code.lstrip().startswith("return"):
+            returned.update(used)
+        for word in used:
+            last[word] = n
+        if match:
+            assigned.setdefault(match.group(1), n)
+    releases: dict = {}
+    for name, where in assigned.items():
+        if name not in returned:
+            releases.setdefault(max(last.get(name, where), where), []).append(name)
+    out = []
+    for n, line in enumerate(lines):
+        out.append(line)
+        if n in releases:
+            out.append("    del " + ", ".join(releases[n]))
+    return "\n".join(out)

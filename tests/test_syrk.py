@@ -1,0 +1,94 @@
+"""A matrix times its own transpose (``U Uᵀ``, ``XᵀX``, a Gram matrix over several axes) is
+evaluated as ``g @ g.T`` of one array, the spelling for which numpy calls BLAS syrk (half the
+FLOPs of a general product), never as a product of two copies: a constant factor scales the
+result, not one of the two operands.  Asserted on the code written (``tc.codegen``, the fast
+path) and on the evaluator's numpy calls; values against numpy computed directly."""
+
+import numpy as np
+import pytest
+
+import tensorcalc as tc
+from tensorcalc.evaluation.statements import generate
+
+RNG = np.random.default_rng(3)
+U, X = tc.var("U", ("m", "k")), tc.var("X", ("m", "k"))
+w, y = tc.var("w", ("k",)), tc.var("y", ("m",))
+T = tc.var("T", ("i", "k", "l"))
+
+# name -> (outputs, the product's spelling in the code, numpy computing the outputs directly)
+CASES = {
+    "U Uᵀ": ([U @ U.T], "U @ U.T", lambda v: [v["U"] @ v["U"].T]),
+    "XᵀX": ([X.T @ X], "X.T @ X", lambda v: [v["X"].T @ v["X"]]),
+    "2 U Uᵀ": ([2 * U @ U.T], "2.0 * (U @ U.T)", lambda v: [2 * v["U"] @ v["U"].T]),
+    "½ tanh(X)ᵀ tanh(X)": ([0.5 * (tc.tanh(X).T @ tc.tanh(X))], "0.5 * (t1.T @ t1)",
+                           lambda v: [0.5 * np.tanh(v["X"]).T @ np.tanh(v["X"])]),
+    "ridge Hessian 2XᵀX + 0.2 I": (
+        [tc.hessian(tc.sum((X @ w - y) ** 2) + 0.1 * tc.sum(w ** 2), w)], "2.0 * (X.T @ X)",
+        lambda v: [2 * v["X"].T @ v["X"] + 0.2 * np.eye(v["X"].shape[1])]),
+}
+
+
+def values_for(m=40, k=7):
+    return {"U": RNG.normal(size=(m, k)), "X": RNG.normal(size=(m, k)), "w": RNG.normal(size=k),
+            "y": RNG.normal(size=m), "T": RNG.normal(size=(9, 4, 5))}
+
+
+def arguments(program, values):
+    accepted = set(program.variables) | {v.name for v in program.optional}
+    return {k: v for k, v in values.items() if k in accepted}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_generated_code_spells_the_product_as_one_array_times_its_transpose(case):
+    outputs, spelling, expected = CASES[case]
+    program = tc.compile(outputs)
+    for sizes in ({"m": 1000, "k": 50}, {"m": 50, "k": 1000}):  # scaling: the result either way
+        source, _ = generate(program, "f", sizes, checks=False)
+        assert spelling in source, source
+    values = values_for()
+    for _ in range(3):  # the evaluator, then the generated fast path
+        for got, want in zip(program(**arguments(program, values)), expected(values)):
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert program.fast_calls == 2
+
+
+def transposed_pairs(monkeypatch) -> list:
+    """Record, for every np.dot call, whether its operands are one array and its transpose
+    (the same memory, the shape and strides reversed: numpy's test for syrk)."""
+    seen = []
+    dot = np.dot
+
+    def recording(a, b, *rest):
+        a_, b_ = np.asarray(a), np.asarray(b)
+        seen.append(a_.ndim == 2 and a_.__array_interface__["data"][0] ==
+                    b_.__array_interface__["data"][0] and a_.shape == b_.shape[::-1] and
+                    a_.strides == b_.strides[::-1])
+        return dot(a, b, *rest)
+    monkeypatch.setattr(np, "dot", recording)
+    return seen
+
+
+@pytest.mark.parametrize("case", ["U Uᵀ", "XᵀX", "2 U Uᵀ", "ridge Hessian 2XᵀX + 0.2 I"])
+def test_the_evaluator_multiplies_one_array_by_its_transpose(case, monkeypatch):
+    outputs, _, expected = CASES[case]
+    program = tc.compile(outputs)
+    program.fast_path = False
+    seen = transposed_pairs(monkeypatch)
+    # the product larger than its operand (which a factor would otherwise scale): it still
+    # scales the result
+    values = values_for(m=40, k=6) if "U" in case else values_for(m=6, k=40)
+    for got, want in zip(program(**arguments(program, values)), expected(values)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert seen == [True]
+
+
+def test_a_gram_matrix_over_two_summed_axes_is_one_syrk(monkeypatch):
+    program = tc.compile([tc.einsum("ikl,jkl->ij", T, T), 3 * tc.einsum("kil,kjl->ij", T, T)])
+    program.fast_path = False
+    seen = transposed_pairs(monkeypatch)
+    values = values_for()
+    gram, other = program(T=values["T"])
+    t = values["T"]
+    np.testing.assert_allclose(gram, np.einsum("ikl,jkl->ij", t, t), rtol=1e-12)
+    np.testing.assert_allclose(other, 3 * np.einsum("kil,kjl->ij", t, t), rtol=1e-12)
+    assert seen == [True, True]
