@@ -122,3 +122,24 @@ def test_bad_indices_and_named_sizes_are_clear_errors():
     # negative indices count from the end, as numpy's
     values = {"x": np.array([1.0, 2.0, 3.0])}
     np.testing.assert_allclose(tc.evaluate(tc.hessian_column(f, x, -1), values), [0, 0, 18.0])
+
+
+def test_a_hessian_in_several_variables_is_its_blocks_as_jax_gives_them():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    jnp = jax.numpy
+    x, A, y = tc.var("x", (3,)), tc.var("A", (3, 2)), tc.var("y", (2,))
+    f = tc.sum(tc.tanh(x @ A) * y) + tc.sum(x ** 3) * tc.sum(y ** 2)
+    rng = np.random.default_rng(7)
+    values = {"x": rng.standard_normal(3), "A": rng.standard_normal((3, 2)),
+              "y": rng.standard_normal(2)}
+    blocks = tc.hessian(f, [x, y])
+
+    def g(xv, yv):
+        return jnp.sum(jnp.tanh(xv @ values["A"]) * yv) + jnp.sum(xv ** 3) * jnp.sum(yv ** 2)
+
+    theirs = jax.hessian(g, argnums=(0, 1))(values["x"], values["y"])
+    for i in range(2):
+        for j in range(2):
+            np.testing.assert_allclose(tc.evaluate(blocks[i][j], values), theirs[i][j],
+                                       rtol=1e-12, atol=1e-12)

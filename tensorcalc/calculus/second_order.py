@@ -26,16 +26,24 @@ from ..errors import DifferentiationError, ShapeError
 
 
 def hessian(f, wrt, convention: str = "symmetric"):
-    """The Hessian of a scalar ``f``: ``∂²f/∂wrt∂wrt`` of shape ``wrt.shape + wrt.shape``.
+    """The Hessian of a scalar ``f``: ``∂²f/∂wrt∂wrt`` of shape ``wrt.shape + wrt.shape``; for a
+    list of variables, the blocks ``H[i][j] = ∂²f/∂wrt_i∂wrt_j`` as a list of lists (as
+    ``jax.hessian`` with several ``argnums`` gives nested tuples).
 
     >>> import tensorcalc as tc
     >>> X = tc.var("X", (2, 2))
     >>> tc.hessian(tc.logdet(X), X).shape
     (2, 2, 2, 2)
+    >>> x, A, y = tc.var("x", (3,)), tc.var("A", (3, 2)), tc.var("y", (2,))
+    >>> [[block.matrix for block in row] for row in tc.hessian(x @ A @ y, [x, y])]
+    [['0', 'A'], ['Aᵀ', '0']]
     """
     if as_expr(f).ndim:
         raise DifferentiationError(f"hessian: needs a scalar f, got shape {as_expr(f).shape}; "
                                    "use tc.jacobian(tc.jacobian(f, x), x)")
+    if isinstance(wrt, (list, tuple)):
+        gradients = grad(f, list(wrt), convention=convention)
+        return [[jacobian(g, other, convention=convention) for other in wrt] for g in gradients]
     return jacobian(grad(f, wrt, convention=convention), wrt, convention=convention)
 
 
