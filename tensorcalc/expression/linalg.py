@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ShapeError, SingularMatrixError
-from .construct import as_expr, matmul
+from .construct import as_expr, broadcast_to, matmul
 from .nodes import Contraction, Delta, Operation
 from .operations import register_operation, square
 
@@ -167,21 +167,28 @@ def solve(a, b):
 
 
 def matrix_power(x, k: int):
-    """``X^k`` for an integer ``k`` as products (``k < 0`` through ``inv``; ``k = 0`` is ``I``).
+    """``X^k`` for an integer ``k`` as products (``k < 0`` through ``inv``; ``k = 0`` is ``I``);
+    leading axes batch, as numpy's ``matrix_power``.
 
     >>> import numpy as np, tensorcalc as tc
     >>> X = tc.var("X", (2, 2))
     >>> print(tc.matrix_notation(tc.matrix_power(X, 3)))
     X³
+    >>> S = tc.var("S", (2, 2, 2))
+    >>> tc.evaluate(tc.matrix_power(S, 2), S=np.stack([np.eye(2), 2 * np.eye(2)]))[1]
+    array([[4., 0.],
+           [0., 4.]])
     """
     x = as_expr(x)
     if isinstance(k, (bool, np.bool_)) or not isinstance(k, (int, np.integer)):
         raise ShapeError(f"matrix_power: the exponent must be an int, got {k!r}")
-    if x.ndim != 2:
-        raise ShapeError(f"matrix_power: needs a square matrix, got shape {x.shape}")
+    if x.ndim < 2:
+        raise ShapeError(f"matrix_power: needs a square matrix (or a stack of them), got shape "
+                         f"{x.shape}")
     square("matrix_power", x.shape)
     if k == 0:
-        return Delta(x.shape[0])
+        identity = Delta(x.shape[-1])
+        return identity if x.ndim == 2 else broadcast_to(identity, x.shape, "matrix_power")
     base = inv(x) if k < 0 else x
     result = base
     for _ in range(abs(int(k)) - 1):
