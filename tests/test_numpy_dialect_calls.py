@@ -183,10 +183,10 @@ ERRORS = [
      "did you mean .sum()?", 0, 8),
     ("scipy.linalg.expn(S)", "scipy.linalg.expn is not supported; of scipy the numpy dialect "
      "reads scipy.linalg.expm", 0, 17),
-    ("np.where(x > 0, x, y)", "np.where: the condition must be a constant: True, False or a "
-     "(nested) list of them, such as [True, False, True]; a condition computed from the variables "
-     "(a comparison) is piecewise constant: evaluate it with numpy and pass it to "
-     "tc.where(mask, a, b)", 9, 14),
+    ("np.where(x == 0, x, y)", "comparisons are one of <, <=, >, >= between two values (as the "
+     "condition of np.where); == and != and chains are not read", 9, 15),
+    ("np.where(x + 1, x, y)", "np.where: the condition must be a comparison (x > 0, a <= b) or a "
+     "constant: True, False or a (nested) list of them, such as [True, False, True]", 9, 14),
     ("np.linalg.slogdet(S)", "np.linalg.slogdet returns a tuple (sign, logabsdet); the numpy "
      "dialect reads one expression: pick one, as np.linalg.slogdet(...)[0]", 0, 20),
     ("np.linalg.slogdet(S) + 1", "np.linalg.slogdet returns a tuple (sign, logabsdet); the numpy "

@@ -204,6 +204,12 @@ def _statistic(draw, shape, depth):
     return a - function(a, axis=draw(st.sampled_from([0, 1])), keepdims=True)
 
 
+def _selected(draw, shape, depth):
+    """where(a > b, c, d) with the condition computed from the variables (the select row)."""
+    a, b = build(draw, shape, depth), build(draw, shape, depth)
+    return tc.where(a > b, build(draw, shape, depth), build(draw, shape, depth))
+
+
 def _triangle(draw, shape, depth):
     a = build(draw, M, depth)
     return (tc.triu if draw(st.booleans()) else tc.tril)(a, draw(st.integers(-1, 1)))
@@ -212,6 +218,7 @@ def _triangle(draw, shape, depth):
 for _shape in SHAPES:
     OPERATIONS[_shape].append(_slice_of)
     OPERATIONS[_shape].append(_statistic)
+    OPERATIONS[_shape].append(_selected)
 OPERATIONS[M].append(_triangle)
 
 

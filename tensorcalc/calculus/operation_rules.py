@@ -26,8 +26,8 @@ from typing import Callable
 
 import numpy as np
 
-from ..expression import layout, linalg, pairwise, reductions  # noqa: F401 - the rows ruled here
-from ..expression.construct import add, apply_function, scale, transpose
+from ..expression import layout, linalg, pairwise, reductions, selection  # noqa: F401 - the rows ruled here
+from ..expression.construct import add, apply_function, broadcast_to, scale, transpose
 from ..expression.nodes import Const, Contraction, Delta, Expr, Operation
 from ..expression.operations import known_operation
 
@@ -312,6 +312,32 @@ defvjp("logaddexp", _logaddexp_vjp(1.0))
 defvjp("logaddexp2", _logaddexp_vjp(float(np.log(2.0))))
 defvjp("mod", _remainder_vjp("floor"))
 defvjp("fmod", _remainder_vjp("trunc"))
+
+
+# ---------------------------------------------------------------------------
+# compare (a 0/1 mask: piecewise constant) and select (where with a computed condition)
+
+
+def _zero_adjoint(node, k, adjoint, n_extra):
+    return _filled_zeros(adjoint.shape[:n_extra] + tuple(node.operands[k].shape))
+
+
+def _select_vjp(node, k, adjoint, n_extra):
+    """The adjoint to the selected operand where it is selected, exactly 0 elsewhere (a select,
+    not a product with the mask: 0 even where the adjoint is not finite); the mask gets 0."""
+    if k == 0:
+        return _zero_adjoint(node, k, adjoint, n_extra)
+    mask = broadcast_to(node.operands[0], adjoint.shape, "select")
+    zero = _filled_zeros(adjoint.shape)
+    return Operation("select", [mask, adjoint, zero] if k == 1 else [mask, zero, adjoint])
+
+
+def _filled_zeros(shape):
+    return Contraction((Const(0.0),), ((),), range(len(shape)), dict(enumerate(shape)))
+
+
+defvjp("compare", _zero_adjoint)
+defvjp("select", _select_vjp)
 
 
 # ---------------------------------------------------------------------------

@@ -122,6 +122,10 @@ for _kind in ("maximum", "minimum"):
 register_source("power", _power_source)
 for _kind in ("arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "fmod"):
     register_source(_kind, (lambda kind: lambda codes, p: f"np.{kind}({codes[0]}, {codes[1]})")(_kind))
+_COMPARE_FUNCTIONS = {"<": "less", "<=": "less_equal", ">": "greater", ">=": "greater_equal"}
+register_source("compare", lambda codes, op: f"(lambda a, b: np.where(np.{_COMPARE_FUNCTIONS[op]}(a, b), "
+                "np.ones_like(a), np.zeros_like(a)))(" + f"{codes[0]}, {codes[1]})")
+register_source("select", lambda codes, p: f"np.where({codes[0]} != 0, {codes[1]}, {codes[2]})")
 register_source("hypot_unit", lambda codes, k: f"(lambda x, y: {'xy'[k]} / np.where(np.hypot(x, y) "
                 f"== 0, 1.0, np.hypot(x, y)))({codes[0]}, {codes[1]})")
 

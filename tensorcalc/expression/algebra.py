@@ -110,6 +110,20 @@ class Algebra:
         :func:`tensorcalc.take`."""
         return view("take")(self, key)  # registered by expression/indexing.py
 
+    # comparisons build a 0/1 mask (the condition of tc.where); == and != stay Python's
+    # structural equality of expressions
+    def __lt__(self, other):
+        return view("compare")(self, other, "<")
+
+    def __le__(self, other):
+        return view("compare")(self, other, "<=")
+
+    def __gt__(self, other):
+        return view("compare")(self, other, ">")
+
+    def __ge__(self, other):
+        return view("compare")(self, other, ">=")
+
     @property
     def T(self):
         """The transpose: axes reversed, as numpy's ``.T``."""

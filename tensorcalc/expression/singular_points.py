@@ -255,6 +255,15 @@ SINGULAR_POINTS: dict = {
         _a(1.0, 1.0, 1.0), lambda tc, x: tc.partition(x, 1)),)),
     "partition_gather": _smooth("linear in the values (the order is computed, piecewise constant)"),
     "partition_scatter": _smooth("linear in the values (the order is computed, piecewise constant)"),
+    "compare": Convention((SingularPoint(
+        "a = b (x > 0 at x = 0)", "the comparison's (0 for >, 1 for >=)",
+        "0 (piecewise constant; where's selection may jump there)", (_a(0.0, 1.0),),
+        _a(0.0, 1.0), _a(0.0, 0.0), lambda tc, x: x > 0, peers="JAX: 0"),)),
+    "select": Convention((SingularPoint(
+        "an unselected entry whose derivative is not finite (where(x > 0, log(x), 0) at x = 0)",
+        "the selected entry (0)", "exactly 0 to the unselected operand, but log's own derivative "
+        "(∞) times that 0 is NaN by the chain rule", (_a(0.0),), _a(0.0), _a(NAN),
+        lambda tc, x: tc.where(x > 0, tc.log(x), 0.0), peers="JAX: same (NaN)"),)),
     "reshape": _smooth("linear"), "vec": _smooth("linear"), "kron": _smooth("bilinear"),
     "take": _smooth("linear"), "scatter": _smooth("linear"), "concatenate": _smooth("linear"),
     "norm": Convention((

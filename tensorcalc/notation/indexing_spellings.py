@@ -12,7 +12,7 @@ X[1:, ::2]_ij | X\\left[0\\right] | X(2:end, 1:2:3) | X(1, :)'
 
 from __future__ import annotations
 
-from ..expression.indexing import key_parts, selected_shape  # noqa: F401 - the rows spelled here
+from ..expression.indexing import indexed_count, key_parts, selected_shape  # noqa: F401 - the rows spelled here
 from .operation_spellings import _matrix_text, _no_text, register_spellings
 from .printers.records import Symbol
 from .printers.spell import ADD, ATOM, POSTFIX
@@ -83,10 +83,27 @@ def _matlab_key(entries, shape) -> str:
     return ", ".join(parts)
 
 
+def _sizes_sure(operand, record) -> bool:
+    """Whether the operand's printed shape is the node's: a variable's always; a printed form's
+    when its sizes select exactly the take's result (a product starting with a row prints with
+    fewer axes than its node has, and a wrong size would write a wrong MATLAB index)."""
+    if isinstance(operand, Symbol):
+        return True
+    n = indexed_count(record.param)
+    shape = tuple(operand.shape)
+    if len(shape) < n or not all(isinstance(d, int) for d in shape[len(shape) - n:]):
+        return False
+    selected = selected_shape(shape[len(shape) - n:], record.param)
+    return tuple(record.shape[len(record.shape) - len(selected):]) == tuple(selected) and \
+        len(record.shape) == len(shape) - n + len(selected)
+
+
 def _take_text(wrap, record, transposed):
     """``X(2, :)``: MATLAB's indexing, 1-based.  ``X(i, :)`` reads as a row there, so the
     column this engine holds is ``X(i, :)'`` (and its transpose ``X(i, :)``)."""
     operand = record.args[0]
+    if not _sizes_sure(operand, record):
+        _no_text("an index of a printed form whose sizes the text cannot be sure of")
     inner = wrap(operand, ATOM)
     if not isinstance(operand, Symbol) and inner.isidentifier():  # eye(…) would be a call
         inner = f"({inner})"
@@ -103,7 +120,11 @@ def _take_spell(notation, wrap, record, transposed=False):
         return _take_text(wrap, record, transposed)
     if transposed:
         return None
-    inner, key = wrap(record.args[0], ATOM), key_text(record.param, record.args[0].shape)
+    # the operand's sizes shorten a reversed slice (x[::-1], not x[4::-1]) only where they are
+    # sure: a variable's; a printed form's record shape can differ from its node's (a product
+    # that starts with a row), and a wrong size would print a wrong key
+    sure = record.args[0].shape if isinstance(record.args[0], Symbol) else None
+    inner, key = wrap(record.args[0], ATOM), key_text(record.param, sure)
     if notation == "latex":
         return f"{inner}\\left[{key}\\right]", ATOM
     return f"{inner}[{key}]", ATOM

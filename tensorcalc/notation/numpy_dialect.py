@@ -13,6 +13,7 @@ from ..expression import construct as c
 from ..expression.functions import FUNCTIONS as ROWS
 from ..expression.indexing import concatenate, hstack, stack, vstack
 from .builder import _divide, _finite, _power, _Terms
+from ..expression.selection import compare, where
 from .numpy_signatures import (CONSTANT_HINTS, FUNCTIONS, METHODS, Outputs, Unavailable,
                                constant_problem, shown)
 from .typer import _checked_shape, _elementwise_row, _fold
@@ -32,6 +33,7 @@ _NODE_WORDS = {"Lambda": "a lambda", "ListComp": "a comprehension",
                "JoinedStr": "an f-string", "Await": "await", "Yield": "yield"}
 _ALIASES = {"absolute": "abs", "fabs": "abs"}
 _NUMPY_CONSTANTS = {"pi": np.pi, "e": np.e}
+_COMPARES = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 _LITERAL_CONSTANTS = {**_NUMPY_CONSTANTS, "inf": np.inf}  # np.inf as an argument (ord=np.inf)
 _METHOD_LIST = ", ".join(METHODS)
 _SCIPY_ROOTS = ("scipy", "sp")
@@ -155,6 +157,11 @@ class _NumpyReader:
             return [array for array in self.call_parts(node)[1] if array is not None]
         if isinstance(node, ast.Subscript):  # x[1:3, ::-1, None, [0, 2]]: the key is a literal
             return [node.value]
+        if isinstance(node, ast.Compare):  # x > 0: a 0/1 mask, the condition of np.where
+            if len(node.ops) != 1 or type(node.ops[0]) not in _COMPARES:
+                raise self.error("comparisons are one of <, <=, >, >= between two values (as the "
+                                 "condition of np.where); == and != and chains are not read", node)
+            return [node.left, node.comparators[0]]
         word = _NODE_WORDS.get(type(node).__name__, type(node).__name__)
         raise self.error(f"{word} is not supported in the numpy dialect, which reads arithmetic "
                          "(+ - * / ** @), .T, numbers, variables and calls of np.<function>", node)
@@ -183,7 +190,10 @@ class _NumpyReader:
             if isinstance(arg, ast.Starred):
                 raise self.error("'*' unpacking is not supported", arg)
         if name in FUNCTIONS:
-            return (name, *self.bind(name, node, receiver))
+            arrays, constants = self.bind(name, node, receiver)
+            if name == "where" and isinstance(constants.get("condition"), ast.Compare):
+                return name, [constants.pop("condition")] + arrays, constants  # x > 0: computed
+            return name, arrays, constants
         if node.keywords:  # the elementwise rows and einsum take none
             keyword = node.keywords[0]
             raise self.error(f"np.{name}: {self.keyword_word(keyword)} is not supported", keyword)
@@ -335,6 +345,11 @@ class _NumpyReader:
             return c.transpose(args[0])
         if isinstance(node, ast.BinOp):
             return self.binop(node, *args)
+        if isinstance(node, ast.Compare):
+            if all(isinstance(a, float) for a in args):
+                raise self.error("a comparison of two numbers is a constant; compare a variable",
+                                 node)
+            return compare(args[0], args[1], _COMPARES[type(node.ops[0])])
         if isinstance(node, ast.Subscript):
             if isinstance(args[0], Outputs):
                 return self.pick(args[0], node)
@@ -360,6 +375,8 @@ class _NumpyReader:
             return _finite(_fold("^", *values), ast.unparse(node))
         if name == "power":
             return _power(*values)
+        if name == "where" and len(values) == 3:  # a computed condition: the select row
+            return where(*(c.as_expr(v) for v in values))
         keywords = {p: self.constant(name, p, value) for p, value in constants.items()}
         try:
             return FUNCTIONS[name].build(*(None if a is None else c.as_expr(a) for a in values),

@@ -282,10 +282,8 @@ METHODS["flatten"] = "ravel"
 """ndarray's methods: ``x.sum(axis=0)`` is ``np.sum(x, axis=0)``."""
 
 CONSTANT_HINTS = {
-    ("where", "condition"): "np.where: the condition must be a constant: True, False or a "
-    "(nested) list of them, such as [True, False, True]; a condition computed from the "
-    "variables (a comparison) is piecewise constant: evaluate it with numpy and pass it to "
-    "tc.where(mask, a, b)",
+    ("where", "condition"): "np.where: the condition must be a comparison (x > 0, a <= b) or a "
+    "constant: True, False or a (nested) list of them, such as [True, False, True]",
 }
 """What to say when a constant parameter gets something that is not a constant."""
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..errors import NoTextForm
-from ..expression import layout, linalg, pairwise, reductions  # noqa: F401 - the rows spelled here
+from ..expression import layout, linalg, pairwise, reductions, selection  # noqa: F401 - the rows spelled here
 from ..expression.nodes import Var
 from ..expression.operations import known_operation
 from .printers.matrix_form import matrix_form
@@ -342,6 +342,43 @@ for _kind in ("arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "fmod"):
     register_spellings(_kind, _pairwise_index(_kind),
                        _pairwise_spell(_kind, f"\\operatorname{{{_kind}}}"))
 register_spellings("hypot_unit", _hypot_unit_index, _hypot_unit_spell)
+
+
+def _compare_index(node, names, namer, fmt):
+    a, b = (fmt(op, list(names), namer)[0] for op in node.operands)
+    return f"[{a} {node.param} {b}]", "atom"  # Iverson's bracket: 1 where it holds, else 0
+
+
+_LATEX_COMPARISONS = {"<": "<", "<=": "\\le", ">": ">", ">=": "\\ge"}
+
+
+def _compare_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    if notation == "text":
+        _no_text("a comparison (x > 0)")
+    a, b = (wrap(arg, ADD) for arg in record.args)
+    op = _LATEX_COMPARISONS[record.param] if notation == "latex" else \
+        {"<=": "≤", ">=": "≥"}.get(record.param, record.param)
+    return f"[{a} {op} {b}]", ATOM
+
+
+def _select_index(node, names, namer, fmt):
+    mask, a, b = (fmt(op, list(names), namer)[0] for op in node.operands)
+    return f"where({mask}, {a}, {b})", "atom"
+
+
+def _select_spell(notation, wrap, record, transposed=False):
+    if transposed:
+        return None
+    if notation == "text":
+        _no_text("where(condition, a, b)")
+    texts = [wrap(arg, ADD) for arg in record.args]
+    return _spell_call(notation, "\\operatorname{where}", "where", texts), ATOM
+
+
+register_spellings("compare", _compare_index, _compare_spell)
+register_spellings("select", _select_index, _select_spell)
 
 
 # ---------------------------------------------------------------------------
