@@ -487,7 +487,8 @@ def test_numpy_dialect_gradient():
     ("lambda: x", "a lambda is not supported in the numpy dialect", 0, 9),
     ("x[y]", "an index is an integer literal, a slice of them", 2, 3),
     ("[x for x in y]", "a comprehension is not supported in the numpy dialect", 0, 14),
-    ("x < y", "a comparison is not supported in the numpy dialect", 0, 5),
+    ("x == y", "comparisons are one of <, <=, >, >= between two values (as the condition of "
+     "np.where); == and != and chains are not read", 0, 6),
     ("x and y", "'and'/'or' is not supported in the numpy dialect", 0, 7),
     ("x if a else y", "a conditional expression is not supported in the numpy dialect", 0, 13),
     ("(x, y)", "a tuple is not supported in the numpy dialect", 0, 6),
