@@ -167,8 +167,8 @@ for shape in [(0, 0), (2, 0), (0, 2), (3, 3), (3, 4), (2, 10, 5), (2, 200, 100),
               (33, 7, 3), (137, 9, 5), (20000, 2, 2)]:
     for mode in ("reduced", "complete"):
         ROWS.append(row(f"testQr {shape} {mode}", lambda m, mode=mode: qr_times(m, mode), shape,
-                        order=1, missing=None if mode == "reduced" or shape[-1] == shape[-2] else
-                        "qr's mode='complete' of a non-square matrix (Q's extra columns)"))
+                        order=1, missing=None if mode == "reduced" or shape[-2] <= shape[-1] else
+                        "qr's mode='complete' of a tall matrix (Q's extra columns)"))
 for shape, hermitian in [((1, 1), False), ((1, 1), True), ((4, 4), False), ((4, 4), True),
                          ((3, 10, 10), False), ((3, 10, 10), True), ((2, 70, 7), False),
                          ((2000, 7), False), ((7, 1000), False), ((70, 7, 2), False),

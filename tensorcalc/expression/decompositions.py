@@ -194,7 +194,7 @@ register_operation("qr_r", lambda shapes, p: (lambda b, m, n, k: b + (k, n))(*_q
 def qr(x, mode: str = "reduced"):
     """``(Q, R)`` with ``X = Q R`` as ``np.linalg.qr(X)`` (``mode="reduced"``): ``Q`` m×k with
     orthonormal columns, ``R`` k×n upper triangular, k = min(m, n); ``mode="r"`` gives ``R``
-    alone.  These are numpy's (LAPACK's) factors, whose ``R`` may have negative diagonal entries;
+    alone, and ``mode="complete"`` is the same factors where numpy's are (m ≤ n).  These are numpy's (LAPACK's) factors, whose ``R`` may have negative diagonal entries;
     the derivative is that of this factorization (locally smooth for a full-rank X).  The
     derivative needs full rank: of X when m ≥ n, of X's leading m×m block when m < n (a
     :class:`SingularMatrixError` otherwise).
@@ -206,9 +206,12 @@ def qr(x, mode: str = "reduced"):
     """
     x = as_expr(x)
     batch, m, n = _matrix("qr", x.shape)
-    if mode not in ("reduced", "r", "complete") or (mode == "complete" and m != n):
+    wide = m == n or (isinstance(m, int) and isinstance(n, int) and m <= n)
+    if mode not in ("reduced", "r", "complete") or (mode == "complete" and not wide):
         raise ShapeError(f"qr: mode={mode!r} of a {m}×{n} matrix is not available; tensorcalc has "
-                         "mode='reduced' (Q, R) and mode='r' (R alone)")
+                         "mode='reduced' (Q, R), mode='r' (R alone) and mode='complete' where it "
+                         "is the reduced one (m ≤ n: a tall X's complete Q adds columns LAPACK "
+                         "chooses, with no derivative of their own)")
     packed = Operation("qr_factor", [x])
     r = Operation("qr_r", [x, packed])
     return r if mode == "r" else (Operation("qr_q", [x, packed]), r)
