@@ -37,6 +37,7 @@ from ..expression.construct import as_expr
 from ..errors import DifferentiationError, ShapeError, closest
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum, Var, postorder, transform
+from ..expression.collection import without_collector_pauses
 from .operation_rules import identity_seed, operation_local_jacobians, operation_vjps
 from .optimize import binarize
 from .simplify import simplify, zeros
@@ -133,6 +134,7 @@ def rebuilt(node, children):
 # Public entry points
 
 
+@without_collector_pauses
 def grad(f, wrt, method: str = "contracted", memory_limit: int = DEFAULT_MEMORY_LIMIT,
          convention: str = "symmetric"):
     """The derivative of ``f`` with respect to ``wrt`` (a variable, or a tuple/list of them).

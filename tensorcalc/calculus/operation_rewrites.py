@@ -86,13 +86,19 @@ def _inverse_times_vector_as_solve(node):
             if label in output or counts[label] != 2 or label not in ix:
                 continue
             free = ix[0] if ix[1] == label else ix[1]
-            matrix = op.operands[0] if ix[1] == label else transpose(op.operands[0])
+            matrix = op.operands[0] if ix[1] == label else _simplified_transpose(op.operands[0])
             operands = [o for n, o in enumerate(node.operands) if n not in (j, k)]
             indices = [i for n, i in enumerate(node.indices) if n not in (j, k)]
             sizes = {l: d for l, d in enumerate(node.sizes) if l != label}
             return rewrite(_simplify_contraction(operands + [solve(matrix, other)],
                                                  indices + [(free,)], node.output, sizes))
     return node
+
+
+def _simplified_transpose(x):
+    """``xᵀ`` of a matrix, simplified as the simplifier would (so that simplifying a result that
+    holds it again changes nothing: ``(3I)ᵀ`` is ``3I``)."""
+    return rewrite(_simplify_contraction([x], [(1, 0)], (0, 1), {0: x.shape[1], 1: x.shape[0]}))
 
 
 def _transposed_matrix(x):

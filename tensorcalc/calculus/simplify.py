@@ -35,6 +35,7 @@ from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorte
                          factor_shared_operands, identity_constant, merge_factors)
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
+from ..expression.collection import without_collector_pauses
 from .operation_rewrites import rewrite
 from .terms import constant_value, filled, is_zero, zeros  # noqa: F401 - imported from here too
 
@@ -43,6 +44,7 @@ MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long 
 # products (a deep network's adjoints) would otherwise grow one huge einsum, quadratic to build
 
 
+@without_collector_pauses
 def simplify(expr):
     """The simplified form of an expression (or of a list of them, sharing work)."""
     if isinstance(expr, (list, tuple)):

@@ -24,6 +24,7 @@ from .distribute import distribute_where_cheaper
 from ..calculus.simplify import simplify as simplify_exprs
 from ..expression.construct import as_expr
 from ..expression.nodes import Var, postorder
+from ..expression.collection import without_collector_pauses
 from .backends import compile_for
 from .program import Program
 
@@ -33,6 +34,7 @@ __all__ = ["Program", "clear_cache", "compile", "evaluate"]
 # Public entry points
 
 
+@without_collector_pauses
 def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A001 - as in tc.compile
     """One callable for one expression or a list of them (returning a tuple).
 

@@ -271,12 +271,13 @@ class Program:
             slots[out] = run(*[slots[i] for i in ins])
             for slot in free:
                 slots[slot] = None
+        inputs = {id(value) for value in arrays.values()}
         if len(self._output_slots) == 1:
             slot, leaf = self._output_slots[0]
-            result = _finish(slots[slot], arrays, leaf, [])
+            result = _finish(slots[slot], inputs, leaf, {})
             return result if self.single else (result,)
-        returned: list = []  # the buffers handed out so far: no two outputs share one
-        return tuple(_finish(slots[slot], arrays, leaf, returned) for slot, leaf in self._output_slots)
+        returned: dict = {}  # the buffers handed out so far: no two outputs share one
+        return tuple(_finish(slots[slot], inputs, leaf, returned) for slot, leaf in self._output_slots)
 
     def profile(self, values: Optional[dict] = None, /, repeats: int = 10, **kwargs) -> list:
         """``[(node, seconds)]`` for every computed step: the median over ``repeats`` runs.

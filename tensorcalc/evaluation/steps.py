@@ -82,9 +82,11 @@ def _add_into(total: np.ndarray, terms, constant) -> np.ndarray:
     return total
 
 
-def _finish(array, inputs: dict, leaf: bool, returned: list):
+def _finish(array, inputs: set, leaf: bool, returned: dict):
     """An output the caller may keep and modify: never an input, a constant, another output
-    (``returned`` holds the buffers already handed out) or a view of any of them."""
+    (``inputs``: the ids of the input arrays; ``returned``: id → buffer of those already handed
+    out, so that each check is one lookup, not a scan: linear in the outputs) or a view of any
+    of them."""
     if isinstance(array, np.generic):
         return array  # a numpy scalar already (a step summed to one): immutable, the caller's
     if type(array) is not np.ndarray:
@@ -96,10 +98,9 @@ def _finish(array, inputs: dict, leaf: bool, returned: list):
     base = array  # an identity step can hand back an input itself: walk to the owner
     while base.base is not None and isinstance(base.base, np.ndarray):
         base = base.base
-    if not array.flags.writeable or not base.flags.writeable or \
-            any(base is value for value in inputs.values()) or \
-            any(base is other for other in returned):
+    if not array.flags.writeable or not base.flags.writeable or id(base) in inputs or \
+            id(base) in returned:
         array = np.array(array)
         base = array
-    returned.append(base)
+    returned[id(base)] = base  # held here, so that its id stays its own
     return array
