@@ -90,6 +90,33 @@ def _deep_mlp_numpy(values: dict, depth: int) -> list:
     return [float(np.sum(residual ** 2))] + gradients[::-1]
 
 
+def deep_mlp_jax(depth: int) -> float:
+    """Seconds of ``jax.jit(jax.value_and_grad)``'s first call (trace + XLA compile + run) on the
+    same L-layer tanh MLP, its values checked against numpy's backprop."""
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    rng = np.random.default_rng(depth)
+    values = {f"W{layer}": rng.standard_normal((WIDTH, WIDTH)) / math.sqrt(WIDTH)
+              for layer in range(depth)}
+    values.update(X=rng.standard_normal((WIDTH, BATCH)), Y=rng.standard_normal((WIDTH, BATCH)))
+
+    def loss(weights, X, Y):
+        a = X
+        for W in weights:
+            a = jnp.tanh(W @ a)
+        return jnp.sum((a - Y) ** 2)
+
+    weights = [values[f"W{layer}"] for layer in range(depth)]
+    start = time.perf_counter()
+    value, gradients = jax.jit(jax.value_and_grad(loss))(weights, values["X"], values["Y"])
+    gradients = [np.asarray(g) for g in gradients]  # waits for the device
+    seconds = time.perf_counter() - start
+    check_close(f"depth {depth}: jax", [float(value)] + gradients, _deep_mlp_numpy(values, depth))
+    return seconds
+
+
 def slope(depths, seconds) -> float:
     """The least-squares slope of log(seconds) against log(depth)."""
     x, y = np.log(np.asarray(depths, float)), np.log(np.asarray(seconds, float))
@@ -142,6 +169,9 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="depths up to 200, smallest sizes")
     parser.add_argument("--depths", default="", help="comma-separated depths, say 1000,3000,10000")
     parser.add_argument("--depth-only", action="store_true", help="skip the first-gradient table")
+    parser.add_argument("--jax-depths", default="2,400",
+                        help="depths at which the deep MLP's first gradient is also timed with "
+                             "jax.jit (comma-separated; empty: none)")
     args = parse_benchmark_arguments(parser, argv, quick_budget=0.3)
     started = time.perf_counter()
     quiet = QuietWaiter(total=args.wait)
@@ -164,6 +194,14 @@ def main(argv=None) -> None:
               flush=True)
     upper = [(d, t) for d, t in zip(depths, totals) if d >= 100]
     version, note = jax_version()
+    deep_rows = []
+    for depth in ([int(d) for d in args.jax_depths.split(",") if d] if version else []):
+        quiet()
+        ours = min(deep_mlp(depth)["total"] for _ in range(2 if depth < 100 else 1))
+        theirs = deep_mlp_jax(depth)
+        deep_rows.append([f"{depth:,}", format_time(ours), format_time(theirs),
+                          f"{theirs / ours:.1f}×"])
+        print(f"  deep MLP against jax.jit, depth {depth:,}", file=sys.stderr, flush=True)
     first_rows, first_ratios = [], []
     cases = [] if args.depth_only else workloads.standard_workloads(quick=True)
     for n, workload in enumerate(cases, 1):
@@ -185,8 +223,13 @@ def main(argv=None) -> None:
     print(markdown_table(["L", "build", "grad", "simplify", "compile (plan)", "first call", "total",
                           "per layer"],
                          rows))
-    print(f"\nlog-log slope of the total, L = {upper[0][0]:,} … {upper[-1][0]:,}: "
-          f"{slope(*zip(*upper)):.2f} (all depths: {slope(depths, totals):.2f}; 1 is linear)")
+    if len(upper) >= 2:
+        print(f"\nlog-log slope of the total, L = {upper[0][0]:,} … {upper[-1][0]:,}: "
+              f"{slope(*zip(*upper)):.2f} (all depths: {slope(depths, totals):.2f}; 1 is linear)")
+    if deep_rows:
+        print("\nThe deep MLP's first gradient against jax.jit(jax.value_and_grad)'s first call "
+              "(trace + XLA compile + run), one cold run each\n")
+        print(markdown_table(["L", "tensorcalc first", "jax.jit first", "sooner"], deep_rows))
     print("\nTime to the first gradient: tensorcalc build + grad + compile + first call, against "
           "jax.jit(jax.value_and_grad)'s first call (trace + compile + run); the best warm call "
           "for scale\n")
