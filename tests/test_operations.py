@@ -282,7 +282,10 @@ def test_codegen_writes_linalg_calls(rng):
     loss = tc.logdet(X) + b @ tc.solve(X, b) + tc.max(b)
     outputs = [loss, *tc.grad(loss, (X, b))]
     source, name = generate(tc.compile(outputs))
-    assert "np.linalg.slogdet(" in source and "np.linalg.solve(" in source
+    # the gradient computes X⁻¹, so the solves reuse it (evaluation/shared_inverse.py)
+    assert "np.linalg.slogdet(" in source and "np.linalg.inv(" in source
+    assert "np.linalg.solve(" not in source
+    assert "np.linalg.solve(" in generate(tc.compile([b @ tc.solve(X, b)]))[0]
     data = {"X": spd(N, rng), "b": rng.standard_normal(N)}
     generated = load(source, name)(**data)
     for got, expected in zip(generated, tc.compile(outputs)(**data)):
@@ -334,3 +337,22 @@ def test_projection_check_of_solve_against_numpy_directly(rng):
     a, rhs = well_conditioned(N, rng), rng.standard_normal(N)
     derivative = evaluate(tc.jacobian(tc.solve(A, b), A), {"A": a, "b": rhs})
     check_projection(lambda m: np.linalg.solve(m, rhs), a, derivative, rng)
+
+
+def test_solves_reuse_the_inverse_the_program_computes(rng):
+    """issue 20: the Gaussian likelihood written with solve needs Σ⁻¹ for its gradient, so its
+    solves (with Σ and with Σᵀ) are products with that one inverse: one factorization."""
+    S, Xb = tc.var("Sigma", ("n", "n")), tc.var("Xb", ("B", "n"))
+    loss = 20.0 * tc.logdet(S) + 0.5 * tc.sum(Xb.T * tc.solve(S, Xb.T))
+    program = tc.compile([loss, tc.grad(loss, S)])
+    sigma = spd(5, rng)
+    xb = rng.standard_normal((40, 5))
+    inverse = np.linalg.inv(sigma)
+    q = xb @ inverse
+    value, gradient = program(Sigma=sigma, Xb=xb)
+    np.testing.assert_allclose(value, 20.0 * np.linalg.slogdet(sigma)[1] + 0.5 * np.sum(q * xb),
+                               rtol=1e-12)
+    np.testing.assert_allclose(gradient, 20.0 * inverse.T - 0.5 * inverse.T @ xb.T @ xb @ inverse.T,
+                               rtol=1e-10)
+    steps = [step.operation for step in program.plan.steps]
+    assert "solve" not in steps and steps.count("inv") == 1, steps

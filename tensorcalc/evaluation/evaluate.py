@@ -21,6 +21,7 @@ from typing import Optional
 from ..calculus.differentiate import Derivative
 from ..calculus.optimize import binarize
 from .distribute import distribute_where_cheaper
+from .shared_inverse import solves_by_shared_inverse
 from ..calculus.simplify import simplify as simplify_exprs
 from ..expression.construct import as_expr
 from ..expression.nodes import Var, postorder
@@ -57,8 +58,8 @@ def _simplify_together(items: list) -> list:
     positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]
     if not positions:
         return items
-    simplified = distribute_where_cheaper(
-        simplify_exprs(binarize([as_expr(items[n]) for n in positions])))
+    simplified = solves_by_shared_inverse(distribute_where_cheaper(
+        simplify_exprs(binarize([as_expr(items[n]) for n in positions]))))
     items = list(items)
     for n, expr in zip(positions, simplified):
         item = items[n]
