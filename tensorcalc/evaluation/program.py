@@ -20,6 +20,7 @@ import numpy as np
 from ..calculus.differentiate import lineage_variables
 from ..calculus.simplify import constant_value
 from ..errors import BindingError, closest
+from ..expression.collection import without_collector_pauses
 from ..expression.construct import as_expr
 from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var, postorder
@@ -336,6 +337,7 @@ class Program:
             slots[slot] = value
         return slots
 
+    @without_collector_pauses
     def _build_steps(self, bindings: dict, dtype) -> tuple:
         """``(steps, constants)``: ``(slot, function, input slots, slots to free)`` for every
         computed node, and the constants' values (0-d ones in ``dtype``: they are weak)."""
