@@ -27,10 +27,12 @@ its nesting depth, so no input raises ``RecursionError``.
 from __future__ import annotations
 
 from ..errors import ParseError
+from ..expression.collection import without_collector_pauses
 from .builder import _parse_matrix
 from .numpy_dialect import _parse_numpy
 
 
+@without_collector_pauses
 def parse(text: str, dialect: str = "matrix", **types):
     """An expression from text, in matrixcalculus.org's language or as numpy code.
 

@@ -25,6 +25,7 @@ from ...expression.nodes import postorder
 from ..parser import parse
 from ..printing import _deep_enough as deep_enough
 from ..printing import _Namer, index_notation
+from ...expression.collection import without_collector_pauses
 from .kronecker import kronecker_form
 from .matrix_form import matrix_form, tree_size
 from .records import IndexForm, Ones, walk
@@ -45,6 +46,7 @@ def _deep_enough(expr):
     return deep_enough(_value(expr), frames_per_level=16, base=500)
 
 
+@without_collector_pauses
 def matrix_notation(expr) -> str:
     """The matrix form of ``expr`` in Unicode (``Aᵀx + Ax``), or ``[index form] …`` where none.
 
@@ -79,6 +81,7 @@ def _kronecker(value, record):
     return kronecker_form(value)
 
 
+@without_collector_pauses
 def latex(expr, notation: str = "matrix") -> str:
     """LaTeX for ``expr``, in ``"matrix"`` notation (``A^{\\top} x``) or ``"index"`` (``A_{ij} x_{j}``).
 
@@ -97,6 +100,7 @@ def latex(expr, notation: str = "matrix") -> str:
     raise TensorCalcError(f"latex: notation must be 'matrix' or 'index', not {notation!r}")
 
 
+@without_collector_pauses
 def to_text(expr) -> str:
     """``expr`` in matrixcalculus.org's input language, which ``tc.parse`` reads back.
 
