@@ -282,3 +282,22 @@ def test_level_is_checked_and_counting_respects_the_memory_limit():
     local = e.of_kind("local")[0]
     assert local.entries == 1000 and local.nonzeros is None and "above memory_limit" in local.counted
     assert tc.explain(tc.sum(tc.exp(x)), x, sizes={"n": 1000}).of_kind("local")[0].nonzeros == 1000
+
+
+@pytest.mark.parametrize("build", [
+    lambda X: (lambda U, s, Vt: tc.sum(U ** 2 * np.arange(9.0).reshape(3, 3)) + tc.sum(Vt * Vt.T))(
+        *tc.svd(X)),
+    lambda X: (lambda Q, R: tc.sum(Q * R) + tc.trace(R))(*tc.qr(X)),
+    lambda X: (lambda w, V: tc.sum(w * np.arange(3.0)) + tc.sum(V ** 3))(*tc.eigh(X)),
+])
+def test_explain_reads_several_outputs_of_one_factorization(build):
+    """The packed factorization the outputs share is no stage of its own (it has no derivative):
+    explain once refused two outputs of one svd, qr or eigh together."""
+    X = tc.var("X", (3, 3))
+    f = build(X)
+    e = tc.explain(f, X)
+    rng = np.random.default_rng(3)
+    values = {"X": rng.standard_normal((3, 3)) + 3 * np.eye(3)}
+    result = e.of_kind("result")[0]
+    expected = tc.evaluate(tc.grad(f, X), values)
+    np.testing.assert_allclose(tc.evaluate(e.expand(result.expr), values), expected, rtol=1e-10)

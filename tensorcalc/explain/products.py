@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Optional
 
 from ..calculus.simplify import simplify
-from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum
+from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Operation, Sum
 from ..notation.printers import matrix_notation
 from ..notation.printers.matrix_form import matrix_form
 from ..notation.printers.records import IndexForm
@@ -22,11 +22,14 @@ LETTERS = "ijklmnpqrstuvwxyzabcdefgh"
 
 def _auto_stages(order, f, is_target, depends, parents) -> list:
     """The nodes worth a line of their own: function arguments and values, matrix products
-    (not one only a bias is added to), and nodes used twice."""
+    (not one only a bias is added to), and nodes used twice, but never a packed factorization
+    (read by each of its outputs, it has no derivative of its own)."""
     chosen = []
     for node in order:
         if id(node) not in depends or id(node) in is_target or node is f:
             continue
+        if isinstance(node, Operation) and node.name.endswith("_factor"):
+            continue  # a packed factorization (svd, eigh, qr, lu): its outputs are the stages
         users = parents.get(id(node), [])
         if len(users) > 1 or isinstance(node, Elementwise) or \
                 any(isinstance(u, Elementwise) for u in users) or \
