@@ -109,6 +109,8 @@ ceil = _make_function("ceil")
 round = _make_function("round")  # noqa: A001 - numpy's name (halves to even)
 trunc = _make_function("trunc")
 sinc = _make_function("sinc")  # numpy's normalized sin(πx)/(πx)
+nan_to_num = _make_function("nan_to_num")  # NaN → 0, ±∞ → ±largest; derivative: isfinite
+isfinite = _make_function("isfinite")  # a 0/1 mask (derivative 0)
 absolute = fabs = abs  # numpy's other names for abs (real arguments)
 
 __all__ = [
@@ -128,6 +130,7 @@ __all__ = [
     "variance", "std", "hessian_diagonal", "laplacian", "hessian_column", "hessian_entry",
     "hessian", "hvp", "jvp", "log1p", "expm1", "tan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "erf", "log2", "log10", "exp2", "arcsinh", "arccosh", "arctanh", "floor", "ceil", "round",
+    "nan_to_num", "isfinite",
     "trunc", "sinc", "absolute", "fabs", "square", "reciprocal", "deg2rad", "rad2deg",
     "arctan2", "hypot", "logaddexp", "logaddexp2", "mod", "remainder", "fmod",
     "norm", "norm1", "norm2", "NormNotImplemented", "reshape", "vec", "kron", "kronecker_form",

@@ -57,7 +57,8 @@ NUMPY_FUNCTIONS = {
     "erf": np.vectorize(math.erf, otypes=[float]),
     "log2": np.log2, "log10": np.log10, "exp2": np.exp2, "arcsinh": np.arcsinh,
     "arccosh": np.arccosh, "arctanh": np.arctanh, "floor": np.floor, "ceil": np.ceil,
-    "round": np.round, "trunc": np.trunc, "sinc": lambda z: np.where(
+    "round": np.round, "trunc": np.trunc, "nan_to_num": np.nan_to_num,
+    "isfinite": lambda z: np.isfinite(z).astype(float), "sinc": lambda z: np.where(
         z == 0, 1.0, np.sin(np.pi * z) / (np.pi * np.where(z == 0, 1.0, z))),
 }
 ELEMENTWISE = sorted(name for name, row in tc.FUNCTIONS.items() if not row.has_param)
@@ -65,7 +66,7 @@ ELEMENTWISE = sorted(name for name, row in tc.FUNCTIONS.items() if not row.has_p
 # into the row's test domain.
 ENTIRE = {"exp", "sin", "cos", "tanh", "sigmoid", "softplus", "relu", "abs", "step", "sign",
           "arctan", "sinh", "cosh", "erf", "expm1", "exp2", "arcsinh", "floor", "ceil", "round",
-          "trunc", "sinc"}
+          "trunc", "sinc", "nan_to_num", "isfinite"}
 
 LITERALS = [("2", 2.0), ("3", 3.0), ("0.5", 0.5), (".25", 0.25), ("1.5", 1.5), ("2.", 2.0),
             ("1e-3", 1e-3), ("2.5E2", 250.0), ("1E1", 10.0), ("0.125e1", 1.25), ("7", 7.0)]

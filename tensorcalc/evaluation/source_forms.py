@@ -75,6 +75,9 @@ SOURCES = {
     "arccosh": lambda x, p: f"np.arccosh({x})",
     "arctanh": lambda x, p: f"np.arctanh({x})",
     "floor": lambda x, p: f"np.floor({x})",
+    "nan_to_num": lambda x, p: f"np.nan_to_num({x})",
+    "isfinite": lambda x, p: f"(lambda v: np.where(np.isfinite(v), np.ones_like(v), "
+                             f"np.zeros_like(v)))({x})",
     "ceil": lambda x, p: f"np.ceil({x})",
     "round": lambda x, p: f"np.round({x})",
     "trunc": lambda x, p: f"np.trunc({x})",

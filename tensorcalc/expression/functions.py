@@ -205,6 +205,12 @@ _ROWS = [
     Function("ceil", lambda x, p: np.ceil(x), lambda x, p: None, "⌈{}⌉"),
     Function("round", lambda x, p: np.round(x), lambda x, p: None, "round({})"),
     Function("trunc", lambda x, p: np.trunc(x), lambda x, p: None, "trunc({})"),
+    # numpy's nan_to_num: NaN → 0, ±∞ → the dtype's largest finite ±value; its derivative is 1
+    # where x is finite and 0 where it was replaced (the mask isfinite, itself piecewise constant)
+    Function("nan_to_num", lambda x, p: np.nan_to_num(x), lambda x, p: _f("isfinite")(x),
+             "nan_to_num({})"),
+    Function("isfinite", lambda x, p: np.isfinite(x).astype(np.result_type(x, np.float32)),
+             lambda x, p: None, "isfinite({})"),
     # numpy's normalized sinc; its k-th derivative is a row with the order as its param
     Function("sinc", lambda x, p: np.sinc(x), lambda x, p: _f("sinc_derivative")(x, 1),
              "sinc({})"),

@@ -116,6 +116,13 @@ SINGULAR_POINTS: dict = {
         SingularPoint("|x| > 1", "NaN", "(1 − x²)⁻¹ (the formula, outside the domain)",
                       (_a(2.0),), _a(NAN), _a(-1.0 / 3.0)),
     )),
+    "nan_to_num": Convention((SingularPoint(
+        "x = NaN, ±∞", "0, the dtype's largest finite ±value (numpy's)", "0 (1 where x is finite)",
+        (_a(NAN, INF, 1.0),), _a(0.0, np.finfo(float).max, 1.0), _a(0.0, 0.0, 1.0),
+        peers="JAX: same"),)),
+    "isfinite": Convention((SingularPoint(
+        "x = NaN, ±∞", "0 (1 where x is finite)", "0 everywhere", (_a(NAN, 1.0),), _a(0.0, 1.0),
+        _a(0.0, 0.0)),)),
     "floor": Convention((SingularPoint("x an integer", "x", "0 (0 everywhere, the jump included)",
                                        (_a(1.0),), _a(1.0), _a(0.0),
                                        peers="JAX, PyTorch: 0"),)),
