@@ -473,3 +473,13 @@ def test_no_ascii_minus_in_unicode_and_no_unicode_in_text():
     for expr, unicode, text in PATTERNS:
         assert "-" not in unicode
         assert re.fullmatch(r"[\x20-\x7e]*", text), text
+
+
+def test_a_sized_identity_reads_back_alone():
+    """A^0 is 0·A + I, which printed as ``eye``: read back alone it had no size (the soak
+    profile of the text round trip found it); a numeric size is written, ``eye(3)``."""
+    A = tc.var("A", (3, 3))
+    text = tc.to_text(tc.parse("A^0", A=(3, 3)))
+    assert text == "eye(3)"
+    np.testing.assert_array_equal(tc.evaluate(tc.parse(text)), np.eye(3))
+    assert tc.to_text(A + tc.eye(3)) == "A + eye(3)" and tc.to_text(tc.eye("n")) == "eye"

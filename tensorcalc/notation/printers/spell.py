@@ -138,6 +138,8 @@ class Speller:
         return self.ones, ATOM
 
     def _Identity(self, record):
+        if self.notation == "text" and isinstance(record.dim, int):
+            return f"eye({record.dim})", ATOM  # sized: it reads back alone (A^0 is 0·A + I)
         return self.identity, ATOM
 
     def _IndexForm(self, record):
