@@ -27,6 +27,7 @@ from ..expression.indexing import numpy_key, selected_shape
 from ..expression.layout import reshape
 from ..expression.nodes import Const, Contraction, Operation
 from ..expression.operations import OPERATIONS
+from .identities import simplify_contraction
 from .terms import zeros
 
 _LARGEST = 1 << 16  # entries worked out one by one, at most
@@ -56,7 +57,10 @@ def _broadcast(constant, shape, times=1.0):
         operands, indices = operands + (Const(float(times)),), indices + ((),)
     if not shape and len(operands) == 1:
         return operands[0]
-    return Contraction(operands, indices, range(len(shape)), dict(enumerate(shape)))
+    # through the simplifier's own rule, so that simplifying the result again changes nothing
+    # (a −0.0 constant broadcast is the zero tensor there)
+    return simplify_contraction(list(operands), list(indices), tuple(range(len(shape))),
+                                dict(enumerate(shape)))
 
 
 def _reshape_of_reshape(node: Operation):
