@@ -101,7 +101,7 @@ def _simplified_transpose(x):
     return rewrite(_simplify_contraction([x], [(1, 0)], (0, 1), {0: x.shape[1], 1: x.shape[0]}))
 
 
-def _transposed_matrix(x):
+def transposed_matrix(x):
     """``X`` when ``x`` is ``Xᵀ`` (a one-operand contraction swapping two axes), else ``None``."""
     if isinstance(x, Contraction) and len(x.operands) == 1 and x.indices == ((1, 0),) \
             and x.output == (0, 1) and len(x.sizes) == 2:
@@ -128,7 +128,7 @@ def _rewrite_operation(node):
         return rewrite_indexing(node) if isinstance(node, Operation) else node
     if node.name in ("inv", "det", "logdet") and node.ndim <= 2 and node.operands[0].ndim == 2:
         (x,) = node.operands
-        inner = _transposed_matrix(x)
+        inner = transposed_matrix(x)
         if inner is not None:
             if node.name == "inv":  # (Xᵀ)⁻¹ = (X⁻¹)ᵀ
                 return transpose(Operation("inv", [inner]))

@@ -30,6 +30,7 @@ from ..expression import layout, linalg, pairwise, reductions, selection  # noqa
 from ..expression.construct import add, apply_function, broadcast_to, scale, transpose
 from ..expression.nodes import Const, Contraction, Delta, Expr, Operation
 from ..expression.operations import known_operation
+from .terms import zeros
 
 VJPS: dict = {}
 
@@ -319,7 +320,7 @@ defvjp("fmod", _remainder_vjp("trunc"))
 
 
 def _zero_adjoint(node, k, adjoint, n_extra):
-    return _filled_zeros(adjoint.shape[:n_extra] + tuple(node.operands[k].shape))
+    return zeros(adjoint.shape[:n_extra] + tuple(node.operands[k].shape))
 
 
 def _select_vjp(node, k, adjoint, n_extra):
@@ -328,12 +329,8 @@ def _select_vjp(node, k, adjoint, n_extra):
     if k == 0:
         return _zero_adjoint(node, k, adjoint, n_extra)
     mask = broadcast_to(node.operands[0], adjoint.shape, "select")
-    zero = _filled_zeros(adjoint.shape)
+    zero = zeros(adjoint.shape)
     return Operation("select", [mask, adjoint, zero] if k == 1 else [mask, zero, adjoint])
-
-
-def _filled_zeros(shape):
-    return Contraction((Const(0.0),), ((),), range(len(shape)), dict(enumerate(shape)))
 
 
 defvjp("compare", _zero_adjoint)

@@ -20,6 +20,7 @@ simplifier's, taken before this step.
 
 from __future__ import annotations
 
+from ..calculus.operation_rewrites import transposed_matrix
 from ..expression.nodes import Contraction, Operation, postorder, transform
 
 
@@ -38,21 +39,13 @@ def solves_by_shared_inverse(roots: list) -> list:
             return rebuilt
         a, b = rebuilt.operands
         matrix, transposed = (node.operands[0], False) if id(node.operands[0]) in inverses else \
-            (_transposed(node.operands[0]), True)
+            (transposed_matrix(node.operands[0]), True)
         if matrix is None or id(matrix) not in inverses:
             return rebuilt
         inverse = Operation("inv", [matrix])  # interned: the program's own inverse node
         return _product(inverse, transposed, b)
 
     return transform(roots, rule)
-
-
-def _transposed(a):
-    """``M`` when ``a`` is ``Mᵀ`` (a one-operand contraction swapping two axes), else ``None``."""
-    if isinstance(a, Contraction) and len(a.operands) == 1 and a.indices == ((1, 0),) \
-            and a.output == (0, 1) and len(a.sizes) == 2:
-        return a.operands[0]
-    return None
 
 
 def _product(inverse, transposed: bool, b):

@@ -34,7 +34,7 @@ from .arrangement import moveaxis, pad, repeat, squeeze, swapaxes
 from .construct import as_expr, const, einsum, mean, transpose
 from .diagonals import diagonal, trace
 from .elementwise_names import deg2rad, rad2deg
-from .indexing import _axis, _is_int, concatenate, expand_dims, flip, split
+from .indexing import _along, _axis, _is_int, concatenate, expand_dims, flip, split
 from .layout import reshape
 from .linalg import diag as diagonal_matrix
 from .pairwise import maximum, minimum
@@ -310,7 +310,7 @@ def _gradient_along(f, a):
                          "(numpy's edge_order=1)")
 
     def part(item):
-        return take_along(f, a, item)
+        return _along(f, a, item, "gradient")
 
     first = part(slice(1, 2)) - part(slice(0, 1))
     last = part(slice(size - 1, size)) - part(slice(size - 2, size - 1))
@@ -318,11 +318,6 @@ def _gradient_along(f, a):
         return concatenate([first, last], a)
     inside = (part(slice(2, None)) - part(slice(None, -2))) * 0.5
     return concatenate([first, inside, last], a)
-
-
-def take_along(x, axis, item):
-    """``x`` indexed by ``item`` along ``axis`` (full slices elsewhere)."""
-    return x[(slice(None),) * axis + (item,)]
 
 
 def true_divide(a, b):
