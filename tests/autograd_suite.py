@@ -574,10 +574,16 @@ def summary() -> str:
     return "\n".join(lines + ["", END])
 
 
-def write_readme() -> None:
+def write_between(begin: str, end: str, block: str) -> None:
+    """Put ``block`` (which starts with ``begin`` and ends with ``end``) into README.md in place
+    of what stands between those markers."""
     text = README.read_text()
-    start, stop = text.index(BEGIN), text.index(END) + len(END)
-    README.write_text(text[:start] + summary() + text[stop:])
+    start, stop = text.index(begin), text.index(end) + len(end)
+    README.write_text(text[:start] + block + text[stop:])
+
+
+def write_readme() -> None:
+    write_between(BEGIN, END, summary())
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import sys
 import numpy as np
 
 import tensorcalc as tc
-from autograd_suite import README, Case
+from autograd_suite import Case, write_between
 
 BEGIN, END = "<!-- jax linalg suite: begin -->", "<!-- jax linalg suite: end -->"
 
@@ -209,9 +209,7 @@ def summary() -> str:
 
 
 def write_readme() -> None:
-    text = README.read_text()
-    start, stop = text.index(BEGIN), text.index(END) + len(END)
-    README.write_text(text[:start] + summary() + text[stop:])
+    write_between(BEGIN, END, summary())
 
 
 if __name__ == "__main__":
