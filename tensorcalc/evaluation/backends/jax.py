@@ -37,6 +37,7 @@ class JaxBackend(Backend):
     def __init__(self):
         import jax  # here, not at import: the module is importable without jax
         import jax.numpy as jnp
+        import jax.scipy.special  # erf, which jax.numpy lacks
 
         self.jax, self.jnp = jax, jnp
         self.array_type = (jax.Array,)
@@ -46,11 +47,9 @@ class JaxBackend(Backend):
         return bool(self.jax.config.jax_enable_x64)
 
     def make_namespace(self):
-        import jax.scipy.special  # here: the module is importable without jax
-
         jnp = self.jnp
         return Namespace(jnp, transpose_for_entrywise=self.transpose_for_entrywise,
-                         erf=jax.scipy.special.erf,
+                         erf=self.jax.scipy.special.erf,
                          argsort=lambda x, axis=-1, kind=None: jnp.argsort(x, axis=axis, stable=True))
 
     def transpose_for_entrywise(self, x):
