@@ -34,7 +34,8 @@ from .identities import elementwise as rewrite_elementwise
 from .identities import (distribute_if_shorter, exact_exponent, expand_if_shorter,
                          factor_shared_operands, identity_constant, merge_factors)
 from ..expression.functions import FUNCTIONS
-from ..expression.nodes import Const, Contraction, Delta, Elementwise, Expr, Sum, consumer_counts, postorder
+from ..expression.nodes import (Const, Contraction, Delta, Elementwise, Expr, Operation, Sum,
+                               consumer_counts, postorder)
 from ..expression.collection import without_collector_pauses
 from .operation_rewrites import rewrite
 from .terms import constant_value, filled, is_zero, zeros  # noqa: F401 - imported from here too
@@ -79,26 +80,63 @@ def _has_lone_kept_product(roots: list) -> bool:
 def _simplify_all(roots: Sequence[Expr]) -> list:
     order = postorder(roots)
     consumers = consumer_counts(order)
+    root_ids = {id(root) for root in roots}
     memo: dict = {}
     for node in order:
         children = [memo[id(child)] for child in node.children]
+        if isinstance(node, Contraction):
+            # a product read by this contraction alone may stay unbuilt: the contraction
+            # flattens it, and builds it only if it keeps it
+            unbuilt_ok = consumers.get(id(node), 0) == 1 and id(node) not in root_ids
+        else:
+            children = [_built(child) for child in children]
+            unbuilt_ok = False
         shared = [consumers.get(id(child), 0) > 1 for child in node.children]
-        memo[id(node)] = rewrite(_simplify_node(node, children, shared))  # operations' rules
-    return [memo[id(root)] for root in roots]
+        result = _simplify_node(node, children, shared, unbuilt_ok)
+        memo[id(node)] = result if isinstance(result, _Unbuilt) else rewrite(result)  # operations' rules
+    return [_built(memo[id(root)]) for root in roots]
+
+
+class _Unbuilt:
+    """A simplified product not yet built into a node, because the one contraction that reads
+    it will most likely flatten it: a chain of N products then builds about N/8 nodes, not N
+    (each one ordered canonically and interned, most of them only to be flattened again).
+
+    Made only where building would give exactly ``Contraction(operands, indices, output,
+    sizes)``: no operand is a sum (which ``distribute_if_shorter`` may expand) and none is one
+    the operation rewrites look at (an operation or a structured variable)."""
+
+    __slots__ = ("operands", "indices", "output", "sizes")
+
+    def __init__(self, operands, indices, output, sizes):
+        self.operands, self.indices, self.output, self.sizes = operands, indices, output, sizes
+
+    def build(self) -> Contraction:
+        return Contraction(self.operands, self.indices, self.output, self.sizes)
+
+
+def _built(expr):
+    return expr.build() if isinstance(expr, _Unbuilt) else expr
+
+
+def _may_stay_unbuilt(operands) -> bool:
+    return not any(isinstance(op, (Sum, Operation)) or getattr(op, "structure", None) is not None
+                   for op in operands)
 
 
 def _is_product(expr: Expr) -> bool:
     """A contraction of two or more tensors: worth computing once when it is shared."""
-    return isinstance(expr, Contraction) and sum(
+    return isinstance(expr, (Contraction, _Unbuilt)) and sum(
         1 for op in expr.operands
         if not isinstance(op, Delta) and not (isinstance(op, Const) and op.value.ndim == 0)) >= 2
 
 
-def _simplify_node(node: Expr, children: list, shared=()) -> Expr:
+def _simplify_node(node: Expr, children: list, shared=(), unbuilt_ok: bool = False) -> Expr:
     if isinstance(node, Contraction):
         keep = {k for k, (child, is_shared) in enumerate(zip(children, shared))
                 if is_shared and _is_product(child)}
-        return simplify_contraction(children, node.indices, node.output, node.sizes, keep)
+        return simplify_contraction(children, node.indices, node.output, node.sizes, keep,
+                                    unbuilt_ok=unbuilt_ok)
     if isinstance(node, Sum):
         return simplify_sum(children)
     if isinstance(node, Elementwise):
@@ -112,12 +150,15 @@ def _simplify_node(node: Expr, children: list, shared=()) -> Expr:
 # Contractions
 
 
-def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> Expr:
+def simplify_contraction(operands, indices, output, sizes, keep=frozenset(),
+                         unbuilt_ok: bool = False) -> Expr:
     """Simplify ``Contraction(operands, indices, output, sizes)`` whose operands are simplified.
 
     Operands at the positions in ``keep`` are not flattened: they are products
     shared with other parts of the DAG, computed once (reverse accumulation
     relies on this to reuse forward intermediates and partial adjoints).
+    With ``unbuilt_ok`` (``_simplify_all``, for a product read by one contraction) the
+    result may be an :class:`_Unbuilt` product; operands may be ones too.
     """
     sizes = dict(enumerate(sizes)) if not isinstance(sizes, dict) else dict(sizes)
     output = list(output)
@@ -137,15 +178,18 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
         return zeros(tuple(sizes[l] for l in output))
     while pending:
         op, ix, kept = pending.pop(0)
-        if isinstance(op, Contraction) and not kept and \
+        product = isinstance(op, (Contraction, _Unbuilt))
+        if product and not kept and \
                 len(factors) + len(pending) + len(op.operands) > MAX_FLATTEN_OPERANDS \
                 and _is_product(op):
             kept = True
-        if isinstance(op, Contraction) and not kept:
+        if isinstance(op, _Unbuilt) and kept:
+            op = op.build()
+        if product and not kept:
             rename = {}
             for position, label in enumerate(op.output):
                 rename[label] = ix[position]
-            for label, dim in enumerate(op.sizes):
+            for label, dim in (op.sizes.items() if isinstance(op, _Unbuilt) else enumerate(op.sizes)):
                 if label not in rename:
                     rename[label] = fresh()
                     sizes[rename[label]] = dim
@@ -228,6 +272,8 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset()) -> 
             return Contraction((Const(value),), (tuple(kept),), output,
                                {l: sizes[l] for l in output})
 
+    if unbuilt_ok and _may_stay_unbuilt(ops):
+        return _Unbuilt(ops, ixs, output, sizes)
     product = Contraction(ops, ixs, output, sizes)
     distributed = distribute_if_shorter(product)  # σ(1 − σ)((1 − σ)⁻¹ … ) = σ − y, when it cancels
     return distributed if distributed is not None else product
