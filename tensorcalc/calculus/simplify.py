@@ -136,7 +136,7 @@ def _simplify_node(node: Expr, children: list, shared=(), unbuilt_ok: bool = Fal
         keep = {k for k, (child, is_shared) in enumerate(zip(children, shared))
                 if is_shared and _is_product(child)}
         return simplify_contraction(children, node.indices, node.output, node.sizes, keep,
-                                    unbuilt_ok=unbuilt_ok)
+                                    unbuilt_ok=unbuilt_ok, original=node)
     if isinstance(node, Sum):
         return simplify_sum(children)
     if isinstance(node, Elementwise):
@@ -151,14 +151,16 @@ def _simplify_node(node: Expr, children: list, shared=(), unbuilt_ok: bool = Fal
 
 
 def simplify_contraction(operands, indices, output, sizes, keep=frozenset(),
-                         unbuilt_ok: bool = False) -> Expr:
+                         unbuilt_ok: bool = False, original=None) -> Expr:
     """Simplify ``Contraction(operands, indices, output, sizes)`` whose operands are simplified.
 
     Operands at the positions in ``keep`` are not flattened: they are products
     shared with other parts of the DAG, computed once (reverse accumulation
     relies on this to reuse forward intermediates and partial adjoints).
     With ``unbuilt_ok`` (``_simplify_all``, for a product read by one contraction) the
-    result may be an :class:`_Unbuilt` product; operands may be ones too.
+    result may be an :class:`_Unbuilt` product; operands may be ones too.  ``original``, when
+    given, is the contraction these arguments describe: if nothing here changes it, it is the
+    result, without being ordered and interned again (a simplified gradient compiled).
     """
     sizes = dict(enumerate(sizes)) if not isinstance(sizes, dict) else dict(sizes)
     output = list(output)
@@ -272,9 +274,16 @@ def simplify_contraction(operands, indices, output, sizes, keep=frozenset(),
             return Contraction((Const(value),), (tuple(kept),), output,
                                {l: sizes[l] for l in output})
 
-    if unbuilt_ok and _may_stay_unbuilt(ops):
+    if original is not None and len(ops) == len(original.operands) and \
+            all(a is b for a, b in zip(ops, original.operands)) and \
+            tuple(ixs) == original.indices and tuple(output) == original.output and \
+            len(sizes) == len(original.sizes) and \
+            all(sizes.get(label) == dim for label, dim in enumerate(original.sizes)):
+        product = original  # what Contraction(ops, ixs, output, sizes) would give: itself
+    elif unbuilt_ok and _may_stay_unbuilt(ops):
         return _Unbuilt(ops, ixs, output, sizes)
-    product = Contraction(ops, ixs, output, sizes)
+    else:
+        product = Contraction(ops, ixs, output, sizes)
     distributed = distribute_if_shorter(product)  # σ(1 − σ)((1 − σ)⁻¹ … ) = σ − y, when it cancels
     return distributed if distributed is not None else product
 
