@@ -59,7 +59,7 @@ def _simplify_together(items: list) -> list:
     if not positions:
         return items
     simplified = solves_by_shared_inverse(distribute_where_cheaper(
-        simplify_exprs(binarize([as_expr(items[n]) for n in positions]))))
+        simplify_exprs(binarize([as_expr(items[n]) for n in positions], shared_only=True))))
     items = list(items)
     for n, expr in zip(positions, simplified):
         item = items[n]

@@ -374,6 +374,14 @@ def matmul(a, b) -> Expr:
     if inner_a != inner_b:
         raise ShapeError(f"matmul: contracted axes differ: {inner_a} (last axis of {a.shape}) and "
                          f"{inner_b} ({'only' if b.ndim == 1 else 'second-to-last'} axis of {b.shape})")
+    if a.ndim <= 2 and b.ndim <= 2:  # no batch axes: the contraction einsum would build, directly
+        sizes = {1: inner_a}
+        if a.ndim == 2:
+            sizes[0] = a.shape[0]
+        if b.ndim == 2:
+            sizes[2] = b.shape[1]
+        return Contraction((a, b), ((0, 1) if a.ndim == 2 else (1,), (1, 2) if b.ndim == 2 else (1,)),
+                           ((0,) if a.ndim == 2 else ()) + ((2,) if b.ndim == 2 else ()), sizes)
     left = "...ij" if a.ndim >= 2 else "j"
     right = "...jk" if b.ndim >= 2 else "j"
     out = ("...i" if a.ndim >= 2 else "...") + ("k" if b.ndim >= 2 else "")
