@@ -419,3 +419,36 @@ def test_the_logistic_hessian_keeps_its_factored_form():
     program = tc.compile(tc.einsum("ki,k,kj->ij", X, a + b, X))
     plan = program.plan_for({"k": 200, "n": 30})
     assert [step.operation for step in plan.steps] == ["sum", "einsum"], str(plan)  # one sum, one GEMM
+
+
+def test_compile_takes_grads_simplification_as_it_is():
+    """[L, *grad(L, params)] is exactly what grad's simplify returned: compile plans those nodes
+    (no second simplification), and the values are still hand backprop's."""
+    from tensorcalc.evaluation.evaluate import _simplify_together
+
+    L, (W1, W2, X, Y) = mlp()
+    gradients = tc.grad(L, [W1, W2])
+    items = _simplify_together([L, *gradients])
+    assert all(tc.as_expr(i) is tc.as_expr(g) for i, g in zip(items[1:], gradients))
+    assert tc.as_expr(items[0]) is not tc.as_expr(L)  # the forward pass grad simplified
+    values = values_for(W1, W2, X, Y, sizes={"h": 5, "d": 4, "o": 3, "B": 6})
+    outputs = tc.compile([L, *gradients])(**values)
+    expected = mlp_numpy(**values)
+    for got, want in zip(outputs, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_compile_splits_only_pairs_read_elsewhere():
+    """binarize(shared_only=True): ABC and ABD share the pair AB, which becomes one node;
+    a product whose planned pairs nothing else reads stays one contraction."""
+    A, B, C, D, E = (tc.var(n, (4, 4)) for n in "ABCDE")
+    shared = binarize([tc.as_expr(A @ B @ C), tc.as_expr(A @ B @ D)], shared_only=True)
+    pair = tc.as_expr(A @ B)
+    assert all(any(node is pair for node in postorder([root])) for root in shared)
+    alone = tc.as_expr(tc.einsum("ij,jk,kl,lm->im", A, C, E, D))
+    assert binarize([alone], shared_only=True)[0] is alone
+    assert binarize([alone])[0] is not alone  # the full split, as grad's forward pass gets
+    values = values_for(A, B, C, D)
+    first, second = tc.compile([A @ B @ C, A @ B @ D])(**values)
+    np.testing.assert_allclose(first, values["A"] @ values["B"] @ values["C"], rtol=1e-12)
+    np.testing.assert_allclose(second, values["A"] @ values["B"] @ values["D"], rtol=1e-12)

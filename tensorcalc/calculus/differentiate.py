@@ -28,6 +28,9 @@ generalized Jacobian as its own tensor and chains them, as the textbook does.
 
 from __future__ import annotations
 
+import collections
+import threading
+import weakref
 from typing import Optional
 
 import numpy as np
@@ -237,7 +240,27 @@ def _sweep_and_simplify(f: Expr, seed: Expr, n_extra: int, variables) -> list:
     forward intermediates the adjoints read stay shared nodes instead of being recomputed."""
     forward = binarize(f)
     adjoints = reverse_sweep(forward, seed, n_extra, variables)
-    return simplify([forward] + adjoints)[1:]
+    simplified = simplify([forward] + adjoints)
+    key = id(f)
+    with _forwards_lock:
+        _forwards[key] = (weakref.ref(f), simplified[0])
+        _forwards.move_to_end(key)
+        while len(_forwards) > 64:
+            _forwards.popitem(last=False)
+    return simplified[1:]
+
+
+# f -> f simplified together with its adjoints, for the last gradients taken: tc.compile of a
+# loss with those gradients is then what grad's simplify returned, with nothing to simplify again
+_forwards: "collections.OrderedDict[int, tuple]" = collections.OrderedDict()
+_forwards_lock = threading.Lock()
+
+
+def simplified_forward(f: Expr):
+    """``f`` as the last :func:`grad` of it simplified it together with its adjoints, or None."""
+    with _forwards_lock:
+        entry = _forwards.get(id(f))
+    return entry[1] if entry is not None and entry[0]() is f else None
 
 
 def _as_variables(operation: str, wrt, f: Expr):

@@ -38,6 +38,7 @@ from ..expression.nodes import (Const, Contraction, Delta, Elementwise, Expr, Op
                                consumer_counts, postorder)
 from ..expression.collection import without_collector_pauses
 from .operation_rewrites import rewrite
+from .settled import is_settled, settle
 from .terms import constant_value, filled, is_zero, zeros  # noqa: F401 - imported from here too
 
 _FOLD_LIMIT = 1 << 16  # fold constant contractions only while they stay small
@@ -49,8 +50,16 @@ MAX_FLATTEN_OPERANDS = 8  # beyond this a nested contraction stays a node: long 
 def simplify(expr):
     """The simplified form of an expression (or of a list of them, sharing work)."""
     if isinstance(expr, (list, tuple)):
-        return type(expr)(_simplify_to_fixpoint([as_expr(e) for e in expr]))
-    return _simplify_to_fixpoint([as_expr(expr)])[0]
+        return type(expr)(_simplify_remembered([as_expr(e) for e in expr]))
+    return _simplify_remembered([as_expr(expr)])[0]
+
+
+def _simplify_remembered(roots: list) -> list:
+    if is_settled(roots):
+        return roots
+    result = _simplify_to_fixpoint(roots)
+    settle(result)
+    return result
 
 
 def _simplify_to_fixpoint(roots: list) -> list:

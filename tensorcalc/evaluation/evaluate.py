@@ -18,10 +18,11 @@ import collections
 import threading
 from typing import Optional
 
-from ..calculus.differentiate import Derivative
+from ..calculus.differentiate import Derivative, simplified_forward
 from ..calculus.optimize import binarize
 from .distribute import distribute_where_cheaper
 from .shared_inverse import solves_by_shared_inverse
+from ..calculus.settled import is_settled
 from ..calculus.simplify import simplify as simplify_exprs
 from ..expression.construct import as_expr
 from ..expression.nodes import Var, postorder
@@ -58,14 +59,26 @@ def _simplify_together(items: list) -> list:
     positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]
     if not positions:
         return items
-    simplified = solves_by_shared_inverse(distribute_where_cheaper(
-        simplify_exprs(binarize([as_expr(items[n]) for n in positions], shared_only=True))))
+    exprs = _with_simplified_forward([as_expr(items[n]) for n in positions])
+    if not is_settled(exprs):  # else simplified together already (by grad): nothing to redo
+        exprs = simplify_exprs(binarize(exprs, shared_only=True))
+    simplified = solves_by_shared_inverse(distribute_where_cheaper(exprs))
     items = list(items)
     for n, expr in zip(positions, simplified):
         item = items[n]
         items[n] = Derivative(expr, item.of, item.wrt, item.cotangent, item.method,
                               item.memory_limit) if isinstance(item, Derivative) else expr
     return items
+
+
+def _with_simplified_forward(exprs: list) -> list:
+    """A loss compiled with all its gradients (``[L, *tc.grad(L, params)]``): ``L`` as grad
+    simplified it together with them, when that makes the list exactly what grad's simplify
+    returned, so that nothing is simplified twice (simplify then gives the list back at once)."""
+    swapped = [simplified_forward(e) or e for e in exprs]
+    if any(a is not b for a, b in zip(swapped, exprs)) and is_settled(swapped):
+        return swapped
+    return exprs
 
 
 class _ProgramCache:
