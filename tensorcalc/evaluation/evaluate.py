@@ -55,6 +55,7 @@ def compile(outputs, simplify: bool = True, backend: str = "numpy"):  # noqa: A0
     return compile_for(backend, Program(items, single=single, also_accept=given))
 
 
+@without_collector_pauses  # as in compile (benchmarks/compile_time.py times this phase alone)
 def _simplify_together(items: list) -> list:
     positions = [n for n, item in enumerate(items) if getattr(item, "method", None) != "naive"]
     if not positions:

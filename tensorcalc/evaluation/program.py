@@ -250,6 +250,7 @@ class Program:
                     return result
         return self._run(kwargs, last=last)
 
+    @without_collector_pauses  # a first call of a deep program makes a step per node
     def _run(self, values: dict, lenient: bool = False, last=_UNKNOWN):
         arrays, (steps, constants) = self._prepare(values, lenient, last)
         if self.fast_path and not lenient and self._last_binding is not None:
