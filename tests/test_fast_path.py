@@ -201,3 +201,28 @@ def test_the_fast_path_frees_each_temporary_after_its_last_reader():
     fast_peak, evaluator_peak = peak(fast), peak(evaluator)
     assert fast.fast_calls >= 1
     assert fast_peak <= 1.1 * evaluator_peak, (fast_peak, evaluator_peak)
+
+
+def test_symmetric_variables_take_the_fast_path_and_their_values_are_still_checked():
+    """A symmetric Σ: repeat calls run the generated function (the Gaussian's solve spelling,
+    whose Σ⁻ᵀXᵀ is then the loss's own Σ⁻¹Xᵀ), and each call still checks that Σ's value is
+    symmetric, with the evaluator's error."""
+    S, X = tc.var("S", ("n", "n"), symmetric=True), tc.var("X", ("B", "n"))
+    loss = 3.0 * tc.logdet(S) + 0.5 * tc.sum(X.T * tc.solve(S, X.T))
+    program = tc.compile([loss, tc.grad(loss, S)])
+    A = RNG.normal(size=(4, 4))
+    Sigma, data = A @ A.T + 4 * np.eye(4), RNG.normal(size=(6, 4))
+    inverse = np.linalg.inv(Sigma)
+    Q = data @ inverse
+    expected = (3.0 * np.linalg.slogdet(Sigma)[1] + 0.5 * np.sum(Q * data),
+                3.0 * inverse - 0.5 * Q.T @ Q)
+    for _ in range(3):
+        value, gradient = program(S=Sigma, X=data)
+        np.testing.assert_allclose(value, expected[0], rtol=1e-12)
+        np.testing.assert_allclose(gradient, expected[1], rtol=1e-10, atol=1e-12)
+    assert program.fast_calls == 2
+    skewed = Sigma.copy()
+    skewed[0, 1] += 1.0
+    with pytest.raises(tc.BindingError, match="symmetric"):
+        program(S=skewed, X=data)
+    assert program.fast_calls == 2

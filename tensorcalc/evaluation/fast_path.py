@@ -17,9 +17,9 @@ Each temporary is deleted after the last line that reads it (:func:`with_release
 evaluator frees a step's value after its last reader, so the function holds about what the
 evaluator holds.  What keeps the evaluator: complex numbers; a function that would hold over
 twice the memory the evaluator holds at once (counting every value, at worst), when that is over
-:data:`FAST_MEMORY`; calls the program cannot check by shapes alone (a symmetric or diagonal
-variable, whose value is checked each call), and a call whose working dtype comes from an
-argument no output reads (float32 ``y`` beside float64 ``X`` for a Hessian in ``X`` alone).
+:data:`FAST_MEMORY`; and a call whose working dtype comes from an argument no output reads
+(float32 ``y`` beside float64 ``X`` for a Hessian in ``X`` alone).  A symmetric or diagonal
+variable's value is checked before each call of the function, as the evaluator checks it.
 
 >>> import numpy as np, tensorcalc as tc
 >>> x = tc.var("x", ("n",))

@@ -60,6 +60,7 @@ class Program:
         self.nodes = postorder(self.outputs)
         self.slot = {id(node): n for n, node in enumerate(self.nodes)}
         self.variables = _unique_variables(self.nodes)
+        self._structured = [v for v in self.variables.values() if v.structure is not None]
         optional, limits = [], []
         self.naive = False
         # a derivative accepts the variables of the function it came from; one traversal for all
@@ -210,8 +211,7 @@ class Program:
         if unbound:
             raise BindingError(f"evaluate: dimension {unbound[0]!r} is not bound by any variable "
                                "passed in; pass a variable that has it")
-        if len(arrays) == len(values) and all(arrays[name] is values[name] for name in arrays) and \
-                not any(v.structure for v in self.variables.values()):  # values checked each call
+        if len(arrays) == len(values) and all(arrays[name] is values[name] for name in arrays):
             self._last_binding = (tuple((name, a.shape, a.dtype) for name, a in arrays.items()),
                                   _plan_key(bindings, arrays))
         else:  # no repeat call is recognised by these shapes: nor is this one's fast path taken
@@ -241,6 +241,8 @@ class Program:
             if hit[0] is not binding:
                 hit = self._fast_hit = (binding, self._fast.get(binding))
             if hit[1] is not None:
+                for variable in self._structured:  # symmetric/diagonal: checked each call
+                    check_value(variable, kwargs[variable.name])
                 try:
                     result = hit[1](**kwargs)  # the shapes and dtypes it was made for
                 except Exception:  # a singular matrix, say: the evaluator raises its clear error
@@ -488,14 +490,3 @@ def _unique_variables(nodes) -> dict:
                 raise BindingError(f"compile: two variables are named {node.name!r}, with shapes "
                                    f"{other.shape} and {node.shape}")
     return found
-
-
-
-def check_naive_memory(derivative) -> None:
-    """Refuse a naive derivative at construction when its sizes are already known."""
-    if derivative.memory_limit is None:
-        return
-    program = Program([derivative])
-    if program.named_dims:
-        return  # checked again when the sizes are bound
-    check_memory(program, {}, derivative.memory_limit)
