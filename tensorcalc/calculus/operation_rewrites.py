@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from ..expression.construct import transpose
 from ..expression.linalg import solve
-from ..expression.nodes import Contraction, Delta, Operation
+from ..expression.nodes import Const, Contraction, Delta, Operation
 from ..expression.structured import canonical
 from .identities import simplify_contraction as _simplify_contraction
 from .indexing_rewrites import rewrite_indexing
@@ -135,7 +135,23 @@ def _rewrite_operation(node):
             return Operation(node.name, [inner])  # det(Xᵀ) = det X
         if node.name == "inv" and isinstance(x, Operation) and x.name == "inv":
             return x.operands[0]  # (X⁻¹)⁻¹ = X
+    if node.name == "solve":
+        return _scalar_out_of_solve(node)
     return node
+
+
+def _scalar_out_of_solve(node):
+    """``solve(A, c b) = c solve(A, b)`` for a number ``c``: the adjoint of a solve is a solve
+    of the incoming gradient, which carries the loss's coefficients (``A⁻¹(½xᵀ)``); pulled out,
+    it is the loss's own ``A⁻¹xᵀ`` again, computed once."""
+    a, b = node.operands
+    if not (isinstance(b, Contraction) and len(b.operands) >= 2 and isinstance(b.operands[0], Const)
+            and b.operands[0].value.ndim == 0):
+        return node
+    core = _simplify_contraction(b.operands[1:], b.indices[1:], b.output, dict(enumerate(b.sizes)))
+    inner = rewrite(Operation("solve", [a, core], node.param))
+    axes = tuple(range(inner.ndim))
+    return _simplify_contraction([b.operands[0], inner], [(), axes], axes, dict(enumerate(inner.shape)))
 
 
 def _cancel_inverses(node):
