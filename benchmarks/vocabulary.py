@@ -10,9 +10,10 @@ float64, data from a fixed seed:
   ``B/2 · logdet Σ + 1/2 Σ_b x_bᵀ Σ⁻¹ x_b``, the gradient with respect to Σ, a
   *general* (not ``symmetric=True``) variable, so that the gradient is the
   unconstrained one JAX computes (Σ⁻ᵀ − ½ Σ⁻ᵀ XᵀX Σ⁻ᵀ, equal to the symmetric
-  form on symmetric data).  tensorcalc is timed twice: the quadratic term as
-  ``sum((X Σ⁻¹) ⊙ X)`` with ``tc.inv`` and as ``sum(Xᵀ ⊙ solve(Σ, Xᵀ))`` with
-  ``tc.solve``;
+  form on symmetric data).  tensorcalc is timed three times: the quadratic term as
+  ``sum((X Σ⁻¹) ⊙ X)`` with ``tc.inv``, as ``sum(Xᵀ ⊙ solve(Σ, Xᵀ))`` with
+  ``tc.solve``, and that again with Σ declared ``symmetric=True`` (then Σ⁻ᵀXᵀ is the
+  loss's own Σ⁻¹Xᵀ, and the gradient's product is one syrk, as in numpy's closed form);
 * **softmax regression** ``−Σ Y ⊙ (W X − logsumexp(W X, axis=0))``, one-hot
   ``Y`` (classes × B), the gradient with respect to ``W`` (classes × features);
 * **ridge** ``‖X w − y‖² + λ‖w‖²``, the gradient *and* the Hessian with respect to ``w``.
@@ -119,8 +120,10 @@ def gaussian_nll(n: int, batch: int = BATCH, seed: int = 0) -> Case:
         L = half_b * tc.logdet(S) + 0.5 * tc.sum((X @ tc.inv(S)) * X)
         return [L, tc.grad(L, S)]
 
-    def with_solve():
+    def with_solve(symmetric=False):
         S, X = variables()
+        if symmetric:  # a covariance, declared so: the gradient is the symmetric one, equal here
+            S = tc.var("Sigma", ("n", "n"), symmetric=True)
         L = half_b * tc.logdet(S) + 0.5 * tc.sum(X.T * tc.solve(S, X.T))
         return [L, tc.grad(L, S)]
 
@@ -140,7 +143,8 @@ def gaussian_nll(n: int, batch: int = BATCH, seed: int = 0) -> Case:
         return _jax_value_and_grad(loss, data, "Sigma")
 
     return Case("Gaussian NLL", f"n {n}, B {batch}", data, numpy,
-                {"tensorcalc": with_inv, "tensorcalc (solve)": with_solve}, jax_call)
+                {"tensorcalc": with_inv, "tensorcalc (solve)": with_solve,
+                 "tensorcalc (solve, Σ symmetric)": lambda: with_solve(symmetric=True)}, jax_call)
 
 
 def softmax_regression(features: int, classes: int = 10, batch: int = BATCH,
