@@ -17,6 +17,7 @@ import tensorcalc as tc
 from fd import check_derivative, check_grads, check_projection, evaluate
 from tensorcalc.errors import CodegenError
 from tensorcalc.evaluation.statements import generate, load
+from tensorcalc.expression.nodes import postorder
 
 N = 3
 
@@ -322,6 +323,20 @@ def test_transposes_and_double_inverses():
     assert tc.simplify(tc.logdet(X.T)) is tc.logdet(X)
     assert tc.simplify(tc.inv(X.T)) is tc.simplify(tc.inv(X).T)
     assert tc.simplify(tc.inv(tc.inv(X))) is X
+
+
+def test_a_number_comes_out_of_a_solve(rng):
+    """solve(A, c B) = c solve(A, B): the solve's adjoint carries the loss's ½, and pulled out
+    it is the loss's own A⁻¹Xᵀ (one product, not two, in the Gaussian likelihood)."""
+    assert tc.simplify(tc.solve(A, 2.0 * Bb)) is tc.simplify(2.0 * tc.solve(A, Bb))
+    data = values(rng)
+    np.testing.assert_allclose(tc.evaluate(tc.simplify(tc.solve(A, -0.5 * Bb)), data),
+                               -0.5 * np.linalg.solve(data["A"], data["Bb"]), rtol=1e-12)
+    S = tc.var("S", (N, N), symmetric=True)
+    L = 2.0 * tc.logdet(S) + 0.5 * tc.sum(Bb * tc.solve(S, Bb))
+    solves = {n for n in postorder(tc.simplify([L, tc.grad(L, S).expr]))
+              if getattr(n, "name", None) == "solve"}
+    assert len(solves) == 1  # the gradient's S⁻¹(½Bb) is ½ times the loss's S⁻¹Bb
 
 
 def test_naive_method_and_memory_guard_cover_operations(rng):
