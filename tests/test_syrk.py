@@ -92,3 +92,70 @@ def test_a_gram_matrix_over_two_summed_axes_is_one_syrk(monkeypatch):
     np.testing.assert_allclose(gram, np.einsum("ikl,jkl->ij", t, t), rtol=1e-12)
     np.testing.assert_allclose(other, 3 * np.einsum("kil,kjl->ij", t, t), rtol=1e-12)
     assert seen == [True, True]
+
+
+def mlp_hessian():
+    W1, W2 = tc.var("W1", ("h", "d")), tc.var("W2", ("o", "h"))
+    X, Y = tc.var("X", ("d", "B")), tc.var("Y", ("o", "B"))
+    return tc.hessian(tc.sum((W2 @ tc.tanh(W1 @ X) - Y) ** 2), W1)
+
+
+def mlp_hessian_numpy(W1, W2, X, Y):
+    """The closed form: 2 (W₂ᵀW₂)_ik Σ_B U_ijB U_klB, U = s ⊙ X, plus the δ_ik term."""
+    h, d = W1.shape
+    t = np.tanh(W1 @ X)
+    s = 1.0 - t * t
+    U = (s[:, None, :] * X[None, :, :]).reshape(h * d, X.shape[1])
+    H = (U @ U.T).reshape(h, d, h, d) * (2.0 * (W2.T @ W2))[:, None, :, None]
+    c = -4.0 * t * s * (W2.T @ (W2 @ t - Y))
+    np.einsum("kjkl->kjl", H)[...] += (X[None, :, :] * c[:, None, :]) @ X.T
+    return H
+
+
+def test_the_mlp_hessian_is_one_syrk_with_its_delta_term_added_in_place():
+    """The generated code reads U = s ⊙ X once, as one matrix view, multiplies it by its own
+    transpose, and adds the δ_ik term onto that product's diagonal in place: no second copy of
+    U, no zero (h, d, h, d) array, no second dense array added."""
+    hessian = mlp_hessian()
+    code = tc.codegen(hessian).split("def forward")[0]
+    assert "@ t7.T" in code and ".reshape(-1, " in code
+    assert "np.zeros" not in code and "[...] += " in code and code.count("np.tensordot") == 1
+    program = tc.compile(hessian)
+    values = {"W1": RNG.normal(size=(5, 4)), "W2": RNG.normal(size=(3, 5)),
+              "X": RNG.normal(size=(4, 6)), "Y": RNG.normal(size=(3, 6))}
+    first = program(values)  # the evaluator
+    second = program(values)  # the generated function
+    assert program.fast_calls == 1
+    expected = mlp_hessian_numpy(**values)
+    np.testing.assert_allclose(first, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(second, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_a_delta_term_added_in_place_never_writes_into_an_input(sign):
+    """A + diag(v) (and A − diag(v)): the generated code copies A, the caller's array, before
+    adding the δ term onto the copy's diagonal."""
+    A, v = tc.var("A", ("n", "n")), tc.var("v", ("n",))
+    program = tc.compile(A + sign * tc.einsum("i->ii", v))
+    a, b = RNG.normal(size=(4, 4)), RNG.normal(size=4)
+    kept = a.copy()
+    for _ in range(3):
+        np.testing.assert_allclose(program(A=a, v=b), kept + sign * np.diag(b), rtol=1e-14)
+        np.testing.assert_array_equal(a, kept)
+    assert program.fast_calls == 2
+
+
+def test_a_delta_term_added_in_place_widens_a_narrower_dense_term():
+    """float32 A + float64 diag(v) is float64, as the evaluator gives it: the copy of A is made
+    in the wider dtype before the δ term is added onto it."""
+    A, v = tc.var("A", ("n", "n")), tc.var("v", ("n",))
+    program = tc.compile(A + tc.einsum("i->ii", v))
+    a, b = RNG.normal(size=(4, 4)).astype(np.float32), RNG.normal(size=4)
+    for _ in range(2):
+        result = program(A=a, v=b)
+        assert result.dtype == np.float64
+        np.testing.assert_allclose(result, a.astype(np.float64) + np.diag(b), rtol=1e-14)
+    source = tc.codegen(A + tc.einsum("i->ii", v))
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)  # the code tc.codegen writes
+    assert namespace["f_and_grad"](A=a, v=b).dtype == np.float64

@@ -6,14 +6,16 @@ order opt_einsum planned (a mixin of :class:`tensorcalc.evaluation.statements._F
 from __future__ import annotations
 
 import math
+
+import numpy as np
 from typing import Optional
 
 from ..errors import CodegenError
-from ..expression.nodes import Contraction
+from ..expression.nodes import Const, Contraction, Sum
 from .kernels import kernel_for
 from .recipe import scaled_operand
 from .source_forms import (_INDEX_NAMES, ATOM, NEGATION, PRODUCT, _broadcast, _Code,
-                           _number, _transposed)
+                           _number, _real, _transposed)
 
 
 class _ContractionWriter:
@@ -56,7 +58,12 @@ class _ContractionWriter:
         if scale_result:
             result, owner = _scaled(factor, result), None
         name = self._name_for(node)
-        if diagonal:
+        if diagonal and id(node) in self.onto_diagonal:  # its sum adds it in place
+            self.lines.append(f"{name} = {result.text}")
+            value = _broadcast(_Code(name), carried, unique, self.functional)
+            self.deferred[id(node)] = (value.operand(PRODUCT + 1), roots + "->" + unique)
+            self._set(node, _Code(name), name)
+        elif diagonal:
             self._diagonal(node, name, result, carried, unique, roots)
         elif len(carried) != len(roots):  # a broadcast: a read-only view
             expanded = _broadcast(result, carried, roots, self.functional)
@@ -69,6 +76,45 @@ class _ContractionWriter:
             if _zero_d_array(result, self.zero_d_arrays):
                 self.zero_d_arrays.add(name)
         return name
+
+    def _gram(self, picked: list, codes: list, result: str):
+        """``Σ_m U_ijm U_klm`` of one array ``U`` whose summed indices come last: ``g @ g.T`` of
+        its matrix view ``g`` (numpy runs it as one syrk, half a GEMM's FLOPs), or None."""
+        if len(picked) != 2 or codes[0].text != codes[1].text or not codes[0].text.isidentifier():
+            return None
+        (a, b), x = picked, codes[0].text
+        summed = [c for c in a if c in b and c not in result]
+        count = len(summed)
+        if not summed or len(a) != len(b) or len(a) == count or len(set(a + b)) != 2 * len(a) - count \
+                or list(a[-count:]) != summed or list(b[-count:]) != summed:
+            return None
+        matrix = self.names.temporary()
+        inner = " * ".join(f"{x}.shape[{k}]" for k in range(len(a) - count, len(a)))
+        self.lines.append(f"{matrix} = {x}.reshape(-1, {inner})  # one matrix view of {x}")
+        kept = ", ".join(f"{x}.shape[{k}]" for k in range(len(a) - count))
+        produced = a[:-count] + b[:-count]
+        code = _Code(f"({matrix} @ {matrix}.T).reshape({kept}, {kept})")
+        return _transposed(code, tuple(produced.index(c) for c in result), False)
+
+    def _sum_onto_diagonal(self, node, name: str) -> None:
+        """``dense + δ term``: the dense term's array (a copy, unless this sum is its only
+        reader) with the δ term's values added onto its diagonal, in place."""
+        (dense, _), (diagonal, coefficient) = sorted(
+            self.program.sum_terms[id(node)][0], key=lambda pair: id(pair[0]) in self.deferred)
+        code = self.code[id(dense)]
+        owned = self.owner.get(id(dense)) == code.text and code.text.isidentifier() and \
+            self.program.readers.get(id(dense)) == 1 and \
+            not any(dense is output for output in self.program.outputs)
+        value, einsum = self.deferred[id(diagonal)]
+        dtype = f"np.result_type({code.text}, {value})"  # a wider δ term widens the sum
+        self.lines.append(f"{name} = np.asarray({code.text}, dtype={dtype})" if owned else
+                          f"{name} = np.array({code.text}, dtype={dtype})")
+        operator = "-=" if _real(coefficient) < 0 else "+="
+        magnitude = -coefficient if operator == "-=" else coefficient
+        added = value if magnitude == 1 else f"{_number(magnitude)} * {value}"
+        self.lines.append(f"np.einsum({einsum!r}, {name})[...] {operator} {added}"
+                          "  # the δ term: onto the diagonal, in place")
+        self._set(node, _Code(name), name)
 
     def _planned(self, shape) -> tuple:
         return tuple(d if isinstance(d, int) else self.plan_sizes[d] for d in shape)
@@ -91,7 +137,7 @@ class _ContractionWriter:
         if not carried:
             dtype = self._dtype()
         else:
-            if value.level != ATOM:
+            if not value.text.isidentifier():  # read twice below (its dtype, its values)
                 temporary = self.names.temporary()
                 self.lines.append(f"{temporary} = {value.text}")
                 value = _Code(temporary)
@@ -115,6 +161,7 @@ class _ContractionWriter:
         kernel = kernel_for(recipe.equation, shapes)
         path = kernel.info.path if kernel.info is not None else [(0,)]
         terms, codes, owners = list(terms), list(codes), list(owners)
+        done: dict = {}  # a step's operands and pattern -> its temporary: U_imj and U_kml once
         for n, positions in enumerate(path):
             picked = [terms[p] for p in positions]
             picked_codes = [codes[p] for p in positions]
@@ -126,8 +173,22 @@ class _ContractionWriter:
                 result = output
             else:
                 keep = set(output) | set("".join(terms))
-                result = "".join(dict.fromkeys(c for t in picked for c in t if c in keep))
-            if len(picked) == 1:
+                kept = "".join(dict.fromkeys(c for t in picked for c in t if c in keep))
+                # the indices a later step sums over last, so that a product of this
+                # temporary with itself reads it as one matrix (a syrk), where that
+                # transposes no operand (U_ijm = t_im X_jm, not t_im X_jm as U_imj)
+                last_summed = "".join([c for c in kept if c in output] + [c for c in kept if c not in output])
+                result = last_summed if all(_in_order(t, last_summed) for t in picked) else kept
+                key = (tuple(code.text for code in picked_codes), _pattern(picked + [result]))
+                if key in done and not self.functional:
+                    terms.append(result)
+                    codes.append(done[key])
+                    owners.append(None)
+                    continue
+            gram = None if last or self.functional else self._gram(picked, picked_codes, result)
+            if gram is not None:
+                code, owner = gram, None
+            elif len(picked) == 1:
                 code, is_view = _unary(picked_codes[0], picked[0], result, self.functional)
                 owner = picked_owners[0] if is_view else None
             else:
@@ -141,10 +202,25 @@ class _ContractionWriter:
                 if _zero_d_array(code, self.zero_d_arrays):
                     self.zero_d_arrays.add(temporary)
                 code = _Code(temporary)
+                done[key] = code
             terms.append(result)
             codes.append(code)
             owners.append(owner)
         return codes[-1], owners[-1]
+
+
+def _in_order(term: str, result: str) -> bool:
+    """Whether ``term``'s indices that ``result`` has come in ``result`` in ``term``'s order."""
+    positions = [result.index(c) for c in term if c in result]
+    return positions == sorted(positions)
+
+
+def _pattern(terms: list) -> tuple:
+    """``terms`` with their letters renamed in order of appearance: equal for two steps that
+    are one product up to the names of its indices."""
+    names: dict = {}
+    return tuple("".join(names.setdefault(c, _INDEX_NAMES[len(names) % len(_INDEX_NAMES)])
+                         for c in term) for term in terms)
 
 
 def _zero_d_array(code: _Code, zero_d_arrays: set) -> bool:
@@ -271,3 +347,26 @@ def _pairwise(terms: list, codes: list, result: str, functional: bool = False,
             call = _Code(f"np.tensordot({x.text}, {y.text}, axes=({axes[0]}, {axes[1]}))")
         return _transposed(call, tuple(produced.index(c) for c in result), functional)
     return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
+
+
+def _onto_diagonal(program) -> set:
+    """Ids of the δ terms (contractions whose output repeats an index: ``δ_ik D_jl``) that are
+    one of the two terms of a sum, read by nothing else and not outputs: generated code adds
+    them onto the diagonal of the other term in place, instead of laying them into zeros."""
+    if any(isinstance(node, Const) and np.iscomplexobj(node.value) for node in program.nodes):
+        return set()
+    outputs = {id(output) for output in program.outputs}
+    found = set()
+    for node in program.nodes:
+        if not isinstance(node, Sum) or id(node) in program.folded:
+            continue
+        terms, constant = program.sum_terms[id(node)]
+        if len(terms) != 2 or constant:
+            continue
+        laid = [t for t, _ in terms if isinstance(t, Contraction) and id(t) in program.recipes and
+                len(set(program.recipes[id(t)].output_roots)) != t.ndim and
+                program.readers.get(id(t)) == 1 and id(t) not in outputs and
+                id(t) not in program.folded]
+        if len(laid) == 1 and all(t.shape == node.shape for t, _ in terms):
+            found.add(id(laid[0]))
+    return found

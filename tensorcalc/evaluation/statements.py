@@ -29,7 +29,7 @@ from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from ..expression.operations import OPERATIONS
 from ..notation.printing import index_notation
-from .contraction_source import _ContractionWriter
+from .contraction_source import _ContractionWriter, _onto_diagonal
 from .indexing_sources import FUNCTIONAL_SOURCES, NUMPY_ONLY
 from .operation_sources import OPERATION_SOURCES, SAME_AS_EVALUATOR
 
@@ -92,6 +92,9 @@ class _Function(_ContractionWriter):
              a not in {v.name for v in program.optional}]
         self.output_names = list(output_names or _default_output_names(program))
         self.read_entrywise = _read_only_entrywise(program) if functional else set()
+        # δ terms added onto the diagonal of their sum's other term in place: id -> its parts
+        self.onto_diagonal = set() if functional else _onto_diagonal(program)
+        self.deferred: dict = {}
 
     # -- parameters and checks ------------------------------------------------------------
 
@@ -280,6 +283,9 @@ class _Function(_ContractionWriter):
             argument = self.code[id(node.arg)].atom()
             self.lines.append(f"{name} = {source(argument, node.param)}")
             self._set(node, _Code(name), name)
+        elif isinstance(node, Sum) and any(id(t) in self.deferred
+                                           for t, _ in self.program.sum_terms[id(node)][0]):
+            self._sum_onto_diagonal(node, name)
         elif isinstance(node, Sum):
             source = self._sum(node)
             self.lines.append(f"{name} = {source}")
