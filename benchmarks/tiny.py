@@ -4,7 +4,8 @@
     .venv/bin/python benchmarks/tiny.py --quick --threads 1   # 5 rounds
 
 Least squares 10×5, logistic regression 20×5 and a 2-layer MLP of width 8 with batch 4 (the
-issue's "tiny" workloads, from ``workloads.py``): loss and all gradients per call.  At these
+issue's "tiny" workloads, from ``workloads.py``): loss and all gradients per call, in float64
+and again with the data in float32 (numpy's and tensorcalc's work then float32 too).  At these
 sizes a numpy call costs a microsecond or two, so the program's own overhead is the
 measurement.  A repeat call with the shapes and dtypes of the last one runs one generated
 straight-line function (``codegen.generate``), after one dictionary pass over the arguments.
@@ -27,6 +28,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import threads  # noqa: E402,F401 - applies --threads before numpy is imported
 
+import numpy as np  # noqa: E402
+
 import tensorcalc as tc  # noqa: E402
 import workloads  # noqa: E402
 from peers import jax_system  # noqa: E402
@@ -40,15 +43,20 @@ def tiny_workloads() -> list:
             workloads.mlp(8, batch=4)]
 
 
-def calls_for(workload, use_jax: bool) -> dict:
-    """name → a no-argument call computing the loss and every gradient, each checked."""
-    data = workload.data
+def calls_for(workload, use_jax: bool, dtype=np.float64) -> dict:
+    """name → a no-argument call computing the loss and every gradient, each checked; with
+    ``dtype`` float32 the data (and so numpy's and tensorcalc's work) are float32."""
+    data = {name: np.asarray(value, dtype=dtype) for name, value in workload.data.items()}
     expected = workload.numpy_grad(**data)
     loss, params = workload.tc_loss()
     program = tc.compile([loss, *tc.grad(loss, params)])
     calls = {"numpy": lambda: workload.numpy_grad(**data),
              "tensorcalc": lambda: program(**data)}
-    check_close(f"{workload.label}: tensorcalc", list(program(**data)), expected)
+    tolerance = {"rtol": 1e-4, "atol": 1e-5} if dtype == np.float32 else {}
+    check_close(f"{workload.label}: tensorcalc", list(program(**data)), expected, **tolerance)
+    if dtype != np.float64:
+        assert all(np.asarray(o).dtype == dtype for o in program(**data)), "dtype not kept"
+        return calls  # jax.jit is timed in float64 only
     if use_jax:
         call, to_numpy = jax_system(workload)
         calls["jax.jit"] = call
@@ -79,15 +87,17 @@ def main(argv=None) -> None:
     version, note = jax_version()
     quiet = QuietWaiter(total=args.wait)
     rounds = 5 if args.quick else 15
-    rows, cases = [], tiny_workloads()
-    for n, workload in enumerate(cases, 1):
-        best = best_per_call(calls_for(workload, version is not None), rounds, args.calls, quiet)
+    rows, cases = [], [(w, dtype) for dtype in (np.float64, np.float32) for w in tiny_workloads()]
+    for n, (workload, dtype) in enumerate(cases, 1):
+        calls = calls_for(workload, version is not None, dtype)
+        best = best_per_call(calls, rounds, args.calls, quiet)
         size = workload.size + (f", batch {workload.dims['B']}" if "B" in workload.dims else "")
-        rows.append({"workload": workload.name, "size": size, **best})
-        print(f"  [{n}/{len(cases)}] {workload.label}: tensorcalc {best['tensorcalc'] * 1e6:.1f} µs"
-              f", numpy {best['numpy'] * 1e6:.1f} µs", file=sys.stderr, flush=True)
-    print(f"Tiny sizes: loss + all gradients per call, float64; best of {rounds} alternating rounds "
-          f"of {args.calls:,} calls (ratio to hand-written numpy)\n")
+        rows.append({"workload": f"{workload.name} ({np.dtype(dtype).name})", "size": size, **best})
+        print(f"  [{n}/{len(cases)}] {workload.label} {np.dtype(dtype).name}: tensorcalc "
+              f"{best['tensorcalc'] * 1e6:.1f} µs, numpy {best['numpy'] * 1e6:.1f} µs",
+              file=sys.stderr, flush=True)
+    print(f"Tiny sizes: loss + all gradients per call, float64 and float32; best of {rounds} "
+          f"alternating rounds of {args.calls:,} calls (ratio to hand-written numpy)\n")
     print(machine_description([version] if version else []))
     if note:
         print(note)

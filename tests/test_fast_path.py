@@ -226,3 +226,21 @@ def test_symmetric_variables_take_the_fast_path_and_their_values_are_still_check
     with pytest.raises(tc.BindingError, match="symmetric"):
         program(S=skewed, X=data)
     assert program.fast_calls == 2
+
+
+def test_values_of_the_sizes_alone_are_made_once_per_set_of_sizes():
+    """mean's 1/n reads no variable: the generated function for each set of sizes reads it as
+    a number made once (a read-only global), right at every size, never an output."""
+    x = tc.var("x", ("n",))
+    loss = tc.mean(tc.tanh(x))
+    program = tc.compile([loss, tc.grad(loss, x)])
+    for n in (3, 3, 5, 5, 3):
+        values = RNG.normal(size=n)
+        value, gradient = program(x=values)
+        np.testing.assert_allclose(value, np.mean(np.tanh(values)), rtol=1e-14)
+        np.testing.assert_allclose(gradient, (1 - np.tanh(values) ** 2) / n, rtol=1e-14)
+    assert program.fast_calls == 3
+    function = program._fast[program._last_binding]
+    made = [value for name, value in function.__globals__.items() if name.startswith("_s")]
+    assert made and all(not value.flags.writeable for value in made if isinstance(value, np.ndarray))
+    assert any(np.isclose(value, 1 / 3) for value in made)

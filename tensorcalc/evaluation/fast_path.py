@@ -72,10 +72,38 @@ def fast_function(program, key):
         return None
     runners: dict = {}
     try:
-        source, name = generate(program, "fast_path", bindings, checks=False, runners=runners)
+        static = static_values(program, key)
+        runners.update((f"_s{n}", value) for n, value in enumerate(static.values()))
+        source, name = generate(program, "fast_path", bindings, checks=False, runners=runners,
+                                static={node_id: f"_s{n}" for n, node_id in enumerate(static)})
         return load(with_releases(source), name, extra=runners)
     except Exception:  # pragma: no cover - a node the writer refuses: keep the evaluator
         return None
+
+
+STATIC_ENTRIES = 64  # a value that depends on sizes alone is folded when it is this small
+
+
+def static_values(program, key) -> dict:
+    """``{id(node): value}`` of the small computed nodes that read no variable (``1/n`` of a
+    mean, a size, a constant's function): fixed for the sizes and dtype of ``key``, so the
+    generated function reads them as numbers made once, instead of computing them each call.
+    Not outputs (the caller could change a returned array)."""
+    steps, constants = program._plans.get(key) or program._build_steps(dict(key[0]), key[-1])
+    known = {slot: value for slot, value in constants}
+    outputs = {id(output) for output in program.outputs}
+    values: dict = {}
+    for slot, run, inputs, _ in steps:
+        node = program.nodes[slot] if slot < len(program.nodes) else None
+        if node is None or id(node) in outputs or id(node) in program.shared or \
+                not all(i in known for i in inputs) or \
+                math.prod(size_of(d, dict(key[0])) for d in node.shape) > STATIC_ENTRIES:
+            continue
+        value = run(*[known[i] for i in inputs])
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
+        known[slot] = values[id(node)] = value
+    return values
 
 
 def held_bytes(program, bindings: dict) -> int:

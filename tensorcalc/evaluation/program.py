@@ -226,7 +226,8 @@ class Program:
         get = values.get
         for name, shape, dtype in last[0]:
             array = get(name)
-            if type(array) is not np.ndarray or array.shape != shape or array.dtype != dtype:
+            if type(array) is not np.ndarray or array.shape != shape or \
+                    (array.dtype is not dtype and array.dtype != dtype):
                 return None
         return last[1]
 
@@ -241,8 +242,9 @@ class Program:
             if hit[0] is not binding:
                 hit = self._fast_hit = (binding, self._fast.get(binding))
             if hit[1] is not None:
-                for variable in self._structured:  # symmetric/diagonal: checked each call
-                    check_value(variable, kwargs[variable.name])
+                if self._structured:  # symmetric/diagonal: their values checked each call
+                    for variable in self._structured:
+                        check_value(variable, kwargs[variable.name])
                 try:
                     result = hit[1](**kwargs)  # the shapes and dtypes it was made for
                 except Exception:  # a singular matrix, say: the evaluator raises its clear error

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import math
+import re
 
 import numpy as np
 
@@ -275,3 +276,27 @@ def _derivative_name(item) -> str:
     wrt = getattr(item, "wrt", None)
     name = getattr(wrt, "name", None)
     return f"d{name}" if isinstance(name, str) else "derivative"
+
+
+def used_bindings(binding_lines: list, body: list) -> list:
+    """The size-binding lines (``m, n = A.shape``) that bind a local ``body`` reads."""
+    text = "\n".join(body)
+
+    def read(line):
+        return any(re.search(rf"\b{re.escape(name.strip())}\b", text)
+                   for name in line.split("=")[0].split(",") if name.strip())
+
+    return [line for line in binding_lines if read(line)]
+
+
+def load(source: str, function_name: str, namespace=None, constants=None, extra=None):
+    """The function that :func:`generate` wrote, compiled (with numpy and :data:`HELPERS`).
+
+    ``namespace`` (a functional function's array namespace) and ``constants``
+    (its ``_constants``) stand in for numpy in the function's globals.
+    """
+    namespace = {"np": np if namespace is None else namespace, "_constants": constants,
+                 **(extra or {})}
+    exec(compile(HELPERS + "\n\n" + source, f"<tensorcalc.evaluation.codegen {function_name}>", "exec"),
+         namespace)
+    return namespace[function_name]

@@ -33,15 +33,17 @@ from .contraction_source import _ContractionWriter, _onto_diagonal
 from .indexing_sources import FUNCTIONAL_SOURCES, NUMPY_ONLY
 from .operation_sources import OPERATION_SOURCES, SAME_AS_EVALUATOR
 
+from .source_forms import load  # noqa: F401 - statements.load, as the callers import it
+from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM,
+                           MAX_CONSTANT_SIZE, PRODUCT, SOURCES, SUM, _Code, _default_output_names,
+                           _identifier, _literal, _Names, _number, _read_only_entrywise, _real,
+                           _shape_text, _tree_size, used_bindings)
+from .shared_exp import exp_step, member_step
+from .steps import _elementwise
+
 # the function rows whose numpy source an array backend cannot run (np.vectorize of math.erf):
 # they call the namespace's own function (backends.base.Namespace.erf)
 FUNCTIONAL_FUNCTION_SOURCES = {"erf": lambda x, p: f"np.erf({x})"}
-from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM, HELPERS,
-                           MAX_CONSTANT_SIZE, PRODUCT, SOURCES, SUM, _Code, _default_output_names,
-                           _identifier, _literal, _Names, _number, _read_only_entrywise, _real,
-                           _shape_text, _tree_size)
-from .shared_exp import exp_step, member_step
-from .steps import _elementwise
 
 
 # ---------------------------------------------------------------------------
@@ -53,9 +55,10 @@ class _Function(_ContractionWriter):
 
     def __init__(self, program, name: str, sizes: dict, output_names, checks: bool,
                  accept=(), functional: bool = False, free_transposes: bool = False,
-                 runners: Optional[dict] = None):
+                 runners: Optional[dict] = None, static: Optional[dict] = None):
         self.program = program
         self.runners = runners
+        self.static = static or {}  # id(node) -> the global its value was made once into
         self.shared_parts: dict = {}  # id(SharedExp) -> the local(s) of its e, s, m
         self.functional = functional
         self.free_transposes = free_transposes
@@ -169,11 +172,16 @@ class _Function(_ContractionWriter):
                 self._set(node, _Code(node.name), ("input", node.name))
                 if node.ndim == 0:
                     self.zero_d_arrays.add(node.name)
+            elif id(node) in self.static:  # made once for these sizes: a read-only global
+                self._set(node, _Code(self.static[id(node)]), ("input", self.static[id(node)]))
+                self.zero_d_arrays.add(self.static[id(node)])
             elif isinstance(node, Const):
                 self._constant(node)
             else:
                 self._step(node)
         returned = self._return()
+        if not self.checks:  # sizes only the checks read: not bound at all (the fast path)
+            binding_lines = used_bindings(binding_lines, self.lines + [returned])
         parameters = [v.name for v in self.required] + [f"{a}=None" for a in self.accept]
         header = [f"def {self.name}({', '.join(['*'] + parameters) if parameters else ''}):"]
         body = [self._docstring()] + binding_lines
@@ -201,7 +209,8 @@ class _Function(_ContractionWriter):
             if id(node) in needed:
                 continue
             needed.add(id(node))
-            pending.extend(program.inputs.get(id(node), ()))
+            if id(node) not in self.static:
+                pending.extend(program.inputs.get(id(node), ()))
         return needed
 
     def _set(self, node, code: _Code, owner) -> None:
@@ -434,7 +443,7 @@ class _Function(_ContractionWriter):
 
 def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_names=None,
              checks: bool = True, accept=(), functional: bool = False,
-             free_transposes: bool = False, runners: Optional[dict] = None) -> tuple:
+             free_transposes: bool = False, runners=None, static=None) -> tuple:
     """``(source, function_name)``: one straight-line numpy function computing ``program``.
 
     >>> import numpy as np, tensorcalc as tc
@@ -474,21 +483,9 @@ def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_n
     ``runners`` (a dict, for the program's fast path) makes every step whose source could
     differ from the evaluator's a call of the evaluator's own step function (``logsumexp``,
     ``logdet``, a user-registered function, ...), which the dict receives under the name the
-    code calls; :func:`load` with ``extra=runners`` puts them in the function's globals.
+    code calls; :func:`load` with ``extra=runners`` puts them in the function's globals
+    (``static``, id → a global's name: nodes read from such globals).
     """
     function = _Function(program, name, dict(sizes or {}), output_names, checks, accept,
-                         functional, free_transposes, runners)
+                         functional, free_transposes, runners, static)
     return function.write(), function.name
-
-
-def load(source: str, function_name: str, namespace=None, constants=None, extra=None):
-    """The function that :func:`generate` wrote, compiled (with numpy and :data:`HELPERS`).
-
-    ``namespace`` (a functional function's array namespace) and ``constants``
-    (its ``_constants``) stand in for numpy in the function's globals.
-    """
-    namespace = {"np": np if namespace is None else namespace, "_constants": constants,
-                 **(extra or {})}
-    exec(compile(HELPERS + "\n\n" + source, f"<tensorcalc.evaluation.codegen {function_name}>", "exec"),
-         namespace)
-    return namespace[function_name]
