@@ -244,3 +244,24 @@ def test_values_of_the_sizes_alone_are_made_once_per_set_of_sizes():
     made = [value for name, value in function.__globals__.items() if name.startswith("_s")]
     assert made and all(not value.flags.writeable for value in made if isinstance(value, np.ndarray))
     assert any(np.isclose(value, 1 / 3) for value in made)
+
+
+def test_the_generated_function_refuses_arguments_it_was_not_written_for():
+    """The hot path calls the last generated function at once; its first line checks each
+    argument's type, shape and dtype, so lists, other shapes, another dtype or a missing or
+    unknown name all go the general way, with the right values or the evaluator's error."""
+    program = least_squares_program()
+    values = least_squares_values(6, 3, np.float64)
+    for _ in range(2):
+        program(**values)
+    assert program.fast_calls == 1
+    as_lists = {name: value.tolist() for name, value in values.items()}
+    np.testing.assert_allclose(program(**as_lists)[1], least_squares_numpy(**values)[1], rtol=1e-12)
+    other = least_squares_values(7, 3, np.float64)
+    np.testing.assert_allclose(program(**other)[0], least_squares_numpy(**other)[0], rtol=1e-12)
+    with pytest.raises(tc.BindingError, match="unexpected variable 'c'"):
+        program(**values, c=np.ones(3))
+    with pytest.raises(tc.BindingError, match="missing a value for variable 'b'"):
+        program(A=values["A"], x=values["x"])
+    wider = {**values, "x": values["x"].astype(np.float32)}
+    assert program(**wider)[1].dtype == np.float64

@@ -60,22 +60,40 @@ def consider_fast_path(program, binding) -> None:
     if (np.result_type(*read) if read else np.dtype(np.float64)) != key[-1]:
         program._fast[binding] = None  # an argument no output reads sets the dtype
     else:
-        program._fast[binding] = fast_function(program, key)
+        program._fast[binding] = fast_function(program, key, binding)
     program._fast_hit = (None, None)
 
 
-def fast_function(program, key):
+class Miss(Exception):
+    """Raised by a generated function called with arguments of other shapes or dtypes than
+    it was written for (``Program.__call__`` then takes its general path)."""
+
+
+def guard(arguments, runners: dict) -> list:
+    """The generated function's first lines: each argument an ndarray of the shape and dtype
+    it was written for, else :class:`Miss` (unrolled: a loop over the arguments in
+    ``Program.__call__`` cost more than the tiny programs' own numpy calls)."""
+    tests = []
+    for n, (name, shape, dtype) in enumerate(arguments):
+        runners[f"_dt{n}"] = dtype
+        tests.append(f"type({name}) is not _ndarray or {name}.shape != {shape!r} or "
+                     f"({name}.dtype is not _dt{n} and {name}.dtype != _dt{n})")
+    return ["if " + " or ".join(tests) + ": raise _Miss"] if tests else []  # one line: straight
+
+
+def fast_function(program, key, binding=None):
     """The generated function for plan ``key``, or ``None`` where the evaluator stays."""
     bindings = dict(key[0])
     if key[-1] not in FAST_DTYPES or \
             held_bytes(program, bindings) > max(2 * program.predicted_bytes(bindings), FAST_MEMORY):
         return None
-    runners: dict = {}
+    runners: dict = {"_ndarray": np.ndarray, "_Miss": Miss}
     try:
         static = static_values(program, key)
         runners.update((f"_s{n}", value) for n, value in enumerate(static.values()))
         source, name = generate(program, "fast_path", bindings, checks=False, runners=runners,
-                                static={node_id: f"_s{n}" for n, node_id in enumerate(static)})
+                                static={node_id: f"_s{n}" for n, node_id in enumerate(static)},
+                                prologue=guard(binding[0], runners) if binding else ())
         return load(with_releases(source), name, extra=runners)
     except Exception:  # pragma: no cover - a node the writer refuses: keep the evaluator
         return None

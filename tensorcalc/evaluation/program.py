@@ -236,22 +236,27 @@ class Program:
     def __call__(self, values: Optional[dict] = None, /, **kwargs):
         if values:
             kwargs = {**values, **kwargs}
+        function = self._fast_hit[1]  # the hot path: the last call's generated function, which
+        if function is not None and self.fast_path and not self._structured:  # checks shapes
+            try:  # and dtypes itself (fast_path.guard): other ones raise, as a singular matrix
+                result = function(**kwargs)
+                self.fast_calls += 1
+                return result
+            except Exception:  # the general path: another function, or the evaluator's error
+                pass
         last = self._bind_again(kwargs)
-        if last is not None and self.fast_path:  # the arguments' names, shapes and dtypes are
-            binding, hit = self._last_binding, self._fast_hit  # the last call's: its binding
-            if hit[0] is not binding:
-                hit = self._fast_hit = (binding, self._fast.get(binding))
-            if hit[1] is not None:
-                if self._structured:  # symmetric/diagonal: their values checked each call
-                    for variable in self._structured:
-                        check_value(variable, kwargs[variable.name])
+        if last is not None and self.fast_path:  # the last call's names, shapes and dtypes
+            if self._fast_hit[0] is not self._last_binding:
+                self._fast_hit = (self._last_binding, self._fast.get(self._last_binding))
+            if self._fast_hit[1] is not None:
+                for variable in self._structured:  # symmetric/diagonal: values checked each call
+                    check_value(variable, kwargs[variable.name])
                 try:
-                    result = hit[1](**kwargs)  # the shapes and dtypes it was made for
-                except Exception:  # a singular matrix, say: the evaluator raises its clear error
-                    pass
-                else:
+                    result = self._fast_hit[1](**kwargs)
                     self.fast_calls += 1
                     return result
+                except Exception:  # a singular matrix, say: the evaluator raises its clear error
+                    pass
         return self._run(kwargs, last=last)
 
     @without_collector_pauses  # a first call of a deep program makes a step per node

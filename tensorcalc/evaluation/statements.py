@@ -55,8 +55,9 @@ class _Function(_ContractionWriter):
 
     def __init__(self, program, name: str, sizes: dict, output_names, checks: bool,
                  accept=(), functional: bool = False, free_transposes: bool = False,
-                 runners: Optional[dict] = None, static: Optional[dict] = None):
+                 runners: Optional[dict] = None, static: Optional[dict] = None, prologue=()):
         self.program = program
+        self.prologue = list(prologue)  # lines the body starts with (the fast path's guard)
         self.runners = runners
         self.static = static or {}  # id(node) -> the global its value was made once into
         self.shared_parts: dict = {}  # id(SharedExp) -> the local(s) of its e, s, m
@@ -184,7 +185,7 @@ class _Function(_ContractionWriter):
             binding_lines = used_bindings(binding_lines, self.lines + [returned])
         parameters = [v.name for v in self.required] + [f"{a}=None" for a in self.accept]
         header = [f"def {self.name}({', '.join(['*'] + parameters) if parameters else ''}):"]
-        body = [self._docstring()] + binding_lines
+        body = [self._docstring()] + self.prologue + binding_lines
         if self.dtype_name is not None:
             body.append(self.preamble_dtype)
         body += self.lines + [returned]
@@ -443,7 +444,7 @@ class _Function(_ContractionWriter):
 
 def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_names=None,
              checks: bool = True, accept=(), functional: bool = False,
-             free_transposes: bool = False, runners=None, static=None) -> tuple:
+             free_transposes: bool = False, runners=None, static=None, prologue=()) -> tuple:
     """``(source, function_name)``: one straight-line numpy function computing ``program``.
 
     >>> import numpy as np, tensorcalc as tc
@@ -484,8 +485,9 @@ def generate(program, name: str = "f", sizes: Optional[dict] = None, *, output_n
     differ from the evaluator's a call of the evaluator's own step function (``logsumexp``,
     ``logdet``, a user-registered function, ...), which the dict receives under the name the
     code calls; :func:`load` with ``extra=runners`` puts them in the function's globals
-    (``static``, id → a global's name: nodes read from such globals).
+    (``static``, id → a global's name: nodes read from such globals); ``prologue``: lines
+    the body starts with.
     """
     function = _Function(program, name, dict(sizes or {}), output_names, checks, accept,
-                         functional, free_transposes, runners, static)
+                         functional, free_transposes, runners, static, prologue)
     return function.write(), function.name
