@@ -159,3 +159,39 @@ def test_a_delta_term_added_in_place_widens_a_narrower_dense_term():
     namespace: dict = {}
     exec(compile(source, "<generated>", "exec"), namespace)  # the code tc.codegen writes
     assert namespace["f_and_grad"](A=a, v=b).dtype == np.float64
+
+
+def test_the_evaluator_adds_the_delta_term_onto_the_diagonal_in_place_too(monkeypatch):
+    """The step-by-step evaluator (a program's first call, or fast_path off) adds the MLP
+    Hessian's δ term onto the dense term's diagonal too: no layout into zeros."""
+    from tensorcalc.evaluation import steps
+
+    laid = []
+    original = steps.layout
+    monkeypatch.setattr(steps, "layout", lambda *args: laid.append(args[2]) or original(*args))
+    program = tc.compile(mlp_hessian())
+    program.fast_path = False
+    values = {"W1": RNG.normal(size=(5, 4)), "W2": RNG.normal(size=(3, 5)),
+              "X": RNG.normal(size=(4, 6)), "Y": RNG.normal(size=(3, 6))}
+    np.testing.assert_allclose(program(values), mlp_hessian_numpy(**values), rtol=1e-10, atol=1e-12)
+    assert len(program.onto_diagonal) == 1 and not laid
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_delta_terms_in_place_keep_inputs_and_coefficients(fast):
+    """A − diag(v) leaves the caller's A as it was; 2A + diag(v) (the dense term scaled) and
+    A + diag(v) + B (three terms) take the general sum; every value is numpy's."""
+    A, B, v = tc.var("A", ("n", "n")), tc.var("B", ("n", "n")), tc.var("v", ("n",))
+    a, b, w = RNG.normal(size=(4, 4)), RNG.normal(size=(4, 4)), RNG.normal(size=4)
+    kept = a.copy()
+    cases = [(A - tc.einsum("i->ii", v), a - np.diag(w)),
+             (2.0 * A + tc.einsum("i->ii", v), 2 * a + np.diag(w)),
+             (A + tc.einsum("i->ii", v) + B, a + np.diag(w) + b)]
+    for expr, expected in cases:
+        program = tc.compile(expr)
+        program.fast_path = fast
+        for _ in range(3):
+            arguments = {k: x for k, x in {"A": a, "B": b, "v": w}.items()
+                         if k in program.variables}
+            np.testing.assert_allclose(program(arguments), expected, rtol=1e-14)
+        np.testing.assert_array_equal(a, kept)

@@ -6,12 +6,10 @@ order opt_einsum planned (a mixin of :class:`tensorcalc.evaluation.statements._F
 from __future__ import annotations
 
 import math
-
-import numpy as np
 from typing import Optional
 
 from ..errors import CodegenError
-from ..expression.nodes import Const, Contraction, Sum
+from ..expression.nodes import Contraction
 from .kernels import kernel_for
 from .recipe import scaled_operand
 from .source_forms import (_INDEX_NAMES, ATOM, NEGATION, PRODUCT, _broadcast, _Code,
@@ -347,26 +345,3 @@ def _pairwise(terms: list, codes: list, result: str, functional: bool = False,
             call = _Code(f"np.tensordot({x.text}, {y.text}, axes=({axes[0]}, {axes[1]}))")
         return _transposed(call, tuple(produced.index(c) for c in result), functional)
     return _Code(f"np.einsum({a + ',' + b + '->' + result!r}, {x.text}, {y.text})")
-
-
-def _onto_diagonal(program) -> set:
-    """Ids of the δ terms (contractions whose output repeats an index: ``δ_ik D_jl``) that are
-    one of the two terms of a sum, read by nothing else and not outputs: generated code adds
-    them onto the diagonal of the other term in place, instead of laying them into zeros."""
-    if any(isinstance(node, Const) and np.iscomplexobj(node.value) for node in program.nodes):
-        return set()
-    outputs = {id(output) for output in program.outputs}
-    found = set()
-    for node in program.nodes:
-        if not isinstance(node, Sum) or id(node) in program.folded:
-            continue
-        terms, constant = program.sum_terms[id(node)]
-        if len(terms) != 2 or constant:
-            continue
-        laid = [t for t, _ in terms if isinstance(t, Contraction) and id(t) in program.recipes and
-                len(set(program.recipes[id(t)].output_roots)) != t.ndim and
-                program.readers.get(id(t)) == 1 and id(t) not in outputs and
-                id(t) not in program.folded]
-        if len(laid) == 1 and all(t.shape == node.shape for t, _ in terms):
-            found.add(id(laid[0]))
-    return found

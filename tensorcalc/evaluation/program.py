@@ -27,12 +27,12 @@ from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation
 from ..expression.operations import OPERATIONS
 from ..expression.structured import check_value
 from .common import _as_array, check_memory
-from .kernels import kernel_for
 from .plan import make_plan
-from .recipe import contraction_recipe, layout, scaled_operand, size_of
+from .recipe import contraction_recipe, size_of
 from .fast_path import consider_fast_path
 from .shared_exp import pair_steps, shared_exps
-from .steps import _elementwise, _finish, _scaling, _sum_function
+from .steps import (_elementwise, _finish, _scaling, _sum_function, contraction_function,
+                    onto_diagonal, onto_diagonal_function)
 
 
 _UNKNOWN = object()  # _bind_again not asked yet
@@ -79,6 +79,7 @@ class Program:
                         if isinstance(n, Contraction)}
         self.named_dims = sorted({d for n in self.nodes for d in _dims_of(n) if isinstance(d, str)})
         self._fuse()
+        self.onto_diagonal = onto_diagonal(self)  # δ terms its sum adds onto a diagonal in place
         self.shared, self._shared_slot = shared_exps(self)
         leaves = (Var, Const)
         self._output_slots = [(self.slot[id(o)], isinstance(o, leaves)) for o in self.outputs]
@@ -365,15 +366,19 @@ class Program:
                 run = functools.partial(_elementwise, FUNCTIONS[node.fn].numpy, node.param)
             elif isinstance(node, Sum):
                 terms, constant = self.sum_terms[id(node)]
-                run = _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype,
-                                    self._reusable_term(step, [t for t, _ in terms]))
+                reuse = self._reusable_term(step, [t for t, _ in terms])
+                laid = [k for k, (t, _) in enumerate(terms) if id(t) in self.onto_diagonal]
+                run = onto_diagonal_function(terms, laid[0], self.recipes[id(terms[laid[0]][0])],
+                                             reuse, bindings) if laid else \
+                    _sum_function([c for _, c in terms], constant, shapes[id(node)], dtype, reuse)
             elif isinstance(node, Delta):
                 run = functools.partial(np.eye, size_of(node.dim, bindings), dtype=dtype)
             elif isinstance(node, Operation):
                 run = OPERATIONS[node.name].runner(node.param)
             else:
-                run = self._contraction_function(node, bindings, [shapes[id(i)] for i in inputs],
-                                                 dtype)
+                run = contraction_function(self.recipes[id(node)], node, bindings,
+                                           [shapes[id(i)] for i in inputs], dtype,
+                                           compact=id(node) in self.onto_diagonal)
             steps.append((step, run, [self.slot[id(i)] for i in inputs],
                           self.release.get(step, ())))
         constants = [(slot, value.astype(np.result_type(value.item(), dtype)) if value.ndim == 0 else value)
@@ -393,35 +398,6 @@ class Program:
                     self.readers.get(id(term)) == 1:
                 return position
         return None
-
-    def _contraction_function(self, node: Contraction, bindings: dict, shapes: list, dtype):
-        recipe = self.recipes[id(node)]
-        scale = float(math.prod(size_of(d, bindings) for d in recipe.scale_dims))
-        coefficient = recipe.coefficient * scale
-        shape = tuple(size_of(d, bindings) for d in node.shape)
-        if not recipe.operands:
-            value = np.full((), coefficient, dtype=np.result_type(coefficient, dtype))
-            return lambda: layout(value, recipe, node, bindings)
-        kernel = kernel_for(recipe.equation, shapes)
-        needs_layout = len(recipe.unique_output) != len(recipe.output_roots) or \
-            len(set(recipe.output_roots)) != len(recipe.output_roots)
-        if coefficient == 1.0:
-            if not needs_layout:
-                return kernel.function
-            return lambda *arrays: layout(kernel(*arrays), recipe, node, bindings)
-        smallest = scaled_operand([node.operands[p] for p in recipe.operands],
-                                  [math.prod(s) for s in shapes], math.prod(shape))
-        if smallest is not None:
-            def run(*arrays):
-                arrays = list(arrays)
-                arrays[smallest] = arrays[smallest] * coefficient
-                result = kernel(*arrays)
-                return layout(result, recipe, node, bindings) if needs_layout else result
-        else:
-            def run(*arrays):
-                result = kernel(*arrays) * coefficient
-                return layout(result, recipe, node, bindings) if needs_layout else result
-        return run
 
     # -- inspection -------------------------------------------------------------
 

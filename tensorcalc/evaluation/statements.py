@@ -29,7 +29,7 @@ from ..expression.functions import FUNCTIONS
 from ..expression.nodes import Const, Contraction, Delta, Elementwise, Operation, Sum, Var
 from ..expression.operations import OPERATIONS
 from ..notation.printing import index_notation
-from .contraction_source import _ContractionWriter, _onto_diagonal
+from .contraction_source import _ContractionWriter
 from .indexing_sources import FUNCTIONAL_SOURCES, NUMPY_ONLY
 from .operation_sources import OPERATION_SOURCES, SAME_AS_EVALUATOR
 
@@ -97,7 +97,7 @@ class _Function(_ContractionWriter):
         self.output_names = list(output_names or _default_output_names(program))
         self.read_entrywise = _read_only_entrywise(program) if functional else set()
         # δ terms added onto the diagonal of their sum's other term in place: id -> its parts
-        self.onto_diagonal = set() if functional else _onto_diagonal(program)
+        self.onto_diagonal = set() if functional else program.onto_diagonal
         self.deferred: dict = {}
 
     # -- parameters and checks ------------------------------------------------------------
