@@ -227,6 +227,8 @@ class _Function(_ContractionWriter):
         return self.names.temporary()
 
     def _comment(self, name: str, node, at: Optional[int] = None) -> None:
+        if self.runners is not None:  # the fast path's function: read by no one, written fast
+            return
         text = index_notation(self._printable(node)).replace("\n", " ")
         letters = _INDEX_NAMES[:node.ndim]
         target = name + (("_" + letters) if node.ndim else "")
