@@ -6,6 +6,8 @@ path) and on the evaluator's numpy calls; values against numpy computed directly
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tensorcalc as tc
 from tensorcalc.evaluation.statements import generate
@@ -195,3 +197,31 @@ def test_delta_terms_in_place_keep_inputs_and_coefficients(fast):
                          if k in program.variables}
             np.testing.assert_allclose(program(arguments), expected, rtol=1e-14)
         np.testing.assert_array_equal(a, kept)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 4), st.integers(1, 4), st.integers(1, 5),
+       st.sampled_from([1.0, -1.0, 2.5]), st.sampled_from([1.0, -1.0, 0.5]),
+       st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
+def test_gram_products_and_delta_terms_against_numpy(h, d, B, dense_c, delta_c, dtype, seed):
+    """c₁ Σ_m t_im X_jm t_km X_lm + c₂ δ_ik Σ_m X_jm X_lm c_im, at random sizes, coefficients and
+    dtypes: the evaluator, the generated function and numpy's einsum agree (the Gram product
+    of one temporary with itself and the δ term added in place are the paths under test)."""
+    rng = np.random.default_rng(seed)
+    t_, X_, c_ = tc.var("t", ("h", "B")), tc.var("X", ("d", "B")), tc.var("c", ("h", "B"))
+    dense = tc.einsum("im,jm,km,lm->ijkl", t_, X_, t_, X_)
+    delta = tc.einsum("jm,lm,im->ijil", X_, X_, c_)
+    program = tc.compile(dense_c * dense + delta_c * delta)
+    values = {"t": rng.normal(size=(h, B)).astype(dtype), "X": rng.normal(size=(d, B)),
+              "c": rng.normal(size=(h, B))}
+    expected = dense_c * np.einsum("im,jm,km,lm->ijkl", *(values[k].astype(np.float64)
+                                                          for k in ("t", "X", "t", "X")))
+    idx = np.arange(h)
+    expected[idx, :, idx, :] += delta_c * np.einsum("jm,lm,im->ijl", values["X"], values["X"],
+                                                    values["c"])
+    for _ in range(3):  # the evaluator, then the generated function twice
+        result = program(values)
+        assert result.dtype == np.float64
+        np.testing.assert_allclose(result, expected, rtol=1e-6 if dtype == np.float32 else 1e-12,
+                                   atol=1e-6 if dtype == np.float32 else 1e-12)
+    assert program.fast_calls == 2

@@ -78,7 +78,8 @@ class _ContractionWriter:
     def _gram(self, picked: list, codes: list, result: str):
         """``Σ_m U_ijm U_klm`` of one array ``U`` whose summed indices come last: ``g @ g.T`` of
         its matrix view ``g`` (numpy runs it as one syrk, half a GEMM's FLOPs), or None."""
-        if len(picked) != 2 or codes[0].text != codes[1].text or not codes[0].text.isidentifier():
+        if len(picked) != 2 or len(picked[0]) <= 2 or codes[0].text != codes[1].text or \
+                not codes[0].text.isidentifier():  # (a matrix: x @ x.T is what @ writes already)
             return None
         (a, b), x = picked, codes[0].text
         summed = [c for c in a if c in b and c not in result]
@@ -183,7 +184,7 @@ class _ContractionWriter:
                     codes.append(done[key])
                     owners.append(None)
                     continue
-            gram = None if last or self.functional else self._gram(picked, picked_codes, result)
+            gram = None if self.functional else self._gram(picked, picked_codes, result)
             if gram is not None:
                 code, owner = gram, None
             elif len(picked) == 1:

@@ -295,6 +295,8 @@ class _Function(_ContractionWriter):
             argument = self.code[id(node.arg)].atom()
             self.lines.append(f"{name} = {source(argument, node.param)}")
             self._set(node, _Code(name), name)
+            if node.ndim == 0 and "np.where(" in self.lines[-1]:  # a 0-d array (isfinite)
+                self.zero_d_arrays.add(name)
         elif isinstance(node, Sum) and any(id(t) in self.deferred
                                            for t, _ in self.program.sum_terms[id(node)][0]):
             self._sum_onto_diagonal(node, name)
