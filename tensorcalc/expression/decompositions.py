@@ -280,8 +280,7 @@ def lu(x):
 # derivatives: a (numerically) zero diagonal entry is refused, naming the factorization
 
 TRIANGULAR_RCOND = 1e-12  # |T_ii| / max_j |T_jj| at or below this: rank-deficient
-_TRIANGULAR_WORDS = {"qr": ("R", "rank-deficient (a wide X: its leading square block)", "Q and R"),
-                     "lu": ("U", "singular", "L and U")}
+_TRIANGULAR_WORDS = {"qr": ("R", "rank-deficient", "Q and R"), "lu": ("U", "singular", "L and U")}
 
 
 def _triangular_inverse_numpy(arrays, param):
@@ -292,6 +291,8 @@ def _triangular_inverse_numpy(arrays, param):
     small = diagonal <= TRIANGULAR_RCOND * largest
     if np.any(small):
         factor, state, outputs = _TRIANGULAR_WORDS[param]
+        if arrays[0].shape[-1] > arrays[0].shape[-2]:
+            state += " in its leading square block (a wide X)"
         where = tuple(int(i) for i in np.argwhere(small)[0])
         raise SingularMatrixError(
             f"{param}: X is {state}: {factor}'s diagonal entry {where[-1]} is "
