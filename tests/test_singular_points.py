@@ -205,3 +205,44 @@ def test_power_with_both_variable_against_jax_and_differences(rng):
     dy = np.asarray(jax.grad(lambda b: jax.numpy.sum(jax.numpy.power(0.0, b)))(zero["y"]))
     np.testing.assert_array_equal(tc.evaluate(tc.grad(tc.sum(x ** y), y), zero), dy)
     np.testing.assert_array_equal(tc.evaluate(tc.grad(tc.sum(x ** y), y), zero), 0.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_inv_refuses_a_matrix_singular_to_working_precision_on_every_path(dtype):
+    """LAPACK raises only at an exactly zero pivot: a rank-deficient product met in floating
+    point has an "inverse" of rounding errors (entries ~1e16).  inv refuses X where
+    κ₁(X) = ‖X‖₁‖X⁻¹‖₁ ≥ 1/ε (numpy's own np.linalg.cond(X, 1) is the oracle), in the
+    evaluator, the fast path and generated code alike, and inverts a merely ill-conditioned X."""
+    X = tc.var("X", (4, 4))
+    program = tc.compile(tc.inv(X) * 1.0)
+    source = tc.codegen(tc.inv(X) * 1.0, name="f")
+    namespace: dict = {}
+    exec(compile(source, "<generated>", "exec"), namespace)  # the file tc.codegen wrote
+    bound = 1 / np.finfo(dtype).eps
+    refused = inverted = 0
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        deficient = (rng.standard_normal((4, 3)) @ rng.standard_normal((3, 4))).astype(dtype)
+        u, v = (np.linalg.qr(rng.standard_normal((4, 4)))[0] for _ in range(2))
+        conditioned = ((u * [1, 1, 1, bound ** -0.5]) @ v.T).astype(dtype)  # κ ~ √(1/ε)
+        for x in (deficient, conditioned):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                singular = not np.linalg.cond(x.astype(np.float64), 1) * 1.01 < bound
+            if singular:
+                refused += 1
+                with pytest.raises(tc.SingularMatrixError, match="singular"):
+                    tc.evaluate(tc.inv(X), X=x)
+                for _ in range(3):  # the evaluator, then the fast path
+                    with pytest.raises(tc.SingularMatrixError, match="singular"):
+                        program(X=x)
+                with pytest.raises(np.linalg.LinAlgError, match="(?i)singular"):
+                    namespace["f"](X=x)
+            elif np.linalg.cond(x.astype(np.float64), 1) < bound / 1.01:
+                inverted += 1
+                expected = np.linalg.inv(x)
+                for got in (tc.evaluate(tc.inv(X), X=x), program(X=x), program(X=x),
+                            namespace["f"](X=x)):
+                    np.testing.assert_array_equal(got, expected)
+    assert refused >= 12 and inverted >= 6  # every rank-deficient product, whatever the BLAS's
+    # rounding, and the ill-conditioned ones (κ about 1e8 in float64, 3e3 in float32)

@@ -21,7 +21,7 @@ from .operation_sources import register_source
 
 # rows the array backends refuse: name → why (filled by the families too); a row with a
 # FUNCTIONAL_SOURCES entry (scatter: a gather instead of np.add.at) runs there after all
-NUMPY_ONLY = {"scatter": "writes in place"}
+NUMPY_ONLY = {"scatter": "writes in place", "inv": "checks its condition number"}
 
 
 def _key_source(entries) -> str:
@@ -108,4 +108,5 @@ def _functional_scatter_source(codes, param) -> str:
             f"(tuple(x.shape[:x.ndim - {len(squeezed)}])))({codes[0]}[{_squeeze_source(entries)}])")
 
 
-FUNCTIONAL_SOURCES = {"scatter": _functional_scatter_source}
+FUNCTIONAL_SOURCES = {"scatter": _functional_scatter_source,  # inv: the backend's, unchecked
+                      "inv": lambda codes, p: f"np.linalg.inv({codes[0]})"}

@@ -3,8 +3,8 @@
 numpy expression of the operands' code.
 
 >>> from tensorcalc.evaluation.operation_sources import OPERATION_SOURCES
->>> OPERATION_SOURCES["inv"](["X"], None)
-'np.linalg.inv(X)'
+>>> OPERATION_SOURCES["det"](["X"], None)
+'np.linalg.det(X)'
 
 Every row has a source today.  A row without one still evaluates (``tc.evaluate`` and
 ``tc.compile`` run the row's numpy function), but ``tc.codegen`` refuses it with a
@@ -25,8 +25,9 @@ OPERATION_SOURCES: dict = {}
 # point, raise rather than return a different value (a program's fast path hands such a call
 # to the evaluator, which raises its TensorCalcError).  The others differ from the evaluator
 # somewhere: logdet returns -inf where the evaluator raises, logsumexp and softmax shift by an
-# infinite maximum; the fast path calls the evaluator's own step for those.
-SAME_AS_EVALUATOR = frozenset({"inv", "det", "solve", "max", "min", "reshape", "vec", "kron"})
+# infinite maximum, inv is refused by the evaluator where X is singular to working precision;
+# the fast path calls the evaluator's own step for those.
+SAME_AS_EVALUATOR = frozenset({"det", "solve", "max", "min", "reshape", "vec", "kron"})
 
 
 def register_source(name: str, source: Callable) -> None:
@@ -48,7 +49,7 @@ def _solve_source(codes, param):
     return f"np.linalg.solve({codes[0]}, {codes[1]})"  # 2-D A: numpy reads a 1-D b as a vector
 
 
-register_source("inv", lambda codes, p: f"np.linalg.inv({codes[0]})")
+register_source("inv", lambda codes, p: f"_inv({codes[0]})")  # HELPERS; np.linalg.inv elsewhere
 register_source("det", lambda codes, p: f"np.linalg.det({codes[0]})")
 register_source("cofactor", _cofactor_source)
 register_source("logdet", lambda codes, p: f"np.linalg.slogdet({codes[0]})[1]")

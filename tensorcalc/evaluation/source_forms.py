@@ -105,9 +105,19 @@ def _array(value, name, shape):
             raise ValueError(f"variable {name!r} expects shape {shape}, got {array.shape}: "
                              f"axis {axis} has size {size}, not {dim}")
     return array
+
+
+def _inv(x):
+    """x⁻¹, refused as tensorcalc refuses it where x is singular to working precision
+    (κ₁(x) = ‖x‖₁‖x⁻¹‖₁ at least 1/ε: the inverse would be rounding error)."""
+    inverse = np.linalg.inv(x)
+    if x.size and not np.all(np.max(np.abs(x).sum(axis=-2), axis=-1) * np.max(
+            np.abs(inverse).sum(axis=-2), axis=-1) < 1 / np.finfo(inverse.dtype).eps):
+        raise np.linalg.LinAlgError("inv: the matrix is singular to working precision")
+    return inverse
 '''
 
-_RESERVED = {"np", "float", "ValueError", "_array"}  # names generated bodies rely on
+_RESERVED = {"np", "float", "ValueError", "_array", "_inv"}  # names generated bodies rely on
 _INDEX_NAMES = "ijklmnpqrstuvwxyzabcdefgho" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # printing's order first
 _COMMENT_WIDTH = 92
 

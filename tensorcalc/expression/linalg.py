@@ -28,11 +28,25 @@ def _square_matrix(name):
 
 
 def _inv_numpy(arrays, param):
+    """X⁻¹, refused where X is singular to working precision: κ₁(X) = ‖X‖₁‖X⁻¹‖₁ ≥ 1/ε of
+    its dtype (MATLAB's warning; LAPACK raises only at an exactly zero pivot, so a rank-deficient
+    X met in floating point would otherwise give an inverse of rounding errors, ~1e16)."""
     (x,) = arrays
     try:
-        return np.linalg.inv(x)
+        inverse = np.linalg.inv(x)
     except np.linalg.LinAlgError:
         raise _singular("inv", x.shape) from None
+    if x.dtype.kind in "fc" and x.size:
+        condition = np.max(np.abs(x).sum(axis=-2), axis=-1) * \
+            np.max(np.abs(inverse).sum(axis=-2), axis=-1)
+        bound = 1 / np.finfo(x.dtype).eps
+        if not np.all(condition < bound):  # NaN too
+            worst = float(np.max(np.where(np.isnan(condition), np.inf, condition)))
+            raise SingularMatrixError(
+                f"inv: the matrix of shape {x.shape} is singular to working precision: its "
+                f"condition number κ₁ = ‖X‖₁‖X⁻¹‖₁ is {worst:.3g}, at least 1/ε = {bound:.3g} of "
+                f"{x.dtype}, so its inverse is rounding error")
+    return inverse
 
 
 register_operation("inv", _square_matrix("inv"), _inv_numpy)

@@ -150,7 +150,8 @@ SINGULAR_POINTS: dict = {
                       param=0.5),
     )),
     # -- the operation table -----------------------------------------------------------------
-    "inv": Convention((SingularPoint("X singular", "SingularMatrixError", "SingularMatrixError",
+    "inv": Convention((SingularPoint("X singular, or singular to working precision "
+                                     "(κ₁(X) = ‖X‖₁‖X⁻¹‖₁ ≥ 1/ε)", "SingularMatrixError", "SingularMatrixError",
                                      (_RANK_ONE,), _SINGULAR, _SINGULAR,
                                      lambda tc, X: tc.inv(X)),)),
     "det": Convention((
