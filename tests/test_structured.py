@@ -97,6 +97,13 @@ def test_an_asymmetric_value_is_refused_with_its_asymmetry():
     assert program(S=np.eye(n)) == 3.0
     with pytest.raises(tc.BindingError, match="is symmetric"):  # checked on every call
         program(S=value)
+    for fast_path in (True, False):  # the same shapes as the last call: still checked
+        program = tc.compile(tc.trace(S) * 2)
+        program.fast_path = fast_path
+        for _ in range(3):
+            assert program(S=np.eye(n)) == 6.0
+            with pytest.raises(tc.BindingError, match="is symmetric"):
+                program(S=value)
 
 
 def test_diagonal_variables(rng):

@@ -5,9 +5,11 @@ step-by-step evaluator: it then costs about what hand-written numpy costs, inste
 microseconds of dispatch per step.
 
 Every program gets one, float32 as float64, with matrix operations or without, and each new
-set of sizes or dtypes its own.  A small program's function is written on the binding's first
-call; a large one's (over :data:`SMALL_PROGRAM` nodes) after :data:`LARGE_PROGRAM_CALLS` calls
-with that binding, which pay for writing it.  It returns what the evaluator returns: a row
+set of sizes or dtypes its own.  A small program's function is written on the binding's second
+call (a program called once, or once a size, does not pay for writing it: 0.3–0.5 ms of a small
+gradient's first call); a large one's (over :data:`SMALL_PROGRAM` nodes) after
+:data:`LARGE_PROGRAM_CALLS` calls with that binding, which pay for writing it.  The call that
+writes a function runs it.  It returns what the evaluator returns: a row
 whose numpy source could differ from the evaluator's step (``logsumexp``, ``logdet``, a
 user-registered function, ...) is a call of that very step, and a call whose function raises
 is run again by the evaluator, which raises its TensorCalcError (``inv`` of a singular matrix,
@@ -47,14 +49,15 @@ LARGE_PROGRAM_CALLS = 32  # calls with one plan key that pay for writing a large
 FAST_MEMORY = 64 << 20  # bytes a generated function may hold at once, at least
 
 
-def consider_fast_path(program, binding) -> None:
+def consider_fast_path(program, binding) -> bool:
     """Write ``program``'s function for the plan key of ``binding`` (the arguments' names,
-    shapes and dtypes, and the key) when it is time (see the module)."""
+    shapes and dtypes, and the key) when it is time (see the module): ``True`` when it was
+    written (or found not to apply), ``False`` while the evaluator is to run this call."""
     arguments, key = binding
-    if len(program.nodes) > SMALL_PROGRAM:
-        program._calls[binding] = program._calls.get(binding, 0) + 1
-        if program._calls[binding] < LARGE_PROGRAM_CALLS:
-            return
+    calls = program._calls.get(binding, 0)
+    if calls < (LARGE_PROGRAM_CALLS if len(program.nodes) > SMALL_PROGRAM else 1):
+        program._calls[binding] = calls + 1
+        return False
     dtypes = {name: dtype for name, _, dtype in arguments}
     read = [dtypes[name] for name in program.variables]
     if (np.result_type(*read) if read else np.dtype(np.float64)) != key[-1]:
@@ -62,6 +65,7 @@ def consider_fast_path(program, binding) -> None:
     else:
         program._fast[binding] = fast_function(program, key, binding)
     program._fast_hit = (None, None)
+    return True
 
 
 class Miss(Exception):

@@ -89,7 +89,7 @@ class Program:
         self._plans: dict = {}
         self._fast: dict = {}  # binding -> its generated function, None where there is none
         self._fast_hit = (None, None)  # (binding, function) of the last lookup
-        self._calls: dict = {}  # binding -> calls that ran the evaluator (large programs)
+        self._calls: dict = {}  # binding -> calls that ran the evaluator before its function was written
         self.fast_path = True  # False: every call runs the step-by-step evaluator
         self.fast_calls = 0  # calls the generated functions answered
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call
@@ -265,9 +265,10 @@ class Program:
         arrays, (steps, constants) = self._prepare(values, lenient, last)
         if self.fast_path and not lenient and self._last_binding is not None:
             function = self._fast.get(self._last_binding, _UNKNOWN)  # these arguments'
-            if function is _UNKNOWN:
-                consider_fast_path(self, self._last_binding)
-            elif function is not None and last is None:  # seen before the last call
+            written = function is _UNKNOWN and consider_fast_path(self, self._last_binding)
+            if written:
+                function = self._fast[self._last_binding]
+            if function is not None and function is not _UNKNOWN and (written or last is None):
                 try:
                     result = function(**values)
                 except Exception:  # the evaluator raises its clear error
@@ -329,6 +330,8 @@ class Program:
         if last is _UNKNOWN:
             last = self._bind_again(values)
         if last is not None and last in self._plans:  # the last call's shapes: its steps
+            for variable in self._structured:  # symmetric/diagonal: values checked each call
+                check_value(variable, values[variable.name])
             return values, self._plans[last]
         arrays, bindings = self.bind(values, lenient)
         key = _plan_key(bindings, arrays)

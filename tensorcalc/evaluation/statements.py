@@ -185,7 +185,8 @@ class _Function(_ContractionWriter):
             binding_lines = used_bindings(binding_lines, self.lines + [returned])
         parameters = [v.name for v in self.required] + [f"{a}=None" for a in self.accept]
         header = [f"def {self.name}({', '.join(['*'] + parameters) if parameters else ''}):"]
-        body = [self._docstring()] + self.prologue + binding_lines
+        body = ([] if self.runners is not None else [self._docstring()]) + self.prologue + \
+            binding_lines  # the fast path's function: read by no one
         if self.dtype_name is not None:
             body.append(self.preamble_dtype)
         body += self.lines + [returned]
