@@ -44,6 +44,7 @@ from ..expression.collection import without_collector_pauses
 from .operation_rules import identity_seed, operation_local_jacobians, operation_vjps
 from .optimize import binarize
 from .simplify import simplify, zeros
+from .terms import constant_value
 from .structured import project_all
 
 DEFAULT_MEMORY_LIMIT = 4 * 2**30  # bytes the naive method may materialize by default
@@ -327,7 +328,7 @@ def reverse_sweep(f: Expr, seed: Expr, n_extra: int, variables, materialize: boo
             continue
         for child, child_adjoint in rule(node, adjoint, n_extra, depends):
             contributions.setdefault(id(child), []).append(child_adjoint)
-    return [found.get(id(v), zeros(extra + v.shape)) for v in variables]
+    return [found[id(v)] if id(v) in found else zeros(extra + v.shape) for v in variables]
 
 
 def _labels(count: int, start: int) -> tuple:
@@ -342,6 +343,8 @@ def _local_vjp_rule(node: Expr, adjoint: Expr, n_extra: int, depends: set):
         derivative = FUNCTIONS[node.fn].derivative(node.arg, node.param)
         if derivative is None or id(node.arg) not in depends:
             return []
+        if n_extra == 0 and derivative.shape == node.shape and _is_one(adjoint):
+            return [(node.arg, derivative)]  # 1 f'(x) (the seed of a sum): nothing to multiply
         axes = _labels(node.ndim, n_extra)
         extra = _labels(n_extra, 0)
         sizes = dict(zip(extra + axes, adjoint.shape))
@@ -352,6 +355,12 @@ def _local_vjp_rule(node: Expr, adjoint: Expr, n_extra: int, depends: set):
     if isinstance(node, Operation):  # a row of the operation table: its own VJP rule
         return operation_vjps(node, adjoint, n_extra, depends)
     return []
+
+
+def _is_one(expr: Expr) -> bool:
+    """``expr`` is the constant 1 (or 1 broadcast to a shape)."""
+    value = constant_value(expr)
+    return value is not None and value.ndim == 0 and value == 1.0
 
 
 def _contraction_vjp(node: Contraction, k: int, adjoint: Expr, n_extra: int) -> Expr:

@@ -218,7 +218,7 @@ _ROWS = [
              lambda x, p: _f("sinc_derivative")(x, _order("sinc_derivative", p) + 1),
              "sinc⁽{order}⁾({})", has_param=True),
     Function("pow", lambda x, p: x ** p,
-             lambda x, p: None if p == 0 else p * _f("pow")(x, p - 1.0), "{}^{}",
+             lambda x, p: None if p == 0 else p * (x if p == 2 else _f("pow")(x, p - 1.0)), "{}^{}",
              (0.2, 3.0), has_param=True),
 ]
 for _row in _ROWS:

@@ -450,22 +450,22 @@ def postorder(roots: Iterable[Expr]) -> list:
     """Every node reachable from ``roots`` once, children before parents."""
     seen: set = set()
     order: list = []
+    mark, emit = seen.add, order.append
     for root in roots:
         if id(root) in seen:
             continue
-        stack = [(root, False)]
+        mark(id(root))
+        stack = [(root, iter(root.children))]  # each node with the children left to visit
         while stack:
-            node, expanded = stack.pop()
-            if expanded:
-                order.append(node)
-                continue
-            if id(node) in seen:
-                continue
-            seen.add(id(node))
-            stack.append((node, True))
-            for child in reversed(node.children):
+            node, children = stack[-1]
+            for child in children:
                 if id(child) not in seen:
-                    stack.append((child, False))
+                    mark(id(child))
+                    stack.append((child, iter(child.children)))
+                    break
+            else:
+                stack.pop()
+                emit(node)
     return order
 
 
