@@ -265,3 +265,29 @@ def test_the_generated_function_refuses_arguments_it_was_not_written_for():
         program(A=values["A"], x=values["x"])
     wider = {**values, "x": values["x"].astype(np.float32)}
     assert program(**wider)[1].dtype == np.float64
+
+
+def test_outputs_that_are_views_are_copies_on_every_path():
+    """A slice, a reshape or a factor selected from a packed factorization is a view in numpy:
+    the fast path and generated code hand back arrays that share memory with no input and no
+    other output, as the evaluator does (found by the soak profile: ``x[::-1]``)."""
+    x, X = tc.var("x", (4,)), tc.var("X", (3, 3))
+    xv = RNG.normal(size=4)
+    a = RNG.normal(size=(3, 3))
+    xm = a @ a.T + 3 * np.eye(3)
+    cases = [([x[::-1], x[1:], tc.reshape(x, (2, 2))], {"x": xv},
+              [xv[::-1], xv[1:], xv.reshape(2, 2)]),
+             ([tc.vec(X), *tc.eigh(X)], {"X": xm}, [xm.reshape(-1, order="F"), *np.linalg.eigh(xm)]),
+             ([*tc.svd(X)], {"X": xm}, [*np.linalg.svd(xm)]),
+             ([*tc.qr(X)], {"X": xm}, [*np.linalg.qr(xm)])]
+    for outputs, data, expected in cases:
+        program = tc.compile(outputs)
+        namespace: dict = {}
+        exec(compile(tc.codegen(outputs, name="f"), "<generated>", "exec"), namespace)
+        results = [program(**data) for _ in range(3)] + [namespace["f"](**data)]
+        assert program.fast_calls == 2
+        for got in results:
+            for n, (array, want) in enumerate(zip(got, expected)):
+                np.testing.assert_allclose(np.abs(array), np.abs(want), rtol=1e-10, atol=1e-12)
+                assert not any(np.shares_memory(array, value) for value in data.values())
+                assert not any(np.shares_memory(array, other) for other in got[n + 1:])

@@ -30,6 +30,21 @@ OPERATION_SOURCES: dict = {}
 SAME_AS_EVALUATOR = frozenset({"det", "solve", "max", "min", "reshape", "vec", "kron"})
 
 
+# Rows whose numpy value may be a view of an operand (basic slicing, a reshape, a selector of a
+# packed factorization): name → that operand's position.  What owns such a value's memory is
+# what owns the operand's, so generated code copies it before handing it to the caller where it
+# would share memory with an input or another output.
+VIEWS = {"take": 0, "reshape": 0, "vec": 0, **{name: 1 for name in (
+    "eigh_values", "eigh_vectors", "svd_u", "svd_s", "svd_vt", "qr_q", "qr_r", "lu_p", "lu_l",
+    "lu_u")}}
+
+
+def view_owner(owners: dict, node, name: str):
+    """The owner of ``node``'s value, computed into the local ``name`` (see :data:`VIEWS`)."""
+    viewed = VIEWS.get(getattr(node, "name", None))
+    return name if viewed is None else owners.get(id(node.operands[viewed]))
+
+
 def register_source(name: str, source: Callable) -> None:
     """Register ``source(codes, param)`` as the numpy source of the operation ``name``."""
     OPERATION_SOURCES[known_operation(name, "register_source")] = source

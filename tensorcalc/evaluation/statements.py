@@ -31,7 +31,7 @@ from ..expression.operations import OPERATIONS
 from ..notation.printing import index_notation
 from .contraction_source import _ContractionWriter
 from .indexing_sources import FUNCTIONAL_SOURCES, NUMPY_ONLY
-from .operation_sources import OPERATION_SOURCES, SAME_AS_EVALUATOR
+from .operation_sources import OPERATION_SOURCES, SAME_AS_EVALUATOR, view_owner
 
 from .source_forms import load  # noqa: F401 - statements.load, as the callers import it
 from .source_forms import (_COMMENT_WIDTH, _INDEX_NAMES, _RESERVED, _SHORT, ATOM,
@@ -325,7 +325,7 @@ class _Function(_ContractionWriter):
                      if isinstance(op, Const) and op.value.ndim == 0 else self.code[id(op)].atom()
                      for op in node.operands]  # a row's source reads arrays, not literals
             self.lines.append(f"{name} = {source(codes, node.param)}")
-            self._set(node, _Code(name), name)
+            self._set(node, _Code(name), view_owner(self.owner, node, name))
             self.zero_d_arrays.add(name)  # a row's source may make a 0-d array
         else:  # a node type this writer does not know: refuse rather than miscompute
             raise CodegenError(f"codegen: cannot generate code for a {type(node).__name__} node "
@@ -376,7 +376,7 @@ class _Function(_ContractionWriter):
         self.runners[function] = step
         codes = [self.code[id(child)].text for child in node.children]
         self.lines.append(f"{name} = {function}({', '.join(codes)})")
-        self._set(node, _Code(name), name)
+        self._set(node, _Code(name), view_owner(self.owner, node, name))
         self.zero_d_arrays.add(name)  # the evaluator's step may return a 0-d array
         return True
 
