@@ -14,7 +14,7 @@ import pytest
 
 import tensorcalc as tc
 from fd import check_derivative, evaluate, function_of
-from tensorcalc.expression.nodes import postorder
+from tensorcalc.expression.nodes import Contraction, postorder
 
 n = 3
 
@@ -63,8 +63,10 @@ def test_gradient_conventions_differ_by_the_stated_numbers(rng):
 
 @pytest.mark.parametrize("build", [lambda: a @ S @ c, lambda: tc.logdet(S),
                                    lambda: tc.sum(tc.exp(S) * B), lambda: a @ tc.solve(S, a),
-                                   lambda: tc.trace(S @ S @ B)],
-                         ids=["bilinear", "logdet", "exp", "solve", "trace"])
+                                   lambda: tc.trace(S @ S @ B),
+                                   lambda: 2.5 * tc.logdet(S) + 0.5 * tc.sum(tc.outer(a, c).T *
+                                                                              tc.solve(S, tc.outer(a, c).T))],
+                         ids=["bilinear", "logdet", "exp", "solve", "trace", "gaussian"])
 def test_the_default_gradient_passes_finite_differences_along_symmetric_directions(build, rng):
     f = build()
     data = {"S": symmetric(rng), "B": rng.standard_normal((n, n)), "a": rng.standard_normal(n),
@@ -85,6 +87,38 @@ def test_the_default_gradient_passes_finite_differences_along_symmetric_directio
     e[0, 1] = e[1, 0] = 1.0
     numeric = (fun(data["S"] + 1e-6 * e) - fun(data["S"] - 1e-6 * e)) / 2e-6
     assert cookbook[0, 1] == pytest.approx(float(numeric), rel=1e-6, abs=1e-8)
+
+
+def test_a_gradient_that_is_symmetric_by_its_structure_is_not_projected_again(rng):
+    """sym(G) = G when G is symmetric by its structure (S⁻¹, U Uᵀ, A S Aᵀ, sums of such):
+    the Gaussian likelihood's gradient is S⁻¹ − S⁻¹XᵀXS⁻¹, not ½(G + Gᵀ) of it computed.
+    is_symmetric is checked against the values (never a symmetric claim for an asymmetric
+    matrix), and the gradient against finite differences along symmetric directions."""
+    from tensorcalc.calculus.structured import is_symmetric
+    X, A = tc.var("X", (5, n)), tc.var("A", (n, n))
+    data = {"S": symmetric(rng), "X": rng.standard_normal((5, n)), "A": rng.standard_normal((n, n)),
+            "B": rng.standard_normal((n, n)), "x": rng.standard_normal(n)}
+    claims = {"S⁻¹": (tc.inv(S), True), "U Uᵀ": (X.T @ X, True), "A S Aᵀ": (A @ S @ A.T, True),
+              "S + 2 S⁻¹ + AᵀA": (S + 2 * tc.inv(S) + A.T @ A, True),
+              "S⁻¹XᵀXS⁻¹": (tc.inv(S) @ X.T @ X @ tc.inv(S), True),
+              "A S": (A @ S, False), "S B": (S @ B, False), "A + Aᵀ S": (A + A.T @ S, False),
+              "x xᵀ A": (tc.outer(x, x) @ A, False), "S⁻¹ B": (tc.inv(S) @ B, False)}
+    for name, (expression, symmetric_by_structure) in claims.items():
+        node = tc.simplify(expression)
+        node = getattr(node, "expr", node)
+        assert is_symmetric(node, {}) == symmetric_by_structure, name
+        value = evaluate(expression, data)
+        assert np.allclose(value, value.T, rtol=1e-12, atol=1e-12) or not symmetric_by_structure
+    L = 2.5 * tc.logdet(S) + 0.5 * tc.sum(X.T * tc.solve(S, X.T))
+    gradient = tc.grad(L, S)
+    inverse = np.linalg.inv(data["S"])
+    q = data["X"] @ inverse
+    np.testing.assert_allclose(evaluate(gradient, data), 2.5 * inverse - 0.5 * q.T @ q, rtol=1e-12)
+    assert tc.matrix_notation(gradient) == "2.5S⁻¹ − 0.5 ssᵀ\n  where s = S⁻¹Xᵀ"
+    transposed = [node.operands[0] for node in tc.compile([L, gradient]).nodes
+                  if isinstance(node, Contraction) and len(node.operands) == 1
+                  and node.indices == ((1, 0),) and node.output == (0, 1)]
+    assert all(isinstance(node, tc.Var) for node in transposed), transposed  # Xᵀ, no Gᵀ
 
 
 def test_an_asymmetric_value_is_refused_with_its_asymmetry():

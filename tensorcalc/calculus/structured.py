@@ -6,7 +6,8 @@ sweep's gradient projected under one stated convention (see
 from __future__ import annotations
 
 from ..errors import DifferentiationError
-from ..expression.nodes import Contraction, Delta
+from ..expression.nodes import Contraction, Delta, Operation, Sum, Var
+from ..expression.structured import canonical, is_structured
 from .simplify import simplify as simplify_expr
 
 CONVENTIONS = ("symmetric", "cookbook")
@@ -37,5 +38,35 @@ def project(gradient, wrt, n_extra: int, convention: str, simplified: bool = Tru
         return simplify(diagonal)
     transposed = Contraction([gradient], [extra + (j, i)], extra + (i, j), sizes)
     if convention == "symmetric":
+        if not extra and is_symmetric(gradient, {}):
+            return gradient  # sym(G) = G: Σ⁻¹ − Σ⁻¹XᵀXΣ⁻¹ needs no (G + Gᵀ)/2 computed
         return simplify(0.5 * (gradient + transposed))
     return simplify(gradient + transposed - diagonal)
+
+
+def is_symmetric(node, memo: dict) -> bool:
+    """``node`` is a square matrix equal to its transpose by its structure: a structured
+    variable or a symmetric matrix's inverse (:func:`~tensorcalc.expression.structured.
+    is_structured`), δ, a sum of such matrices, or a product equal to its own transpose once
+    each such operand's two indices are put in order (``U Uᵀ``, ``A S Aᵀ``, ``c S⁻¹``).
+    ``memo``: id → answer, for the nodes seen in one query."""
+    if id(node) in memo:
+        return memo[id(node)]
+    memo[id(node)] = False  # while it is being answered
+    answer = False
+    if node.ndim == 2 and node.shape[0] == node.shape[1]:
+        if isinstance(node, (Var, Operation)):
+            answer = is_structured(node)
+        elif isinstance(node, Delta):
+            answer = True
+        elif isinstance(node, Sum):
+            answer = all(is_symmetric(term, memo) for term in node.terms)
+        elif isinstance(node, Contraction):
+            def symmetric(operand):
+                return is_symmetric(operand, memo)
+
+            flipped = Contraction(node.operands, node.indices, node.output[::-1],
+                                  dict(enumerate(node.sizes)))
+            answer = canonical(flipped, symmetric) is canonical(node, symmetric)
+    memo[id(node)] = answer
+    return answer

@@ -46,7 +46,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BindingError
-from .nodes import Contraction, Var
+from .nodes import Contraction, Operation, Var
 
 
 
@@ -67,16 +67,30 @@ def check_value(variable, array: np.ndarray) -> None:
                                f"has off-diagonal entries up to {off:.3g} in magnitude")
 
 
-def canonical(node):
-    """``node`` with each structured operand's two indices in increasing label order."""
+# rows whose value is symmetric when their one operand is: (S⁻¹)ᵀ = (Sᵀ)⁻¹ = S⁻¹, and so on
+_SYMMETRY_KEEPING = frozenset({"inv", "cofactor", "pinv", "expm"})
+
+
+def is_structured(node) -> bool:
+    """``node`` is a matrix known equal to its transpose: a structured variable (symmetric or
+    diagonal), or the inverse, cofactor matrix, pseudo-inverse or exponential of one."""
+    while isinstance(node, Operation) and node.name in _SYMMETRY_KEEPING and node.ndim == 2 \
+            and len(node.operands) == 1:
+        node = node.operands[0]
+    return isinstance(node, Var) and node.structure is not None
+
+
+def canonical(node, symmetric=is_structured):
+    """``node`` with each structured operand's two indices in increasing label order
+    (``symmetric``: the test of an operand)."""
     for _ in range(4):  # renumbering can move other labels: a few passes settle it
         swap = [k for k, (op, ix) in enumerate(zip(node.operands, node.indices))
-                if isinstance(op, Var) and op.structure is not None and ix[0] > ix[1]]
+                if len(ix) == 2 and ix[0] > ix[1] and symmetric(op)]
         if not swap:
             break
         indices = [ix[::-1] if k in swap else ix for k, ix in enumerate(node.indices)]
         node = Contraction(node.operands, indices, node.output, dict(enumerate(node.sizes)))
         if len(node.operands) == 1 and node.indices[0] == node.output \
                 and len(node.sizes) == len(node.output):
-            return node.operands[0]  # Sᵀ is S
+            return node.operands[0]  # Sᵀ is S, (S⁻¹)ᵀ is S⁻¹
     return node
