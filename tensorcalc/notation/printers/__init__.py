@@ -132,9 +132,12 @@ def to_text(expr) -> str:
 
 def _check_sized(expr, tree, text: str) -> None:
     """Refuse ``text`` where a size-1 ones vector ``𝟙₁`` in it (an axis ``keepdims`` leaves),
-    written ``vector(1)``, would read back with a size the text cannot infer: the text is read
-    back with the variables' shapes, and every dimension it then has must be one of ``expr``'s."""
-    if not any(isinstance(r, Ones) and r.dim == 1 for r in walk(tree)):
+    written ``vector(1)``, or a ``matrix(1)``/``vector(1)`` beside variables (``a*matrix(1)``, a
+    variable scalar broadcast to a matrix), would read back with a size the text cannot infer: the
+    text is read back with the variables' shapes, and every dimension it then has must be one of
+    ``expr``'s.  (A constant ``c*matrix(1)`` names no variable, so no size to bind: it stays.)"""
+    size_one = any(isinstance(r, Ones) and r.dim == 1 for r in walk(tree))
+    if not size_one and not (("matrix(1)" in text or "vector(1)" in text) and variables(expr)):
         return
     try:
         back = parse(text, **{name: v.shape for name, v in variables(expr).items()})
@@ -143,6 +146,11 @@ def _check_sized(expr, tree, text: str) -> None:
     known = _dimensions(expr)
     if back is not None and back.shape == expr.shape and _dimensions(back) <= known:
         return
+    if not size_one:
+        read = f"as a {back.shape} array" if back is not None else "with no size"
+        raise NoTextForm(f"to_text: {text!r} would read back {read}, not as the {expr.shape} "
+                         "array it stands for: the text language cannot say the size of its ones "
+                         "matrix there; print with tc.matrix_notation")
     ones = [str(n) for n, size in enumerate(expr.shape) if size == 1]
     where = (f"axis {' and '.join(ones)} of the {expr.shape} result" if ones
              else f"the 1 × 1 ones inside {UNICODE(tree)}")
