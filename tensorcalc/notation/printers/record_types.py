@@ -221,12 +221,16 @@ class Times(Record):
 
 @_record
 class Add(Record):
-    """A sum of terms of one shape."""
+    """A sum of terms of one shape (and orientation: ``xᵀ + yᵀ`` of ``x(xᵀ + yᵀ)`` is a row)."""
     terms: tuple
 
     @cached_property
     def shape(self):
         return self.terms[0].shape
+
+    @cached_property
+    def row(self):
+        return self.terms[0].row
 
     @property
     def children(self):
