@@ -97,8 +97,9 @@ class Writer:
 
     def wrap(self, piece: Piece, least: int) -> str:
         """The piece's text as an operand that needs precedence ``least`` (parenthesized when
-        needed, and sometimes when not)."""
-        if piece.prec < least or self.draw(st.integers(0, 9)) == 0:
+        needed, and sometimes when not).  A literal ending in a point (``2.``) is always
+        parenthesized: before ``*`` or ``^`` it would read as ``.*`` or ``.^``, as in MATLAB."""
+        if piece.prec < least or piece.text.endswith(".") or self.draw(st.integers(0, 9)) == 0:
             return f"({self.ws()}{piece.text}{self.ws()})"
         return piece.text
 
