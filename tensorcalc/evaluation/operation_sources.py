@@ -25,9 +25,8 @@ OPERATION_SOURCES: dict = {}
 # point, raise rather than return a different value (a program's fast path hands such a call
 # to the evaluator, which raises its TensorCalcError).  The others differ from the evaluator
 # somewhere: logdet returns -inf where the evaluator raises, logsumexp and softmax shift by an
-# infinite maximum, inv is refused by the evaluator where X is singular to working precision;
-# the fast path calls the evaluator's own step for those.
-SAME_AS_EVALUATOR = frozenset({"det", "solve", "max", "min", "reshape", "vec", "kron"})
+# infinite maximum; the fast path calls the evaluator's own step for those.
+SAME_AS_EVALUATOR = frozenset({"inv", "det", "solve", "max", "min", "reshape", "vec", "kron"})
 
 
 # Rows whose numpy value may be a view of an operand (basic slicing, a reshape, a selector of a
@@ -64,7 +63,7 @@ def _solve_source(codes, param):
     return f"np.linalg.solve({codes[0]}, {codes[1]})"  # 2-D A: numpy reads a 1-D b as a vector
 
 
-register_source("inv", lambda codes, p: f"_inv({codes[0]})")  # HELPERS; np.linalg.inv elsewhere
+register_source("inv", lambda codes, p: f"checked_inv({codes[0]})")  # HELPERS (numpy only)
 register_source("det", lambda codes, p: f"np.linalg.det({codes[0]})")
 register_source("cofactor", _cofactor_source)
 register_source("logdet", lambda codes, p: f"np.linalg.slogdet({codes[0]})[1]")

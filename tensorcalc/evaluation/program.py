@@ -89,7 +89,7 @@ class Program:
         self._plans: dict = {}
         self._fast: dict = {}  # binding -> its generated function, None where there is none
         self._fast_hit = (None, None)  # (binding, function) of the last lookup
-        self._calls: dict = {}  # binding -> calls that ran the evaluator before its function was written
+        self._calls: dict = {}  # binding -> evaluator calls before its function was written
         self.fast_path = True  # False: every call runs the step-by-step evaluator
         self.fast_calls = 0  # calls the generated functions answered
         self._last_binding = None  # (shapes, dtypes, plan key) of the last plain call

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import inspect
 import keyword
 import math
 import re
@@ -16,6 +17,7 @@ import numpy as np
 from ..errors import CodegenError
 from ..expression import sinc
 from ..expression.construct import as_expr
+from ..expression.linalg import checked_inv
 from ..expression.nodes import Elementwise, Sum
 
 
@@ -89,7 +91,8 @@ SOURCES = {
 
 MAX_CONSTANT_SIZE = 64  # entries a constant array may have to be written out as a literal
 
-# the module-level helper every generated function with checks calls
+# the module-level helpers generated functions call: _array (the argument checks) and
+# checked_inv (inv, refused where singular to working precision, as the evaluator refuses it)
 HELPERS = '''\
 def _array(value, name, shape):
     """``value`` as an array of ``shape``'s number of axes and fixed sizes (integers become
@@ -105,19 +108,9 @@ def _array(value, name, shape):
             raise ValueError(f"variable {name!r} expects shape {shape}, got {array.shape}: "
                              f"axis {axis} has size {size}, not {dim}")
     return array
+''' + "\n\n" + inspect.getsource(checked_inv)
 
-
-def _inv(x):
-    """x⁻¹, refused as tensorcalc refuses it where x is singular to working precision
-    (κ₁(x) = ‖x‖₁‖x⁻¹‖₁ at least 1/ε: the inverse would be rounding error)."""
-    inverse = np.linalg.inv(x)
-    if x.size and not np.all(np.max(np.abs(x).sum(axis=-2), axis=-1) * np.max(
-            np.abs(inverse).sum(axis=-2), axis=-1) < 1 / np.finfo(inverse.dtype).eps):
-        raise np.linalg.LinAlgError("inv: the matrix is singular to working precision")
-    return inverse
-'''
-
-_RESERVED = {"np", "float", "ValueError", "_array", "_inv"}  # names generated bodies rely on
+_RESERVED = {"np", "float", "ValueError", "_array", "checked_inv"}  # names generated bodies rely on
 _INDEX_NAMES = "ijklmnpqrstuvwxyzabcdefgho" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"  # printing's order first
 _COMMENT_WIDTH = 92
 

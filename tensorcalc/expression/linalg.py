@@ -27,26 +27,33 @@ def _square_matrix(name):
     return lambda shapes, p: (square(name, shapes[0]), shapes[0])[1]
 
 
-def _inv_numpy(arrays, param):
-    """X⁻¹, refused where X is singular to working precision: κ₁(X) = ‖X‖₁‖X⁻¹‖₁ ≥ 1/ε of
-    its dtype (MATLAB's warning; LAPACK raises only at an exactly zero pivot, so a rank-deficient
-    X met in floating point would otherwise give an inverse of rounding errors, ~1e16)."""
-    (x,) = arrays
-    try:
-        inverse = np.linalg.inv(x)
-    except np.linalg.LinAlgError:
-        raise _singular("inv", x.shape) from None
-    if x.dtype.kind in "fc" and x.size:
+def checked_inv(x):
+    """x⁻¹, or ``np.linalg.LinAlgError`` where x is singular to working precision:
+    κ₁(x) = ‖x‖₁‖x⁻¹‖₁ ≥ 1/ε of its dtype (MATLAB's warning; LAPACK raises only at an exactly
+    zero pivot, so a rank-deficient x met in floating point would otherwise give an inverse of
+    rounding errors, ~1e16).  numpy alone: ``tc.codegen`` writes this function into its files."""
+    inverse = np.linalg.inv(x)
+    if x.size:
         condition = np.max(np.abs(x).sum(axis=-2), axis=-1) * \
             np.max(np.abs(inverse).sum(axis=-2), axis=-1)
-        bound = 1 / np.finfo(x.dtype).eps
+        bound = 1 / np.finfo(inverse.dtype).eps
         if not np.all(condition < bound):  # NaN too
             worst = float(np.max(np.where(np.isnan(condition), np.inf, condition)))
-            raise SingularMatrixError(
+            raise np.linalg.LinAlgError(
                 f"inv: the matrix of shape {x.shape} is singular to working precision: its "
                 f"condition number κ₁ = ‖X‖₁‖X⁻¹‖₁ is {worst:.3g}, at least 1/ε = {bound:.3g} of "
-                f"{x.dtype}, so its inverse is rounding error")
+                f"{inverse.dtype}, so its inverse is rounding error")
     return inverse
+
+
+def _inv_numpy(arrays, param):
+    (x,) = arrays
+    try:
+        return checked_inv(x)
+    except np.linalg.LinAlgError as error:
+        if str(error).startswith("inv:"):  # singular to working precision
+            raise SingularMatrixError(str(error)) from None
+        raise _singular("inv", x.shape) from None
 
 
 register_operation("inv", _square_matrix("inv"), _inv_numpy)

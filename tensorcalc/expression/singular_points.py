@@ -151,7 +151,8 @@ SINGULAR_POINTS: dict = {
     )),
     # -- the operation table -----------------------------------------------------------------
     "inv": Convention((SingularPoint("X singular, or singular to working precision "
-                                     "(κ₁(X) = ‖X‖₁‖X⁻¹‖₁ ≥ 1/ε)", "SingularMatrixError", "SingularMatrixError",
+                                     "(κ₁(X) = ‖X‖₁‖X⁻¹‖₁ ≥ 1/ε)", "SingularMatrixError",
+                                     "SingularMatrixError",
                                      (_RANK_ONE,), _SINGULAR, _SINGULAR,
                                      lambda tc, X: tc.inv(X)),)),
     "det": Convention((
